@@ -1,0 +1,110 @@
+// Package ot is otgen's optimal-transport toolbox: cost matrices, exact
+// earth mover's distance (network simplex and an assignment solver), log-domain
+// Sinkhorn with epsilon-scaling and the debiased Sinkhorn divergence, 1-D and
+// sliced Wasserstein distances, the minibatch Wasserstein estimators of Fatras
+// et al. (AISTATS 2020) and barycentric maps.
+//
+// The API follows POT: solvers take the source weights a, the target weights b
+// and the cost matrix M, then options; results carry the plan and/or the dual
+// potentials and a Log with the iteration count and the marginal error.
+//
+// Package ot is pure Go (gonum for linear algebra) and depends on nothing else
+// of otgen. Bad input (negative or NaN weights or costs, empty inputs,
+// mismatched sizes, weights whose sums differ) is reported as an error wrapping
+// ErrInput; a solver that does not converge returns an error wrapping
+// ErrNotConverged. No function panics on user input.
+package ot
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// ErrInput is wrapped by every error caused by invalid input.
+var ErrInput = errors.New("ot: invalid input")
+
+// ErrNotConverged is wrapped by the errors of iterative solvers that stop
+// before reaching their tolerance.
+var ErrNotConverged = errors.New("ot: not converged")
+
+// Entry is one non-zero of a sparse transport plan: mass W moved from source
+// point I to target point J.
+type Entry struct {
+	I, J int
+	W    float64
+}
+
+// Plan is a sparse transport plan between N source and M target points.
+// Entries are sorted by I, then J, and hold only non-zero masses.
+type Plan struct {
+	N, M    int
+	Entries []Entry
+}
+
+// Log reports how an iterative solver ended.
+type Log struct {
+	// Iterations is the number of iterations (pivots for the network
+	// simplex, Sinkhorn updates for Sinkhorn) that were run.
+	Iterations int
+	// MarginalError is the L1 distance between the plan's marginals and the
+	// prescribed weights when the solver stopped.
+	MarginalError float64
+}
+
+// inputErrorf returns an error wrapping ErrInput.
+func inputErrorf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInput, fmt.Sprintf(format, args...))
+}
+
+// checkWeights reports an error unless w is a non-empty vector of finite,
+// non-negative weights with a positive sum; it returns the sum.
+func checkWeights(name string, w []float64) (float64, error) {
+	if len(w) == 0 {
+		return 0, inputErrorf("%s is empty", name)
+	}
+	sum := 0.0
+	for i, v := range w {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0, inputErrorf("%s[%d] is %v", name, i, v)
+		}
+		if v < 0 {
+			return 0, inputErrorf("%s[%d] = %v is negative", name, i, v)
+		}
+		sum += v
+	}
+	if sum <= 0 {
+		return 0, inputErrorf("%s sums to %v, want a positive total", name, sum)
+	}
+	return sum, nil
+}
+
+// MassTolerance is the relative difference between the sums of a and b that
+// the balanced solvers accept.
+const MassTolerance = 1e-6
+
+// checkBalanced checks both weight vectors and that their sums agree within
+// MassTolerance (relative).
+func checkBalanced(a, b []float64) error {
+	sa, err := checkWeights("a", a)
+	if err != nil {
+		return err
+	}
+	sb, err := checkWeights("b", b)
+	if err != nil {
+		return err
+	}
+	if math.Abs(sa-sb) > MassTolerance*math.Max(sa, sb) {
+		return inputErrorf("a sums to %v but b sums to %v", sa, sb)
+	}
+	return nil
+}
+
+// Uniform returns n weights equal to 1/n.
+func Uniform(n int) []float64 {
+	w := make([]float64, n)
+	for i := range w {
+		w[i] = 1 / float64(n)
+	}
+	return w
+}
