@@ -1,0 +1,94 @@
+package nn
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// ReLU is max(x, 0).
+type ReLU struct{}
+
+// Forward applies the rectifier.
+func (ReLU) Forward(_ *Graph, x *G.Node) (*G.Node, error) { return G.Rectify(x) }
+
+// InputGrad returns gy ⊙ 1[x > 0]; the mask is a constant for
+// differentiation, as the second derivative of ReLU is zero almost everywhere.
+func (ReLU) InputGrad(g *Graph, x, _, gy *G.Node) (*G.Node, error) {
+	mask, err := G.Gt(x, g.Scalar(0), true)
+	if err != nil {
+		return nil, err
+	}
+	return G.HadamardProd(gy, mask)
+}
+
+// LeakyReLU is x for x > 0 and Alpha·x otherwise.
+type LeakyReLU struct{ Alpha float64 }
+
+// Forward applies the leaky rectifier.
+func (l LeakyReLU) Forward(_ *Graph, x *G.Node) (*G.Node, error) { return G.LeakyRelu(x, l.Alpha) }
+
+// InputGrad returns gy ⊙ (Alpha + (1 − Alpha)·1[x > 0]).
+func (l LeakyReLU) InputGrad(g *Graph, x, _, gy *G.Node) (*G.Node, error) {
+	mask, err := G.Gt(x, g.Scalar(0), true)
+	if err != nil {
+		return nil, err
+	}
+	slope, err := G.Add(G.Must(G.Mul(mask, g.Scalar(1-l.Alpha))), g.Scalar(l.Alpha))
+	if err != nil {
+		return nil, err
+	}
+	return G.HadamardProd(gy, slope)
+}
+
+// Tanh is the hyperbolic tangent.
+type Tanh struct{}
+
+// Forward applies tanh.
+func (Tanh) Forward(_ *Graph, x *G.Node) (*G.Node, error) { return G.Tanh(x) }
+
+// InputGrad returns gy ⊙ (1 − y²).
+func (Tanh) InputGrad(g *Graph, _, y, gy *G.Node) (*G.Node, error) {
+	d, err := G.Sub(g.Scalar(1), G.Must(G.Square(y)))
+	if err != nil {
+		return nil, err
+	}
+	return G.HadamardProd(gy, d)
+}
+
+// Sigmoid is 1/(1 + exp(−x)).
+type Sigmoid struct{}
+
+// Forward applies the logistic function.
+func (Sigmoid) Forward(_ *Graph, x *G.Node) (*G.Node, error) { return G.Sigmoid(x) }
+
+// InputGrad returns gy ⊙ y(1 − y).
+func (Sigmoid) InputGrad(g *Graph, _, y, gy *G.Node) (*G.Node, error) {
+	d, err := G.HadamardProd(y, G.Must(G.Sub(g.Scalar(1), y)))
+	if err != nil {
+		return nil, err
+	}
+	return G.HadamardProd(gy, d)
+}
+
+// Activation returns the activation layer called name: "relu",
+// "leaky_relu" (slope 0.2), "tanh", "sigmoid", or "linear" (nil, no layer).
+func Activation(name string) (Layer, error) {
+	switch name {
+	case "relu":
+		return ReLU{}, nil
+	case "leaky_relu", "lrelu":
+		return LeakyReLU{Alpha: 0.2}, nil
+	case "tanh":
+		return Tanh{}, nil
+	case "sigmoid":
+		return Sigmoid{}, nil
+	case "linear", "identity", "":
+		return nil, nil
+	}
+	return nil, fmt.Errorf("nn: unknown activation %q (want relu, leaky_relu, tanh, sigmoid or linear)", name)
+}
+
+func errNoInputGrad(l Layer) error {
+	return fmt.Errorf("nn: layer %T cannot build its input gradient", l)
+}

@@ -1,0 +1,89 @@
+package nn
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Graph is a Gorgonia expression graph whose parameter nodes are bound to the
+// tensors of a Store.
+type Graph struct {
+	// G is the underlying Gorgonia graph.
+	G      *G.ExprGraph
+	store  *Store
+	params map[string]*G.Node
+	order  []string
+}
+
+// NewGraph returns an empty graph over the parameters of s.
+func NewGraph(s *Store) *Graph {
+	return &Graph{G: G.NewGraph(), store: s, params: map[string]*G.Node{}}
+}
+
+// Store returns the parameter store of the graph.
+func (g *Graph) Store() *Store { return g.store }
+
+// Dtype returns the element type of the graph's tensors.
+func (g *Graph) Dtype() tensor.Dtype { return g.store.dtype }
+
+// Param returns the node of parameter name in this graph, creating it on
+// first use; the node is bound to the store's tensor.
+func (g *Graph) Param(name string) (*G.Node, error) {
+	if n, ok := g.params[name]; ok {
+		return n, nil
+	}
+	t, ok := g.store.vals[name]
+	if !ok {
+		return nil, fmt.Errorf("nn: no parameter %q in the store", name)
+	}
+	n := G.NodeFromAny(g.G, t, G.WithName(name))
+	g.params[name] = n
+	g.order = append(g.order, name)
+	return n, nil
+}
+
+// Params returns the parameter nodes used by the graph, in order of first use.
+func (g *Graph) Params() G.Nodes {
+	out := make(G.Nodes, len(g.order))
+	for i, name := range g.order {
+		out[i] = g.params[name]
+	}
+	return out
+}
+
+// ParamNames returns the names of the parameters used by the graph, in order
+// of first use.
+func (g *Graph) ParamNames() []string { return append([]string(nil), g.order...) }
+
+// Input returns a node bound to a new zero tensor of the given shape. The
+// caller fills the tensor before each run of the graph's machine.
+func (g *Graph) Input(name string, shape ...int) (*G.Node, *tensor.Dense) {
+	t := tensor.New(tensor.Of(g.store.dtype), tensor.WithShape(shape...))
+	return G.NodeFromAny(g.G, t, G.WithName(name)), t
+}
+
+// Scalar returns a constant scalar node of the graph's dtype.
+func (g *Graph) Scalar(v float64) *G.Node {
+	if g.store.dtype == tensor.Float32 {
+		return G.NewConstant(float32(v))
+	}
+	return G.NewConstant(v)
+}
+
+// Constant returns a constant node holding data (float64 values converted to
+// the graph's dtype) with the given shape.
+func (g *Graph) Constant(name string, data []float64, shape ...int) *G.Node {
+	var t *tensor.Dense
+	if g.store.dtype == tensor.Float32 {
+		f := make([]float32, len(data))
+		for i, v := range data {
+			f[i] = float32(v)
+		}
+		t = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f))
+	} else {
+		t = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float64(nil), data...)))
+	}
+	return G.NewConstant(t, G.WithName(name))
+}
