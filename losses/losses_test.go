@@ -1,0 +1,167 @@
+package losses
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"otgen/internal/gradcheck"
+	"otgen/models"
+)
+
+func model64(t *testing.T, cfg Config, out string, act string) *models.Model {
+	t.Helper()
+	mc := models.Config{Arch: "mlp", DataShape: []int{5}, Latent: 2, Hidden: []int{6},
+		Activation: act, Output: out, Prior: "gaussian", Seed: 3}
+	if err := ConfigureModel(cfg, &mc); err != nil {
+		t.Fatal(err)
+	}
+	m, err := models.New(mc, tensor.Float64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// fillStep puts seeded random values in the step's data and noise tensors.
+func fillStep(st *Step, seed uint64, unitData bool) {
+	rng := rand.New(rand.NewPCG(seed, 9))
+	d := st.Data.Data().([]float64)
+	for i := range d {
+		if unitData {
+			d[i] = rng.Float64()
+		} else {
+			d[i] = rng.NormFloat64()
+		}
+	}
+	for _, n := range st.Noise {
+		v := n.T.Data().([]float64)
+		for i := range v {
+			v[i] = rng.NormFloat64()
+		}
+	}
+}
+
+func TestLossGradients(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  Config
+		out  string
+		unit bool
+	}{
+		{"vae-bernoulli", Config{Name: "vae", Likelihood: "bernoulli"}, "sigmoid", true},
+		{"vae-gaussian", Config{Name: "vae", Likelihood: "gaussian", DecoderStd: 0.5}, "linear", false},
+		{"wae-mmd", Defaults(Config{Name: "wae-mmd"}, "linear"), "linear", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := model64(t, c.cfg, c.out, "tanh")
+			obj, err := New(c.cfg, m, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := obj.Steps[0]
+			fillStep(st, 1, c.unit)
+			if len(st.Params) != len(m.Store.Names()) {
+				t.Fatalf("step updates %d of %d parameters", len(st.Params), len(m.Store.Names()))
+			}
+			res, err := gradcheck.Check(st.Graph.G, st.Loss, st.Params, gradcheck.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.MaxErr > 1 {
+				t.Fatalf("gradient mismatch %.3g at %s", res.MaxErr, res.Where)
+			}
+			t.Logf("%d partial derivatives checked, worst %.3g", res.Checked, res.MaxErr)
+		})
+	}
+}
+
+// TestMMDValue compares the graph's MMD with a direct computation.
+func TestMMDValue(t *testing.T) {
+	cfg := Defaults(Config{Name: "wae-mmd"}, "linear")
+	m := model64(t, cfg, "linear", "relu")
+	obj, err := New(cfg, m, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := obj.Steps[0]
+	fillStep(st, 2, false)
+	vm := G.NewTapeMachine(st.Graph.G)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	z, err := m.Encode(toF32(st.Data.Data().([]float64)), 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zp := st.Noise[0].T.Data().([]float64)
+	n, dz := 6, 2
+	k := func(a, b []float64) float64 {
+		d := 0.0
+		for i := range a {
+			d += (a[i] - b[i]) * (a[i] - b[i])
+		}
+		s := 0.0
+		for _, sc := range cfg.Scales {
+			c := 2 * float64(dz) * sc
+			s += c / (c + d)
+		}
+		return s
+	}
+	row := func(v []float64, i int) []float64 { return v[i*dz : (i+1)*dz] }
+	z64 := make([]float64, len(z))
+	for i, v := range z {
+		z64[i] = float64(v)
+	}
+	var kxx, kyy, kxy float64
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			if i != j {
+				kxx += k(row(z64, i), row(z64, j))
+				kyy += k(row(zp, i), row(zp, j))
+			}
+			kxy += k(row(z64, i), row(zp, j))
+		}
+	}
+	want := (kxx+kyy)/float64(n*(n-1)) - 2*kxy/float64(n*n)
+	got := st.Metrics[2].Node.Value().Data().(float64)
+	if math.Abs(got-want) > 1e-5 {
+		t.Fatalf("mmd %v, want %v", got, want)
+	}
+}
+
+func toF32(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return out
+}
+
+func TestBadSettings(t *testing.T) {
+	bad := []Config{
+		{Name: "gan"},
+		{Name: "wae-mmd", Lambda: -1, Scales: []float64{1}},
+		{Name: "wae-mmd", Lambda: 1, Scales: []float64{0}},
+		{Name: "vae", Likelihood: "poisson"},
+		{Name: "vae", Likelihood: "gaussian", DecoderStd: 0},
+	}
+	for _, c := range bad {
+		if err := c.Validate(); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+	cfg := Defaults(Config{Name: "vae"}, "sigmoid")
+	m := model64(t, Config{Name: "wae-mmd"}, "linear", "relu") // deterministic encoder
+	if _, err := New(cfg, m, 8); err == nil {
+		t.Error("vae on a deterministic encoder accepted")
+	}
+	if _, err := New(Defaults(Config{Name: "wae-mmd"}, "linear"), m, 1); err == nil {
+		t.Error("batch of 1 accepted")
+	}
+}
