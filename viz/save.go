@@ -2,7 +2,6 @@ package viz
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -84,7 +83,3 @@ func SaveGrid(path string, images []float32, n, c, h, w, cols int, r Range) erro
 	}
 	return SavePNG(path, img)
 }
-
-// errPanic is wrapped by the error returned when a drawing library panics
-// on input that viz failed to reject beforehand.
-var errPanic = errors.New("viz: drawing failed")

@@ -70,8 +70,8 @@ func pixelsToLength(px int) vg.Length { return vg.Length(px) * vg.Inch / dpi }
 func lengthToPixels(l vg.Length) float64 { return l.Dots(dpi) }
 
 // figureSize returns (w, h) with zeros replaced by the defaults, or an error
-// if either is negative or too large.
-func figureSize(w, h, defW, defH int) (int, int, error) {
+// naming the figure if either is negative or too large.
+func figureSize(figure string, w, h, defW, defH int) (int, int, error) {
 	if w == 0 {
 		w = defW
 	}
@@ -79,7 +79,7 @@ func figureSize(w, h, defW, defH int) (int, int, error) {
 		h = defH
 	}
 	if w < 0 || h < 0 || w > maxSide || h > maxSide {
-		return 0, 0, inputErrorf("figure size %dx%d pixels must be positive and at most %d", w, h, maxSide)
+		return 0, 0, inputErrorf("%s: figure size %dx%d pixels must be positive and at most %d", figure, w, h, maxSide)
 	}
 	return w, h, nil
 }
