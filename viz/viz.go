@@ -66,9 +66,6 @@ const maxSide = 20000
 // pixelsToLength converts a size in pixels to a vg.Length at dpi.
 func pixelsToLength(px int) vg.Length { return vg.Length(px) * vg.Inch / dpi }
 
-// lengthToPixels converts a vg.Length to a (fractional) number of pixels at dpi.
-func lengthToPixels(l vg.Length) float64 { return l.Dots(dpi) }
-
 // figureSize returns (w, h) with zeros replaced by the defaults, or an error
 // naming the figure if either is negative or too large.
 func figureSize(figure string, w, h, defW, defH int) (int, int, error) {
