@@ -431,7 +431,7 @@ func TestRestore(t *testing.T) {
 
 	// Every kind of difference at once, and nothing copied.
 	ts = targets()
-	ts[0].Shape = []int{3, 2}                                                 // shape mismatch, same size
+	ts[0].Shape = []int{3, 2}                                                // shape mismatch, same size
 	ts[4] = Tensor{Name: "dec/w", Shape: []int{2}, Data: make([]float32, 2)} // missing in file; "bias..." unknown
 	err = f.Restore(ts)
 	if !errors.Is(err, ErrMismatch) {

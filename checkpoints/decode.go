@@ -26,9 +26,8 @@ func Decode(data []byte) (*File, error) {
 // Read reads and fully validates the checkpoint file at path, as [Decode]
 // does. Every error names the path.
 func Read(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
-		// *PathError already names the path.
 		return nil, fmt.Errorf("checkpoints: read: %w", err)
 	}
 	f, err := decode(data)
@@ -37,6 +36,38 @@ func Read(path string) (*File, error) {
 	}
 	f.Path = path
 	return f, nil
+}
+
+// readFile is os.ReadFile restricted to regular files, so that a device or
+// a pipe given by mistake cannot make Read block or read without end.
+// Its errors name the path.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	data := make([]byte, 0, st.Size()+1) // +1 to see EOF without growing
+	for {
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(data) == cap(data) { // the file grew while we read it
+			data = append(data, 0)[:len(data)]
+		}
+	}
 }
 
 func corrupt(format string, args ...any) error { return errorf(ErrCorrupt, format, args...) }
