@@ -390,3 +390,30 @@ func TestUniformBelow(t *testing.T) {
 		t.Errorf("uniformBelow(1) = %d", got)
 	}
 }
+
+// BenchmarkShuffleBatcherNext draws batches of 64 MNIST-sized digits
+// (1x28x28 bytes converted to float32) from a synthetic 60,000-digit set,
+// so it needs no data files. Bytes/op counts the float32s written.
+func BenchmarkShuffleBatcherNext(b *testing.B) {
+	const n, batch, size = 60000, 64, MNISTRows * MNISTCols
+	m := newMNIST(n, make([]uint8, n*size), make([]uint8, n))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range m.images {
+		m.images[i] = uint8(rng.Uint32())
+	}
+	for i := range m.labels {
+		m.labels[i] = uint8(rng.IntN(10))
+	}
+	sb, err := NewShuffleBatcher(m, batch, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst := make([]float32, batch*size)
+	b.SetBytes(int64(len(dst) * 4))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := sb.Next(dst); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -30,8 +30,19 @@ var ErrNoDataDir = errors.New("data: " + DataEnv + " is not set")
 // digit, and converts them in Example. It is safe for concurrent use.
 type MNIST struct {
 	n      int
-	images []uint8 // n*28*28, digit after digit, row-major
-	labels []uint8 // n
+	images []uint8      // n*28*28, digit after digit, row-major
+	labels []uint8      // n
+	pixel  [256]float32 // pixel[b] = b/255: a lookup is faster than a division
+}
+
+// newMNIST returns the MNIST set of n digits with the given pixels and
+// labels, which it keeps.
+func newMNIST(n int, images, labels []uint8) *MNIST {
+	m := &MNIST{n: n, images: images, labels: labels}
+	for b := range m.pixel {
+		m.pixel[b] = float32(b) / 255
+	}
+	return m
 }
 
 // DefaultMNISTDir returns $OTGEN_DATA/mnist. If OTGEN_DATA is unset or
@@ -66,7 +77,7 @@ func LoadMNIST(dir, split string) (*MNIST, error) {
 	}
 	if info, err := os.Stat(dir); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("data: mnist: directory %s does not exist (set --data-dir, or %s to the folder that holds mnist/): %w", dir, DataEnv, err)
+			return nil, fmt.Errorf("data: mnist: directory %s does not exist (set --data-dir or %s): %w", dir, DataEnv, err)
 		}
 		return nil, fmt.Errorf("data: mnist: %w", err)
 	} else if !info.IsDir() {
@@ -107,7 +118,7 @@ func LoadMNIST(dir, split string) (*MNIST, error) {
 			return nil, fmt.Errorf("data: mnist: %s: label %d of example %d is not a digit 0-9", lblPath, l, i)
 		}
 	}
-	return &MNIST{n: n, images: img.Data, labels: lbl.Data}, nil
+	return newMNIST(n, img.Data, lbl.Data), nil
 }
 
 // findMNISTFile returns the path of the first existing MNIST file of the
@@ -161,8 +172,9 @@ func (m *MNIST) Example(i int, dst []float32) {
 		panic(fmt.Sprintf("data: MNIST.Example: dst has %d values, want %d", len(dst), size))
 	}
 	src := m.images[i*size : (i+1)*size]
+	dst = dst[:len(src)]
 	for j, p := range src {
-		dst[j] = float32(p) / 255
+		dst[j] = m.pixel[p]
 	}
 }
 
