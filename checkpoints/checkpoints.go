@@ -199,9 +199,12 @@ func numValues(shape []int, limit int) (n int, ok bool) {
 	return n, true
 }
 
-// validateTensors checks names, shapes and data lengths, and, if finite is
-// set, that every value is finite. Errors wrap ErrInvalid.
-func validateTensors(tensors []Tensor, finite bool) error {
+// finite reports whether v is neither NaN nor ±Inf (exponent bits not all set).
+func finite(v float32) bool { return math.Float32bits(v)&0x7f800000 != 0x7f800000 }
+
+// validateTensors checks names, shapes and data lengths, and, if checkFinite
+// is set, that every value is finite. Errors wrap ErrInvalid.
+func validateTensors(tensors []Tensor, checkFinite bool) error {
 	seen := make(map[string]bool, len(tensors))
 	for i, t := range tensors {
 		switch {
@@ -221,9 +224,9 @@ func validateTensors(tensors []Tensor, finite bool) error {
 			return errorf(ErrInvalid, "tensor %q: shape %s needs %d values, data has %d",
 				t.Name, shapeString(t.Shape), n, len(t.Data))
 		}
-		if finite {
+		if checkFinite {
 			for j, v := range t.Data {
-				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				if !finite(v) {
 					return errorf(ErrInvalid, "tensor %q: value %d is %v (only finite values can be checkpointed)", t.Name, j, v)
 				}
 			}

@@ -151,7 +151,7 @@ func decode(data []byte) (*File, error) {
 	for i, s := range specs {
 		d := values[off : off+counts[i] : off+counts[i]]
 		for j, v := range d {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			if !finite(v) {
 				return nil, corrupt("tensor %q: value %d is %v", s.Name, j, v)
 			}
 		}

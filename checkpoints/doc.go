@@ -40,6 +40,8 @@
 // the destination is left as it was. Input that cannot be checkpointed (empty
 // or duplicate names, data not matching its shape, non-finite values) is
 // refused with an error wrapping [ErrInvalid] before anything is written.
+// Write does not create folders: the caller creates the destination folder
+// (for example with [os.MkdirAll]) and a missing one is reported as such.
 //
 // [File.Restore] copies the tensors of a file into caller-owned tensors by
 // name and reports any difference between the two sets as [ErrMismatch].
