@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -228,4 +229,23 @@ func FuzzReadIDX(f *testing.F) {
 			t.Fatal("accepted raw input differs from its re-encoding")
 		}
 	})
+}
+
+// TestReadIDXMemoryBound checks that a short input claiming a huge array
+// is rejected without allocating for the claim.
+func TestReadIDXMemoryBound(t *testing.T) {
+	claim := encodeIDX(IDXUnsignedByte, []uint32{1<<31 - 1}, iota8(100))
+	for _, in := range [][]byte{claim, gzipBytes(t, claim)} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		_, err := ReadIDX(bytes.NewReader(in))
+		runtime.ReadMemStats(&after)
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("error %v, want a truncation", err)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+			t.Errorf("rejecting a %d-byte input claiming 2 GiB allocated %d bytes", len(in), alloc)
+		}
+	}
 }
