@@ -1,0 +1,404 @@
+package train
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"otgen/losses"
+	"otgen/models"
+)
+
+// ErrInterrupted is returned by Train when its context is cancelled (Ctrl-C)
+// after the checkpoint of the current step has been written.
+var ErrInterrupted = errors.New("train: interrupted")
+
+// ErrNonFinite is wrapped by the error Train returns when a loss or a
+// gradient becomes NaN or infinite.
+var ErrNonFinite = errors.New("train: non-finite loss")
+
+// CheckpointName is the file name of a run's checkpoint in its folder.
+const CheckpointName = "checkpoint.otgen"
+
+// Run is a training run: a model, its objective, optimisers and data, at a
+// given step.
+type Run struct {
+	// Config is the run's configuration.
+	Config Config
+	// Model is the model being trained.
+	Model *models.Model
+	// Progress receives the progress bar (when TTY) or log lines.
+	Progress io.Writer
+	// TTY selects a progress bar instead of log lines.
+	TTY bool
+
+	step      int
+	obj       *losses.Objective
+	vms       []G.VM
+	opts      []*Optimizer
+	src       *source
+	pcg       *rand.PCG
+	rng       *rand.Rand
+	last      map[string]float64
+	columns   []string
+	evalObj   *losses.Objective
+	evalVMs   []G.VM
+	savedStep int
+	metrics   *bufio.Writer
+	metricsF  *os.File
+}
+
+// New starts a run from cfg with freshly initialised parameters.
+func New(cfg Config) (*Run, error) {
+	cfg.Model.Seed = cfg.Seed
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r, err := build(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.savedStep = -1
+	return r, nil
+}
+
+func build(cfg Config) (*Run, error) {
+	src, err := openSource(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if got, want := shapeSize(src.shape), cfg.Model.DataDim(); got != want {
+		return nil, fmt.Errorf("train: data %s has examples of shape %v but the model expects %v", cfg.Data.Name, src.shape, cfg.Model.DataShape)
+	}
+	m, err := models.New(cfg.Model, tensor.Float32)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := losses.New(cfg.Loss, m, cfg.Batch)
+	if err != nil {
+		return nil, err
+	}
+	r := &Run{Config: cfg, Model: m, obj: obj, src: src, Progress: io.Discard, last: map[string]float64{}}
+	r.pcg = rand.NewPCG(cfg.Seed, 0x6e6f697365)
+	r.rng = rand.New(r.pcg)
+	for _, st := range obj.Steps {
+		if _, err := G.Grad(st.Loss, st.Params...); err != nil {
+			return nil, fmt.Errorf("train: gradient of step %s: %w", st.Name, err)
+		}
+		r.vms = append(r.vms, G.NewTapeMachine(st.Graph.G, G.BindDualValues(st.Params...)))
+		o := st.Optim
+		if o.Name == "" {
+			o.Name = "adam"
+		}
+		if o.LR == 0 {
+			o.LR = cfg.LR
+		}
+		if o.Beta1 == 0 && o.Beta2 == 0 {
+			o.Beta1, o.Beta2 = cfg.Beta1, cfg.Beta2
+		}
+		opt, err := NewOptimizer(o.Name, o.LR, o.Beta1, o.Beta2, st.Params, st.ParamNames)
+		if err != nil {
+			return nil, fmt.Errorf("train: step %s: %w", st.Name, err)
+		}
+		opt.Clip = st.Clip
+		r.opts = append(r.opts, opt)
+		for _, mt := range st.Metrics {
+			r.columns = append(r.columns, r.metricName(st, mt.Name))
+		}
+	}
+	r.columns = append(r.columns, r.evalColumns()...)
+	return r, nil
+}
+
+func shapeSize(s []int) int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
+
+// metricName prefixes a metric with its step name when there are several.
+func (r *Run) metricName(st *losses.Step, name string) string {
+	if len(r.obj.Steps) == 1 {
+		return name
+	}
+	return st.Name + "/" + name
+}
+
+// Step returns the number of iterations done.
+func (r *Run) Step() int { return r.step }
+
+// Metrics returns the latest value of every metric (training metrics after
+// the last iteration, evaluation metrics after the last evaluation).
+func (r *Run) Metrics() map[string]float64 {
+	out := make(map[string]float64, len(r.last))
+	for k, v := range r.last {
+		out[k] = v
+	}
+	return out
+}
+
+// Close releases the run's machines and flushes its metrics file.
+func (r *Run) Close() error {
+	for _, vm := range append(r.vms, r.evalVMs...) {
+		vm.Close()
+	}
+	r.vms, r.evalVMs = nil, nil
+	return r.closeMetrics()
+}
+
+// iterate runs every step of the objective once (each Repeat times).
+func (r *Run) iterate() error {
+	for i, st := range r.obj.Steps {
+		for rep := 0; rep < st.Repeat; rep++ {
+			if st.Data != nil {
+				if err := r.src.batcher.Next(st.Data.Data().([]float32)); err != nil {
+					return fmt.Errorf("train: batch: %w", err)
+				}
+			}
+			r.fillNoise(r.rng, st.Noise)
+			vm := r.vms[i]
+			vm.Reset()
+			if err := vm.RunAll(); err != nil {
+				return fmt.Errorf("train: step %s: %w", st.Name, err)
+			}
+			loss, err := scalarValue(st.Loss)
+			if err != nil {
+				return err
+			}
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				r.opts[i].ZeroGrad()
+				return fmt.Errorf("%w: %s loss is %v at step %d", ErrNonFinite, st.Name, loss, r.step+1)
+			}
+			if err := r.opts[i].Step(); err != nil {
+				r.opts[i].ZeroGrad()
+				return fmt.Errorf("%w: %s at step %d: %v", ErrNonFinite, st.Name, r.step+1, err)
+			}
+			if rep == st.Repeat-1 {
+				for _, mt := range st.Metrics {
+					v, err := scalarValue(mt.Node)
+					if err != nil {
+						return err
+					}
+					r.last[r.metricName(st, mt.Name)] = v
+				}
+			}
+		}
+	}
+	r.step++
+	return nil
+}
+
+// fillNoise refills noise tensors with draws from rng.
+func (r *Run) fillNoise(rng *rand.Rand, noise []losses.Noise) {
+	for _, n := range noise {
+		d := n.T.Data().([]float32)
+		switch n.Dist {
+		case losses.Normal:
+			for i := range d {
+				d[i] = float32(rng.NormFloat64())
+			}
+		case losses.Uniform:
+			for i := range d {
+				d[i] = float32(2*rng.Float64() - 1)
+			}
+		case losses.Unit:
+			for i := range d {
+				d[i] = float32(rng.Float64())
+			}
+		case losses.PriorZ:
+			r.Model.SamplePrior(rng, d)
+		case losses.RowUnit:
+			cols := n.T.Shape()[len(n.T.Shape())-1]
+			for i := 0; i < len(d); i += cols {
+				u := float32(rng.Float64())
+				for j := i; j < i+cols; j++ {
+					d[j] = u
+				}
+			}
+		}
+	}
+}
+
+func scalarValue(n *G.Node) (float64, error) {
+	switch v := n.Value().(type) {
+	case *G.F32:
+		return float64(*v), nil
+	case *G.F64:
+		return float64(*v), nil
+	case *tensor.Dense:
+		switch d := v.Data().(type) {
+		case float32:
+			return float64(d), nil
+		case float64:
+			return d, nil
+		case []float32:
+			if len(d) == 1 {
+				return float64(d[0]), nil
+			}
+		case []float64:
+			if len(d) == 1 {
+				return d[0], nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("train: node %s is not a scalar (%v)", n.Name(), n.Value())
+}
+
+// Train runs iterations until the configured number of steps, writing
+// metrics, figures and checkpoints into the run folder. When ctx is
+// cancelled it writes a checkpoint and returns ErrInterrupted; when a loss
+// turns NaN or infinite it stops, leaves the last good checkpoint as it is
+// and returns an error wrapping ErrNonFinite.
+func (r *Run) Train(ctx context.Context) (err error) {
+	if err := os.MkdirAll(r.Config.Out, 0o755); err != nil {
+		return fmt.Errorf("train: output folder: %w", err)
+	}
+	if err := r.writeConfig(); err != nil {
+		return err
+	}
+	if err := r.openMetrics(); err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := r.closeMetrics(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	p := newProgress(r)
+	defer p.finish()
+	cfg := r.Config
+	for r.step < cfg.Steps {
+		select {
+		case <-ctx.Done():
+			if err := r.Save(); err != nil {
+				return fmt.Errorf("train: interrupted at step %d and the checkpoint failed: %w", r.step, err)
+			}
+			p.finish()
+			fmt.Fprintf(r.Progress, "interrupted at step %d; checkpoint written to %s\n", r.step, r.CheckpointPath())
+			return ErrInterrupted
+		default:
+		}
+		if err := r.iterate(); err != nil {
+			p.finish()
+			if errors.Is(err, ErrNonFinite) {
+				if r.savedStep >= 0 {
+					return fmt.Errorf("%w; training stopped, the last good checkpoint is %s (step %d)", err, r.CheckpointPath(), r.savedStep)
+				}
+				return fmt.Errorf("%w; training stopped before any checkpoint was written", err)
+			}
+			return err
+		}
+		final := r.step == cfg.Steps
+		evalNow := final || (cfg.EvalEvery > 0 && r.step%cfg.EvalEvery == 0)
+		if evalNow {
+			if err := r.evaluate(); err != nil {
+				return err
+			}
+		}
+		if err := r.writeMetrics(evalNow); err != nil {
+			return err
+		}
+		p.update()
+		if final || (cfg.SampleEvery > 0 && r.step%cfg.SampleEvery == 0) {
+			if err := r.SaveSamples(filepath.Join(cfg.Out, "samples", fmt.Sprintf("step_%07d.png", r.step))); err != nil {
+				return err
+			}
+			if err := r.SaveSamples(filepath.Join(cfg.Out, "samples.png")); err != nil {
+				return err
+			}
+		}
+		if final || (cfg.CheckpointEvery > 0 && r.step%cfg.CheckpointEvery == 0) {
+			if err := r.Save(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// CheckpointPath is the path of the run's checkpoint.
+func (r *Run) CheckpointPath() string { return filepath.Join(r.Config.Out, CheckpointName) }
+
+func (r *Run) writeConfig() error {
+	b, err := json.MarshalIndent(r.Config, "", "  ")
+	if err != nil {
+		return fmt.Errorf("train: config: %w", err)
+	}
+	path := filepath.Join(r.Config.Out, "config.json")
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("train: write config: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("train: write config: %w", err)
+	}
+	return nil
+}
+
+// progress shows a bar on a terminal and log lines otherwise.
+type progress struct {
+	r   *Run
+	bar interface {
+		Set(int) error
+		Describe(string)
+		Finish() error
+	}
+	start time.Time
+	from  int
+	done  bool
+}
+
+func (p *progress) update() {
+	r := p.r
+	if p.bar != nil {
+		if r.step%10 == 0 || r.step == r.Config.Steps {
+			p.bar.Describe(r.summary())
+			p.bar.Set(r.step)
+		}
+		return
+	}
+	if r.Config.LogEvery > 0 && (r.step%r.Config.LogEvery == 0 || r.step == r.Config.Steps) {
+		el := time.Since(p.start).Seconds()
+		rate := float64(r.step-p.from) / math.Max(el, 1e-9)
+		fmt.Fprintf(r.Progress, "step %d/%d  %s  (%.1f it/s)\n", r.step, r.Config.Steps, r.summary(), rate)
+	}
+}
+
+func (p *progress) finish() {
+	if p.done {
+		return
+	}
+	p.done = true
+	if p.bar != nil {
+		p.bar.Finish()
+		fmt.Fprintln(p.r.Progress)
+	}
+}
+
+// summary formats the latest training metrics.
+func (r *Run) summary() string {
+	s := ""
+	for _, c := range r.columns {
+		if v, ok := r.last[c]; ok {
+			if s != "" {
+				s += " "
+			}
+			s += fmt.Sprintf("%s=%.4g", c, v)
+		}
+	}
+	return s
+}
