@@ -3,6 +3,7 @@ package train
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 
 	"gorgonia.org/tensor"
 
@@ -194,4 +195,29 @@ func Load(path string) (*Loaded, error) {
 		copy(p.Data, t.Data)
 	}
 	return &Loaded{Config: m.Config, Model: model, Step: m.Step}, nil
+}
+
+// Real draws n real examples (n×DataDim) of the run's data with the given
+// seed: from the held-out split for file datasets, from the distribution
+// for the toys. dataDir, when not empty, replaces the recorded data folder.
+func (l *Loaded) Real(n int, seed uint64, dataDir string) ([]float32, error) {
+	cfg := l.Config
+	if dataDir != "" {
+		cfg.Data.Dir = dataDir
+	}
+	src, err := openSource(cfg)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float32, n*cfg.Model.DataDim())
+	src.real(rand.New(rand.NewPCG(seed, 4)), out)
+	return out, nil
+}
+
+// PixelRange returns the range of the data's pixel values (for image grids).
+func (l *Loaded) PixelRange() (lo, hi float64) {
+	if l.Config.Model.Output == "tanh" {
+		return -1, 1
+	}
+	return 0, 1
 }

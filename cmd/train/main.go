@@ -29,7 +29,15 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	args := os.Args[1:]
+	// A test re-executes its own binary as the command: skip test flags.
+	for i, a := range args {
+		if a == "--" && os.Getenv("OTGEN_TRAIN_CHILD") == "1" {
+			args = args[i+1:]
+			break
+		}
+	}
+	if err := run(args, os.Stdout, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}

@@ -1,0 +1,236 @@
+// Command sample decodes a training checkpoint into figures, needing no
+// other flag: the checkpoint records the model, the data and the loss.
+//
+// It writes into --out (default: a folder "sample" beside the checkpoint):
+//   - samples.png: generated samples — an image grid, or for 2-D data a
+//     scatter plot of generated points over real ones;
+//   - reconstructions.png (auto-encoders): real inputs next to their
+//     reconstructions;
+//   - walk.png: latent walks — rows of images decoded along straight lines
+//     between prior draws, or for 2-D data the decoded paths.
+//
+// Usage:
+//
+//	go run ./cmd/sample runs/8gaussians-wae-mmd/checkpoint.otgen
+//	go run ./cmd/sample --n 100 --seed 7 --out figs runs/mnist-vae/checkpoint.otgen
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"image/color"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"otgen/train"
+	"otgen/viz"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "sample:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sample", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	n := fs.Int("n", 64, "number of samples (and of reconstructions, at most 64)")
+	seed := fs.Uint64("seed", 1, "seed of the prior draws and of the real examples shown")
+	out := fs.String("out", "", "output folder (default: sample/ beside the checkpoint)")
+	dataDir := fs.String("data-dir", "", "data folder, if it moved since training (reconstructions need real data)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: sample [flags] CHECKPOINT\n\nWrites samples.png, reconstructions.png (auto-encoders) and walk.png.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return fmt.Errorf("want one checkpoint path, got %d arguments", fs.NArg())
+	}
+	if *n < 2 || *n > 10000 {
+		return fmt.Errorf("--n %d, want 2..10000", *n)
+	}
+	path := fs.Arg(0)
+	l, err := train.Load(path)
+	if err != nil {
+		return err
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join(filepath.Dir(path), "sample")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	s := &sampler{l: l, dir: dir, n: *n, seed: *seed, dataDir: *dataDir}
+	files, err := s.all()
+	for _, f := range files {
+		fmt.Fprintln(stdout, "wrote", f)
+	}
+	return err
+}
+
+type sampler struct {
+	l       *train.Loaded
+	dir     string
+	n       int
+	seed    uint64
+	dataDir string
+}
+
+func (s *sampler) all() ([]string, error) {
+	var files []string
+	steps := []struct {
+		name string
+		f    func(string) error
+		skip bool
+	}{
+		{"samples.png", s.samples, false},
+		{"reconstructions.png", s.reconstructions, s.l.Model.Encoder == nil},
+		{"walk.png", s.walk, false},
+	}
+	for _, st := range steps {
+		if st.skip {
+			continue
+		}
+		p := filepath.Join(s.dir, st.name)
+		if err := st.f(p); err != nil {
+			return files, fmt.Errorf("%s: %w", st.name, err)
+		}
+		files = append(files, p)
+	}
+	return files, nil
+}
+
+func (s *sampler) is2D() bool {
+	sh := s.l.Config.Model.DataShape
+	return len(sh) == 1 && sh[0] == 2
+}
+
+func (s *sampler) prior(rng *rand.Rand, n int) []float32 {
+	z := make([]float32, n*s.l.Config.Model.Latent)
+	s.l.Model.SamplePrior(rng, z)
+	return z
+}
+
+func (s *sampler) grid(path string, images []float32, n, cols int) error {
+	sh := s.l.Config.Model.DataShape
+	lo, hi := s.l.PixelRange()
+	img, err := viz.Grid(images, n, sh[0], sh[1], sh[2], cols, viz.Range{Min: lo, Max: hi})
+	if err != nil {
+		return err
+	}
+	return viz.SavePNG(path, upscale(img))
+}
+
+func (s *sampler) samples(path string) error {
+	rng := rand.New(rand.NewPCG(s.seed, 1))
+	x, err := s.l.Model.Generate(s.prior(rng, s.n), s.n)
+	if err != nil {
+		return err
+	}
+	if s.is2D() {
+		real, err := s.l.Real(s.n, s.seed, s.dataDir)
+		if err != nil {
+			return err
+		}
+		return train.Scatter2D(path, fmt.Sprintf("%s samples, step %d", s.l.Config.Loss.Name, s.l.Step), real, x)
+	}
+	return s.grid(path, x, s.n, cols(s.n))
+}
+
+func (s *sampler) reconstructions(path string) error {
+	n := min(s.n, 64)
+	real, err := s.l.Real(n, s.seed, s.dataDir)
+	if err != nil {
+		return err
+	}
+	rec, err := s.l.Model.Reconstruct(real, n)
+	if err != nil {
+		return err
+	}
+	if s.is2D() {
+		series := []viz.Series{
+			{Name: "inputs", XY: to64(real), Color: color.RGBA{R: 120, G: 120, B: 120, A: 255}},
+			{Name: "reconstructions", XY: to64(rec), Color: color.RGBA{R: 30, G: 90, B: 220, A: 255}},
+		}
+		opts := &viz.ScatterOptions{XRange: viz.Range{Min: -2.5, Max: 2.5}, YRange: viz.Range{Min: -2.5, Max: 2.5}}
+		return viz.SaveScatter(path, "inputs and reconstructions", series, opts)
+	}
+	sh := s.l.Config.Model.DataShape
+	lo, hi := s.l.PixelRange()
+	a, err := viz.Grid(real, n, sh[0], sh[1], sh[2], cols(n), viz.Range{Min: lo, Max: hi})
+	if err != nil {
+		return err
+	}
+	b, err := viz.Grid(rec, n, sh[0], sh[1], sh[2], cols(n), viz.Range{Min: lo, Max: hi})
+	if err != nil {
+		return err
+	}
+	img, err := viz.SidePanels(a, b)
+	if err != nil {
+		return err
+	}
+	return viz.SavePNG(path, upscale(img))
+}
+
+// walk decodes rows of codes on straight lines between pairs of prior draws.
+func (s *sampler) walk(path string) error {
+	const rows, cols = 8, 10
+	dz := s.l.Config.Model.Latent
+	rng := rand.New(rand.NewPCG(s.seed, 2))
+	ends := s.prior(rng, 2*rows)
+	steps := cols
+	if s.is2D() {
+		steps = 100
+	}
+	z := make([]float32, rows*steps*dz)
+	for r := 0; r < rows; r++ {
+		a, b := ends[2*r*dz:(2*r+1)*dz], ends[(2*r+1)*dz:(2*r+2)*dz]
+		for c := 0; c < steps; c++ {
+			t := float32(c) / float32(steps-1)
+			for k := 0; k < dz; k++ {
+				z[(r*steps+c)*dz+k] = (1-t)*a[k] + t*b[k]
+			}
+		}
+	}
+	x, err := s.l.Model.Generate(z, rows*steps)
+	if err != nil {
+		return err
+	}
+	if s.is2D() {
+		var series []viz.Series
+		for r := 0; r < rows; r++ {
+			series = append(series, viz.Series{Name: fmt.Sprintf("walk %d", r+1), XY: to64(x[r*steps*2 : (r+1)*steps*2])})
+		}
+		opts := &viz.ScatterOptions{XRange: viz.Range{Min: -2.5, Max: 2.5}, YRange: viz.Range{Min: -2.5, Max: 2.5}}
+		return viz.SaveScatter(path, "decoded latent walks", series, opts)
+	}
+	return s.grid(path, x, rows*cols, cols)
+}
+
+func cols(n int) int {
+	c := 1
+	for c*c < n {
+		c++
+	}
+	return c
+}
+
+func to64(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}

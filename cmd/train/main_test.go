@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"otgen/checkpoints"
+)
+
+func TestHelpExplainsFlags(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := run([]string{"--help"}, &out, &errb)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
+	}
+	for _, f := range []string{"--data", "-loss", "-steps", "-batch", "-lr", "-seed", "-out", "-resume", "-data-dir", "8gaussians", "mnist", "wae-mmd"} {
+		if !strings.Contains(errb.String(), f) {
+			t.Errorf("help does not mention %s", f)
+		}
+	}
+}
+
+func TestTrainResumeAndErrors(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	var out, errb bytes.Buffer
+	if err := run([]string{"--steps", "20", "--hidden", "16,16", "--batch", "32", "--out", dir}, &out, &errb); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	for _, f := range []string{"checkpoint.otgen", "metrics.csv", "samples.png", "config.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	// A second run into the same folder is refused; resuming works.
+	if err := run([]string{"--steps", "20", "--out", dir}, &out, &errb); err == nil || !strings.Contains(err.Error(), "--resume") {
+		t.Fatalf("rerun into a used folder: %v", err)
+	}
+	if err := run([]string{"--resume", filepath.Join(dir, "checkpoint.otgen"), "--steps", "30"}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "done: step 30") {
+		t.Fatalf("output %q", out.String())
+	}
+	if err := run([]string{"--resume", filepath.Join(dir, "checkpoint.otgen"), "--lr", "1"}, &out, &errb); err == nil {
+		t.Fatal("changing --lr on resume accepted")
+	}
+	bad := [][]string{
+		{"--data", "cifar"}, {"--loss", "gan"}, {"--lr", "-1"}, {"--batch", "1"},
+		{"--hidden", "12,x"}, {"--lambda", "-2"}, {"--data", "mnist", "--data-dir", filepath.Join(t.TempDir(), "nope")},
+		{"stray"},
+	}
+	for _, args := range bad {
+		args = append(args, "--out", filepath.Join(t.TempDir(), "x"))
+		if err := run(args, &out, &errb); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}
+
+// TestInterruptExitsZeroWithCheckpoint runs the command in a child process,
+// sends SIGINT while it trains, and checks that it exits 0 promptly with a
+// readable checkpoint.
+func TestInterruptExitsZeroWithCheckpoint(t *testing.T) {
+	if os.Getenv("OTGEN_TRAIN_CHILD") == "1" {
+		main()
+		return
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestInterruptExitsZeroWithCheckpoint$", "--",
+		"--steps", "1000000", "--hidden", "16", "--out", dir)
+	cmd.Env = append(os.Environ(), "OTGEN_TRAIN_CHILD=1")
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until training has written its first metrics.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		b, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+		if len(b) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, stdout.String())
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("no exit after SIGINT")
+	}
+	if !strings.Contains(stdout.String(), "interrupted at step") {
+		t.Fatalf("output %q", stdout.String())
+	}
+	if _, err := checkpoints.Read(filepath.Join(dir, "checkpoint.otgen")); err != nil {
+		t.Fatal(err)
+	}
+}
