@@ -1,0 +1,62 @@
+package train
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"otgen/nn"
+)
+
+// BenchmarkMLPStep times one training step (forward, backward, Adam) of a
+// 2→512→512→512→2 ReLU MLP at batch 256 in float32 — the size of the
+// WGAN-GP toy networks. Run with -tags openblas to use OpenBLAS.
+func BenchmarkMLPStep(b *testing.B) {
+	b.Logf("BLAS: %s", nn.BLAS)
+	rng := rand.New(rand.NewPCG(1, 2))
+	s := nn.NewStore(tensor.Float32)
+	var net nn.Sequential
+	widths := []int{2, 512, 512, 512, 2}
+	for i := 0; i+1 < len(widths); i++ {
+		l, err := nn.NewLinear(s, "l"+string(rune('0'+i)), widths[i], widths[i+1], nn.HeNormal, rng)
+		if err != nil {
+			b.Fatal(err)
+		}
+		net = append(net, l)
+		if i+2 < len(widths) {
+			net = append(net, nn.ReLU{})
+		}
+	}
+	g := nn.NewGraph(s)
+	x, xt := g.Input("x", 256, 2)
+	for i, d := 0, xt.Data().([]float32); i < len(d); i++ {
+		d[i] = float32(rng.NormFloat64())
+	}
+	y, err := net.Forward(g, x)
+	if err != nil {
+		b.Fatal(err)
+	}
+	loss := G.Must(G.Mean(G.Must(G.Square(y))))
+	if _, err := G.Grad(loss, g.Params()...); err != nil {
+		b.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g.G, G.BindDualValues(g.Params()...))
+	defer vm.Close()
+	opt, err := NewOptimizer("adam", 1e-4, 0.9, 0.999, g.Params(), g.ParamNames())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		vm.Reset()
+		if err := vm.RunAll(); err != nil {
+			b.Fatal(err)
+		}
+		if err := opt.Step(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
