@@ -1,0 +1,491 @@
+package ot
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// MinibatchOptions configures the minibatch estimators of Fatras, Zine,
+// Flamary, Gribonval, Courty, "Learning with minibatch Wasserstein:
+// asymptotic and gradient properties" (AISTATS 2020).
+type MinibatchOptions struct {
+	// M is the minibatch size (m in the paper), 1 <= M <= min(n, m).
+	M int
+	// K is the number of minibatch pairs (k in the paper), K >= 1.
+	K int
+	// P is the exponent of the ground cost |x - y|^P; default 2.
+	P float64
+	// Solver is the OT solver of each pair: "exact" (the default; the
+	// assignment solver, since both minibatches carry uniform weights
+	// 1/M), "sinkhorn" (entropic, with Eps) or "1d" (exact by sorting,
+	// for one-dimensional points).
+	Solver string
+	// Eps is the entropic regularisation of the "sinkhorn" solver.
+	Eps float64
+	// Sinkhorn holds further options of the "sinkhorn" solver (its
+	// Workers and Plan fields are ignored).
+	Sinkhorn *SinkhornOptions
+	// Seed determines all random choices.
+	Seed uint64
+	// Workers is the number of goroutines; 0 means runtime.NumCPU().
+	// The results do not depend on it.
+	Workers int
+	// Grad asks MinibatchWasserstein for the gradients with respect to the
+	// points.
+	Grad bool
+	// Sampling selects how the index sets are drawn:
+	//   "iid" (default): every pair draws I from X and J from Y
+	//     uniformly without replacement, independently of the other pairs
+	//     (the incomplete estimator of eq. 4);
+	//   "epoch": the minibatches of X are consecutive chunks of a random
+	//     permutation of X, redrawn once all floor(n/M) chunks are used,
+	//     and likewise for Y; each minibatch is still a uniform subset, and
+	//     when K·M is a multiple of n (and of m) every point is used
+	//     equally often, so the plan estimator has marginals exactly 1/n
+	//     and 1/m;
+	//   "epoch-x": epochs for X, "iid" for Y (the sampling of POT's
+	//     colour-transfer example).
+	Sampling string
+}
+
+// MinibatchResult is the minibatch Wasserstein estimate.
+type MinibatchResult struct {
+	// Value is the incomplete estimator of eq. (4): the mean over the K
+	// pairs of the OT cost sum_ij Π_ij |x_i - y_j|^P between the uniform
+	// minibatch measures (for the "sinkhorn" solver, the entropic value
+	// OT_eps of SinkhornResult.Dual, whose gradient the envelope theorem
+	// gives exactly).
+	Value float64
+	// StdErr is the standard error of Value, the sample standard deviation
+	// of the K pair costs divided by sqrt(K) (0 when K = 1).
+	StdErr float64
+	// GradX (n×d) and GradY (m×d), when asked, are the gradients of Value
+	// with respect to the points: the average over the pairs of
+	// sum_j Π_ij ∇_x c(x_i, y_j), with ∇_x c = P |x-y|^{P-2} (x - y)
+	// (2 (x - y) for the squared Euclidean cost), by the envelope theorem.
+	// Points never drawn get a zero gradient.
+	GradX, GradY *mat.Dense
+}
+
+// MinibatchPlanResult is the minibatch transport plan estimate.
+type MinibatchPlanResult struct {
+	// Plan is the estimator of eq. (6), (1/K) sum_k Π_k, where Π_k is
+	// the optimal plan of pair k (uniform weights 1/M on each minibatch)
+	// lifted to the full n×m index space; sparse, sorted by I then J.
+	Plan Plan
+	// Rows and Cols are the marginals of Plan: 1/n and 1/m in expectation
+	// (exactly so for Sampling "epoch" when K·M is a multiple of n and m).
+	Rows, Cols []float64
+	// Value is the mean minibatch OT cost, as in MinibatchResult.
+	Value float64
+}
+
+// MinibatchWasserstein returns the minibatch Wasserstein estimator of
+// Fatras et al. (AISTATS 2020, eq. 4): K pairs of index sets of size M, drawn
+// without replacement inside X (n×d) and Y (m×d), uniform weights 1/M on each
+// minibatch, an OT problem with cost |x - y|^P solved on each pair, and the
+// costs averaged; with opts.Grad, also its gradient with respect to the
+// points.
+//
+// The pairs run on a fixed pool of workers, each with its own buffers; the
+// randomness of pair k comes only from (Seed, k) and the pair results are
+// summed in pair order, so the result is identical for any Workers. Bad
+// input (empty or non-finite points, M < 1 or larger than n or m, K < 1,
+// unknown Solver or Sampling, Eps <= 0 with "sinkhorn", d != 1 with "1d") is
+// an error wrapping ErrInput.
+func MinibatchWasserstein(X, Y *mat.Dense, opts MinibatchOptions) (*MinibatchResult, error) {
+	r, err := newMinibatchRun(X, Y, opts)
+	if err != nil {
+		return nil, err
+	}
+	res := &MinibatchResult{}
+	if opts.Grad {
+		res.GradX = mat.NewDense(r.n, r.d, nil)
+		res.GradY = mat.NewDense(r.m, r.d, nil)
+	}
+	sum, sumSq := 0.0, 0.0
+	K := float64(opts.K)
+	err = r.run(func(k int, s *pairSlot) {
+		sum += s.cost
+		sumSq += s.cost * s.cost
+		if !opts.Grad {
+			return
+		}
+		for _, e := range s.entries {
+			i, j := s.I[e.I], s.J[e.J]
+			r.addGrad(res.GradX.RawRowView(i), res.GradY.RawRowView(j), i, j, e.W/K)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Value = sum / K
+	if opts.K > 1 {
+		v := (sumSq - sum*sum/K) / (K - 1)
+		res.StdErr = math.Sqrt(math.Max(v, 0) / K)
+	}
+	return res, nil
+}
+
+// MinibatchPlan returns the minibatch transport plan estimator of Fatras et
+// al. (AISTATS 2020, eq. 6): (1/K) sum_k Π_k, with Π_k the optimal plan
+// between the uniform minibatches of pair k, accumulated sparsely (at most
+// K·M non-zeros with the exact and 1-D solvers, never an n×m dense matrix),
+// together with its marginals. Pairs are drawn and solved as in
+// MinibatchWasserstein (opts.Grad is ignored), with the same guarantees of
+// determinism.
+func MinibatchPlan(X, Y *mat.Dense, opts MinibatchOptions) (*MinibatchPlanResult, error) {
+	r, err := newMinibatchRun(X, Y, opts)
+	if err != nil {
+		return nil, err
+	}
+	K := float64(opts.K)
+	entries := make([]Entry, 0, opts.K*opts.M)
+	sum := 0.0
+	err = r.run(func(k int, s *pairSlot) {
+		sum += s.cost
+		for _, e := range s.entries {
+			entries = append(entries, Entry{I: s.I[e.I], J: s.J[e.J], W: e.W / K})
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	sortEntries(entries, r.n)
+	// Merge duplicates, summing in pair order (the sort is stable).
+	out := entries[:0]
+	for _, e := range entries {
+		if l := len(out) - 1; l >= 0 && out[l].I == e.I && out[l].J == e.J {
+			out[l].W += e.W
+			continue
+		}
+		out = append(out, e)
+	}
+	res := &MinibatchPlanResult{
+		Plan:  Plan{N: r.n, M: r.m, Entries: slices.Clip(out)},
+		Rows:  make([]float64, r.n),
+		Cols:  make([]float64, r.m),
+		Value: sum / K,
+	}
+	for _, e := range res.Plan.Entries {
+		res.Rows[e.I] += e.W
+		res.Cols[e.J] += e.W
+	}
+	return res, nil
+}
+
+// minibatchRun holds the validated input of a minibatch estimator.
+type minibatchRun struct {
+	X, Y    *mat.Dense
+	n, m, d int
+	o       MinibatchOptions
+	sink    SinkhornOptions
+	epochX  bool
+	epochY  bool
+	workers int
+}
+
+func newMinibatchRun(X, Y *mat.Dense, o MinibatchOptions) (*minibatchRun, error) {
+	if err := checkPoints(X, Y, 1); err != nil {
+		return nil, fmt.Errorf("minibatch: %w", err)
+	}
+	r := &minibatchRun{X: X, Y: Y, o: o}
+	r.n, r.d = X.Dims()
+	r.m, _ = Y.Dims()
+	if o.M < 1 || o.M > r.n || o.M > r.m {
+		return nil, inputErrorf("minibatch: size M = %d, want 1 <= M <= min(%d, %d)", o.M, r.n, r.m)
+	}
+	if o.K < 1 {
+		return nil, inputErrorf("minibatch: K = %d pairs, want at least 1", o.K)
+	}
+	if r.o.P == 0 {
+		r.o.P = 2
+	}
+	if p := r.o.P; math.IsNaN(p) || math.IsInf(p, 0) || p <= 0 {
+		return nil, inputErrorf("minibatch: P = %v, want a finite positive number", p)
+	}
+	switch o.Solver {
+	case "", "exact":
+		r.o.Solver = "exact"
+	case "sinkhorn":
+		if o.Sinkhorn != nil {
+			r.sink = *o.Sinkhorn
+		}
+		r.sink.Workers, r.sink.Plan = 1, true
+		if _, err := sinkhornDefaults(o.Eps, &r.sink); err != nil {
+			return nil, fmt.Errorf("minibatch: %w", err)
+		}
+	case "1d":
+		if r.d != 1 {
+			return nil, inputErrorf("minibatch: solver \"1d\" needs 1-D points, got dimension %d", r.d)
+		}
+	default:
+		return nil, inputErrorf("minibatch: unknown solver %q (want exact, sinkhorn or 1d)", o.Solver)
+	}
+	switch o.Sampling {
+	case "", "iid":
+	case "epoch":
+		r.epochX, r.epochY = true, true
+	case "epoch-x":
+		r.epochX = true
+	default:
+		return nil, inputErrorf("minibatch: unknown sampling %q (want iid, epoch or epoch-x)", o.Sampling)
+	}
+	r.workers = o.Workers
+	if r.workers <= 0 {
+		r.workers = runtime.NumCPU()
+	}
+	r.workers = min(r.workers, o.K)
+	return r, nil
+}
+
+// pairSlot is the output of one pair: its index sets, its plan in local
+// indices and its cost.
+type pairSlot struct {
+	I, J    []int
+	entries []Entry
+	cost    float64
+	err     error
+}
+
+// pairWork is the per-worker workspace.
+type pairWork struct {
+	src       *rand.PCG
+	rng       *rand.Rand
+	idX, idY  []int // identity permutations, restored after each draw
+	swaps     []int
+	Xb, Yb, C *mat.Dense
+	xb, yb    []float64
+	assign    AssignmentWorkspace
+}
+
+// epochs caches the permutations of the epochs in use.
+type epochs struct {
+	seed  uint64
+	salt  uint64
+	size  int
+	perms map[int][]int
+}
+
+func (e *epochs) perm(ep int) []int {
+	if p, ok := e.perms[ep]; ok {
+		return p
+	}
+	rng := rand.New(rand.NewPCG(e.seed^e.salt, uint64(ep)))
+	p := rng.Perm(e.size)
+	e.perms[ep] = p
+	return p
+}
+
+// drop forgets the epochs before ep.
+func (e *epochs) drop(ep int) {
+	for k := range e.perms {
+		if k < ep {
+			delete(e.perms, k)
+		}
+	}
+}
+
+// run solves all pairs, in chunks of a few pairs per worker, and calls
+// reduce for each pair in pair order.
+func (r *minibatchRun) run(reduce func(k int, s *pairSlot)) error {
+	M, K := r.o.M, r.o.K
+	nslots := 4 * r.workers
+	slots := make([]pairSlot, nslots)
+	for s := range slots {
+		slots[s].I = make([]int, M)
+		slots[s].J = make([]int, M)
+	}
+	works := make([]*pairWork, r.workers)
+	for w := range works {
+		works[w] = r.newWork()
+	}
+	ex := &epochs{seed: r.o.Seed, salt: 0x9e3779b97f4a7c15, size: r.n, perms: map[int][]int{}}
+	ey := &epochs{seed: r.o.Seed, salt: 0xc2b2ae3d27d4eb4f, size: r.m, perms: map[int][]int{}}
+	cx, cy := r.n/M, r.m/M
+	for start := 0; start < K; start += nslots {
+		end := min(start+nslots, K)
+		// Index sets of epoch sampling are fixed here, in pair order.
+		if r.epochX {
+			ex.drop(start / cx)
+		}
+		if r.epochY {
+			ey.drop(start / cy)
+		}
+		for k := start; k < end; k++ {
+			s := &slots[k-start]
+			if r.epochX {
+				c := k % cx
+				copy(s.I, ex.perm(k / cx)[c*M:(c+1)*M])
+			}
+			if r.epochY {
+				c := k % cy
+				copy(s.J, ey.perm(k / cy)[c*M:(c+1)*M])
+			}
+		}
+		var next atomic.Int64
+		next.Store(int64(start))
+		var wg sync.WaitGroup
+		for w := 0; w < min(r.workers, end-start); w++ {
+			wg.Add(1)
+			go func(ws *pairWork) {
+				defer wg.Done()
+				for {
+					k := int(next.Add(1) - 1)
+					if k >= end {
+						return
+					}
+					s := &slots[k-start]
+					s.err = r.solvePair(k, ws, s)
+				}
+			}(works[w])
+		}
+		wg.Wait()
+		for k := start; k < end; k++ {
+			s := &slots[k-start]
+			if s.err != nil {
+				return fmt.Errorf("minibatch pair %d: %w", k, s.err)
+			}
+			reduce(k, s)
+		}
+	}
+	return nil
+}
+
+func (r *minibatchRun) newWork() *pairWork {
+	M := r.o.M
+	ws := &pairWork{src: rand.NewPCG(0, 0)}
+	ws.rng = rand.New(ws.src)
+	if !r.epochX {
+		ws.idX = identity(r.n)
+	}
+	if !r.epochY {
+		ws.idY = identity(r.m)
+	}
+	ws.swaps = make([]int, M)
+	ws.Xb = mat.NewDense(M, r.d, nil)
+	ws.Yb = mat.NewDense(M, r.d, nil)
+	ws.C = mat.NewDense(M, M, nil)
+	ws.xb, ws.yb = make([]float64, M), make([]float64, M)
+	return ws
+}
+
+func identity(n int) []int {
+	p := make([]int, n)
+	for i := range p {
+		p[i] = i
+	}
+	return p
+}
+
+// sample draws len(dst) distinct indices uniformly from id (an identity
+// permutation) by a partial Fisher–Yates shuffle, then undoes the swaps so
+// that id is the identity again: O(len(dst)) whatever len(id).
+func (ws *pairWork) sample(dst, id []int) {
+	n := len(id)
+	for t := range dst {
+		s := t + ws.rng.IntN(n-t)
+		ws.swaps[t] = s
+		id[t], id[s] = id[s], id[t]
+		dst[t] = id[t]
+	}
+	for t := len(dst) - 1; t >= 0; t-- {
+		s := ws.swaps[t]
+		id[t], id[s] = id[s], id[t]
+	}
+}
+
+// solvePair draws the index sets of pair k (unless fixed by epochs) and
+// solves its OT problem into s.
+func (r *minibatchRun) solvePair(k int, ws *pairWork, s *pairSlot) error {
+	M := r.o.M
+	ws.src.Seed(r.o.Seed, uint64(k))
+	if !r.epochX {
+		ws.sample(s.I, ws.idX)
+	}
+	if !r.epochY {
+		ws.sample(s.J, ws.idY)
+	}
+	for t := 0; t < M; t++ {
+		copy(ws.Xb.RawRowView(t), r.X.RawRowView(s.I[t]))
+		copy(ws.Yb.RawRowView(t), r.Y.RawRowView(s.J[t]))
+	}
+	s.entries = s.entries[:0]
+	w := 1 / float64(M)
+	switch r.o.Solver {
+	case "exact":
+		if err := CostInto(ws.C, ws.Xb, ws.Yb, r.o.P); err != nil {
+			return err
+		}
+		as, err := AssignmentSlice(M, ws.C.RawMatrix().Data, &ws.assign)
+		if err != nil {
+			return err
+		}
+		for i, j := range as.Perm {
+			s.entries = append(s.entries, Entry{I: i, J: j, W: w})
+		}
+		s.cost = as.Cost * w
+	case "sinkhorn":
+		if err := CostInto(ws.C, ws.Xb, ws.Yb, r.o.P); err != nil {
+			return err
+		}
+		res, err := Sinkhorn(nil, nil, ws.C, r.o.Eps, &r.sink)
+		if err != nil {
+			return err
+		}
+		for i := 0; i < M; i++ {
+			for j, p := range res.Plan.RawRowView(i) {
+				if p > 0 {
+					s.entries = append(s.entries, Entry{I: i, J: j, W: p})
+				}
+			}
+		}
+		s.cost = res.Dual
+	case "1d":
+		for t := 0; t < M; t++ {
+			ws.xb[t] = ws.Xb.At(t, 0)
+			ws.yb[t] = ws.Yb.At(t, 0)
+		}
+		pl, err := Plan1D(ws.xb, ws.yb, nil, nil)
+		if err != nil {
+			return err
+		}
+		s.entries = append(s.entries, pl.Entries...)
+		s.cost = 0
+		for _, e := range pl.Entries {
+			s.cost += e.W * powAbs(ws.xb[e.I]-ws.yb[e.J], r.o.P)
+		}
+	}
+	return nil
+}
+
+// addGrad adds w ∇_x c(x_i, y_j) to gx and w ∇_y c(x_i, y_j) to gy, with
+// c = |x - y|^P.
+func (r *minibatchRun) addGrad(gx, gy []float64, i, j int, w float64) {
+	x, y := r.X.RawRowView(i), r.Y.RawRowView(j)
+	p := r.o.P
+	scale := p * w
+	if p != 2 {
+		d2 := 0.0
+		for k := range x {
+			t := x[k] - y[k]
+			d2 += t * t
+		}
+		if d2 == 0 {
+			return
+		}
+		scale *= math.Pow(d2, (p-2)/2)
+	}
+	for k := range x {
+		g := scale * (x[k] - y[k])
+		gx[k] += g
+		gy[k] -= g
+	}
+}
