@@ -1,65 +1,86 @@
 package losses
 
-import (
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
+import "fmt"
 
-	"otgen/nn"
-)
-
-// sqDist returns the n×m matrix of squared Euclidean distances between the
-// rows of a (n×d) and b (m×d): |a|² + |b|² − 2abᵀ, one matrix product.
-func sqDist(a, b *G.Node) *G.Node {
-	n, m := a.Shape()[0], b.Shape()[0]
-	na := must(G.Reshape(must(G.Sum(must(G.Square(a)), 1)), tensor.Shape{n, 1}))
-	nb := must(G.Reshape(must(G.Sum(must(G.Square(b)), 1)), tensor.Shape{1, m}))
-	ab := must(G.Mul(a, must(G.Transpose(b))))
-	sum := must(G.BroadcastAdd(na, nb, []byte{1}, []byte{0}))
-	return must(G.Sub(sum, must(G.Mul(ab, scalarLike(a, 2)))))
-}
-
-// scalarLike returns a constant of a's dtype.
-func scalarLike(a *G.Node, v float64) *G.Node {
-	if a.Dtype() == tensor.Float32 {
-		return G.NewConstant(float32(v))
-	}
-	return G.NewConstant(v)
-}
-
-// imq returns Σ_s C_s / (C_s + D) elementwise for the squared distances D:
-// the inverse multiquadratic kernel summed over scales.
-func imq(d *G.Node, cs []float64) *G.Node {
-	var k *G.Node
-	for _, c := range cs {
-		t := must(G.Mul(must(G.Inverse(must(G.Add(d, scalarLike(d, c))))), scalarLike(d, c)))
-		if k == nil {
-			k = t
-		} else {
-			k = must(G.Add(k, t))
-		}
-	}
-	return k
-}
-
-// mmdIMQ returns the unbiased estimate of MMD² between the rows of x and y
-// (both n×d) with the kernel imq(·, cs) — eq. (U-statistic) of Gretton et
-// al. 2012 as used in Algorithm 2 of Tolstikhin et al. 2018:
+// imqMMD is the unbiased estimate of MMD² between the rows of x and y with
+// the inverse multiquadratic kernel k(a, b) = Σ_s C_s/(C_s + ‖a − b‖²)
+// (Gretton et al. 2012, the U-statistic used by Algorithm 2 of Tolstikhin
+// et al. 2018):
 //
-//	1/(n(n−1)) Σ_{l≠j} k(x_l,x_j) + 1/(n(n−1)) Σ_{l≠j} k(y_l,y_j) − 2/n² Σ_{l,j} k(x_l,y_j).
-func mmdIMQ(g *nn.Graph, x, y *G.Node, cs []float64) *G.Node {
-	n := x.Shape()[0]
-	off := make([]float64, n*n)
-	for i := range off {
-		if i/n != i%n {
-			off[i] = 1
+//	1/(n(n−1)) Σ_{i≠j} k(x_i,x_j) + 1/(m(m−1)) Σ_{i≠j} k(y_i,y_j) − 2/(nm) Σ_{i,j} k(x_i,y_j).
+type imqMMD struct{ cs []float64 }
+
+func (imqMMD) name() string { return "mmd_imq" }
+
+// kernel returns k and dk/dD at the squared distance D.
+func (f imqMMD) kernel(dist float64) (k, dk float64) {
+	for _, c := range f.cs {
+		t := 1 / (c + dist)
+		k += c * t
+		dk -= c * t * t
+	}
+	return k, dk
+}
+
+func (f imqMMD) eval(x, y []float64, n, m, d int, gx, gy []float64) (float64, error) {
+	if n < 2 || m < 2 {
+		return 0, fmt.Errorf("need at least 2 points on each side, got %d and %d", n, m)
+	}
+	clear(gx)
+	clear(gy)
+	// within(a, ga, count, w): Σ_{i≠j} k(a_i, a_j) with gradient into ga,
+	// scaled by w.
+	within := func(a, ga []float64, cnt int, w float64) float64 {
+		s := 0.0
+		for i := 0; i < cnt; i++ {
+			ai := a[i*d : (i+1)*d]
+			for j := i + 1; j < cnt; j++ {
+				aj := a[j*d : (j+1)*d]
+				dist := 0.0
+				for k := range ai {
+					t := ai[k] - aj[k]
+					dist += t * t
+				}
+				kv, dk := f.kernel(dist)
+				s += 2 * kv
+				// d/da_i of 2k(D_ij) = 2 k'(D) 2 (a_i − a_j)
+				c := 4 * w * dk
+				for k := range ai {
+					t := c * (ai[k] - aj[k])
+					ga[i*d+k] += t
+					ga[j*d+k] -= t
+				}
+			}
+		}
+		return s * w
+	}
+	wx := 1 / float64(n*(n-1))
+	wy := 1 / float64(m*(m-1))
+	wxy := -2 / float64(n*m)
+	v := within(x, gx, n, wx) + within(y, gy, m, wy)
+	cross := 0.0
+	for i := 0; i < n; i++ {
+		xi := x[i*d : (i+1)*d]
+		for j := 0; j < m; j++ {
+			yj := y[j*d : (j+1)*d]
+			dist := 0.0
+			for k := range xi {
+				t := xi[k] - yj[k]
+				dist += t * t
+			}
+			kv, dk := f.kernel(dist)
+			cross += kv
+			c := 2 * wxy * dk
+			for k := range xi {
+				t := c * (xi[k] - yj[k])
+				gx[i*d+k] += t
+				gy[j*d+k] -= t
+			}
 		}
 	}
-	mask := g.Constant("mmd.offdiag", off, n, n)
-	kxx := must(G.Sum(must(G.HadamardProd(imq(sqDist(x, x), cs), mask))))
-	kyy := must(G.Sum(must(G.HadamardProd(imq(sqDist(y, y), cs), mask))))
-	kxy := must(G.Sum(imq(sqDist(x, y), cs)))
-	nn1 := float64(n * (n - 1))
-	same := must(G.Mul(must(G.Add(kxx, kyy)), scalarLike(x, 1/nn1)))
-	cross := must(G.Mul(kxy, scalarLike(x, 2/float64(n*n))))
-	return must(G.Sub(same, cross))
+	v += wxy * cross
+	if !finite(v) {
+		return 0, fmt.Errorf("value is %v (non-finite inputs?)", v)
+	}
+	return v, nil
 }

@@ -165,3 +165,31 @@ func TestBadSettings(t *testing.T) {
 		t.Error("batch of 1 accepted")
 	}
 }
+
+// TestIMQMMDOpGradient checks the custom op's gradients w.r.t. both point
+// clouds against central differences.
+func TestIMQMMDOpGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 5))
+	g := G.NewGraph()
+	mk := func(name string, n int) *G.Node {
+		d := make([]float64, n*3)
+		for i := range d {
+			d[i] = rng.NormFloat64()
+		}
+		return G.NodeFromAny(g, tensor.New(tensor.WithShape(n, 3), tensor.WithBacking(d)), G.WithName(name))
+	}
+	x, y := mk("x", 6), mk("y", 5)
+	v, err := pointLoss(imqMMD{cs: []float64{0.5, 3}}, x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Compose with another expression so the incoming gradient is not 1.
+	loss := G.Must(G.Mul(v, G.NewConstant(2.5)))
+	res, err := gradcheck.Check(g, loss, G.Nodes{x, y}, gradcheck.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.MaxErr > 1 || res.Checked != 33 {
+		t.Fatalf("gradient mismatch %.3g at %s (%d checked)", res.MaxErr, res.Where, res.Checked)
+	}
+}

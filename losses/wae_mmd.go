@@ -44,7 +44,10 @@ func newWAEMMD(cfg Config, m *models.Model, batch int) (*Step, error) {
 		for i, s := range cfg.Scales {
 			cs[i] = 2 * float64(dz) * variance * s
 		}
-		mmd := mmdIMQ(g, z, zp, cs)
+		mmd, err := pointLoss(imqMMD{cs: cs}, z, zp)
+		if err != nil {
+			return nil, err
+		}
 		loss := must(G.Add(rec, must(G.Mul(mmd, g.Scalar(cfg.Lambda)))))
 		st := &Step{
 			Name: "main", Graph: g, Loss: loss, Data: xt,

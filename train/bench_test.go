@@ -60,3 +60,25 @@ func BenchmarkMLPStep(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDefaultToyIteration times one iteration of the default run of
+// cmd/train (8-Gaussians, default loss and model, batch 256).
+func BenchmarkDefaultToyIteration(b *testing.B) {
+	cfg, err := DefaultConfig("8gaussians", "wae-mmd")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.Out = b.TempDir()
+	r, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := r.iterate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
