@@ -190,7 +190,7 @@ const absorbLimit = 1e50
 
 // parallelMin is the number of kernel entries from which sweeps run on
 // several goroutines.
-const parallelMin = 1 << 15
+const parallelMin = 1 << 19
 
 // sinkState is the state of the stabilised scaling algorithm. The full
 // (Cuturi-convention) potentials are f + eps log u and g + eps log v, and
