@@ -177,20 +177,52 @@ func TestAssignmentMatchesSimplex(t *testing.T) {
 	for _, n := range sizes {
 		for kind := 0; kind < 3; kind++ {
 			C := randCost(rng, n, n, kind)
-			as, err := EMD(nil, nil, C, nil)
+			as, err := Assignment(C)
 			if err != nil {
 				t.Fatal(err)
 			}
+			checkAssignment(t, C, as)
 			ns, err := EMD(nil, nil, C, &EMDOptions{ForceSimplex: true})
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkEMD(t, nil, nil, C, as)
 			checkEMD(t, nil, nil, C, ns)
-			if math.Abs(as.Cost-ns.Cost) > 1e-12*(1+ns.Cost) {
-				t.Fatalf("n=%d kind %d: assignment %v, simplex %v", n, kind, as.Cost, ns.Cost)
+			if got := as.Cost / float64(n); math.Abs(got-ns.Cost) > 1e-12*(1+ns.Cost) {
+				t.Fatalf("n=%d kind %d: assignment %v, simplex %v", n, kind, got, ns.Cost)
+			}
+			// EMD's own choice agrees too.
+			def, err := EMD(nil, nil, C, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkEMD(t, nil, nil, C, def)
+			if math.Abs(def.Cost-ns.Cost) > 1e-12*(1+ns.Cost) {
+				t.Fatalf("n=%d kind %d: EMD %v, simplex %v", n, kind, def.Cost, ns.Cost)
 			}
 		}
+	}
+}
+
+func TestEMDDispatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(30, 31))
+	X, Y := randPoints(rng, 100, 2), randPoints(rng, 100, 2)
+	low, _ := SqEuclidean(X, Y)
+	r, err := EMD(nil, nil, low, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEMD(t, nil, nil, low, r)
+	if r.Log.Iterations == 100 {
+		t.Errorf("2-D points: EMD ran the assignment solver, want the network simplex")
+	}
+	X, Y = randPoints(rng, 100, 300), randPoints(rng, 100, 300)
+	high, _ := SqEuclidean(X, Y)
+	if r, err = EMD(nil, nil, high, nil); err != nil {
+		t.Fatal(err)
+	}
+	checkEMD(t, nil, nil, high, r)
+	if r.Log.Iterations != 100 {
+		t.Errorf("300-D points: EMD ran the network simplex (%d pivots), want the assignment solver", r.Log.Iterations)
 	}
 }
 
