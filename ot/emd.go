@@ -29,7 +29,8 @@ type EMDResult struct {
 	// U and V are optimal dual potentials: U[i]+V[j] <= M[i,j] for all
 	// i, j (up to rounding), with equality on the support of the plan, and
 	// sum_i a_i U_i + sum_j b_j V_j = Cost. They are defined up to a
-	// constant added to U and subtracted from V.
+	// constant added to U and subtracted from V; EMD centres them so that
+	// sum_i a_i U_i = sum_j b_j V_j = Cost/2.
 	U, V []float64
 	// Log reports the number of pivots (network simplex) or augmentations
 	// (assignment) and the L1 marginal error of the plan.
@@ -162,6 +163,17 @@ func emdAssignment(a, b []float64, n, stride int, c []float64) *EMDResult {
 		U:    slices.Clone(as.U),
 		V:    slices.Clone(as.V),
 		Log:  Log{Iterations: n},
+	}
+	// Centre the potentials like the network simplex's: sum U = sum V.
+	sumU, sumV := 0.0, 0.0
+	for i := range res.U {
+		sumU += res.U[i]
+		sumV += res.V[i]
+	}
+	shift := (sumU - sumV) / (2 * float64(n))
+	for i := range res.U {
+		res.U[i] -= shift
+		res.V[i] += shift
 	}
 	res.Log.MarginalError = marginalError(&res.Plan, a, b)
 	return res
