@@ -26,9 +26,10 @@ import (
 
 // Config selects and parameterises a loss. It is stored in checkpoints.
 type Config struct {
-	// Name is the loss: "vae" or "wae-mmd".
+	// Name is the loss, one of Names.
 	Name string `json:"name"`
-	// Lambda weighs the latent divergence of the Wasserstein auto-encoders.
+	// Lambda weighs the latent divergence of the Wasserstein auto-encoders
+	// (wae-mmd, aae) and the gradient penalty of wgan-gp.
 	Lambda float64 `json:"lambda,omitempty"`
 	// Likelihood is the VAE decoder's p(x|z): "bernoulli" (pixels in [0,1])
 	// or "gaussian" with standard deviation DecoderStd.
@@ -37,10 +38,26 @@ type Config struct {
 	// Scales are the multipliers of the inverse multiquadratic kernel's
 	// constant C = 2·Latent·Var(prior)·s of WAE-MMD.
 	Scales []float64 `json:"scales,omitempty"`
+	// Cost is the reconstruction cost c(x, y) of aae: "l2sq" (‖x−y‖², the
+	// default), "l2" (‖x−y‖) or "l1".
+	Cost string `json:"cost,omitempty"`
+	// NCritic is the number of critic (discriminator) steps per generator
+	// step of wgan, wgan-gp and aae.
+	NCritic int `json:"n_critic,omitempty"`
+	// Clip is the weight-clipping bound c of wgan.
+	Clip float64 `json:"clip,omitempty"`
+	// Eps and Iters are the entropic regularisation and the iteration
+	// budget of the Sinkhorn divergence.
+	Eps   float64 `json:"eps,omitempty"`
+	Iters int     `json:"iters,omitempty"`
+	// K and M are the number of minibatch pairs and the minibatch size of
+	// minibatch-w (Fatras et al. 2020, eq. 4).
+	K int `json:"k,omitempty"`
+	M int `json:"m,omitempty"`
 }
 
 // Names lists the losses New accepts.
-var Names = []string{"vae", "wae-mmd"}
+var Names = []string{"vae", "wae-mmd", "aae", "wgan", "wgan-gp", "sinkhorn", "minibatch-w"}
 
 // Defaults fills the zero fields of cfg with the defaults for data whose
 // decoder output is out ("sigmoid" for pixels, "linear" for real vectors).
@@ -63,34 +80,105 @@ func Defaults(cfg Config, out string) Config {
 		if len(cfg.Scales) == 0 {
 			cfg.Scales = []float64{0.1, 0.2, 0.5, 1, 2, 5, 10}
 		}
+	case "aae":
+		if cfg.Lambda == 0 {
+			cfg.Lambda = 1
+		}
+		if cfg.Cost == "" {
+			cfg.Cost = "l2sq"
+		}
+		if cfg.NCritic == 0 {
+			cfg.NCritic = 1
+		}
+	case "wgan":
+		if cfg.NCritic == 0 {
+			cfg.NCritic = 5
+		}
+		if cfg.Clip == 0 {
+			cfg.Clip = 0.01
+		}
+	case "wgan-gp":
+		if cfg.NCritic == 0 {
+			cfg.NCritic = 5
+		}
+		if cfg.Lambda == 0 {
+			cfg.Lambda = 10
+		}
+	case "sinkhorn":
+		if cfg.Eps == 0 {
+			cfg.Eps = 0.1
+		}
+		if cfg.Iters == 0 {
+			cfg.Iters = 100
+		}
+	case "minibatch-w":
+		if cfg.K == 0 {
+			cfg.K = 16
+		}
+		if cfg.M == 0 {
+			cfg.M = 64
+		}
 	}
 	return cfg
 }
 
-// Validate reports the first invalid setting of cfg.
+// Validate reports the first invalid setting of cfg. The batch size is
+// checked by New.
 func (cfg Config) Validate() error {
+	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
 	switch cfg.Name {
 	case "vae":
 		switch cfg.Likelihood {
 		case "bernoulli":
 		case "gaussian":
-			if !(cfg.DecoderStd > 0) || math.IsInf(cfg.DecoderStd, 0) {
+			if !(cfg.DecoderStd > 0) || bad(cfg.DecoderStd) {
 				return fmt.Errorf("losses: vae decoder std %v, want > 0", cfg.DecoderStd)
 			}
 		default:
 			return fmt.Errorf("losses: vae likelihood %q, want bernoulli or gaussian", cfg.Likelihood)
 		}
 	case "wae-mmd":
-		if !(cfg.Lambda >= 0) || math.IsInf(cfg.Lambda, 0) {
+		if !(cfg.Lambda >= 0) || bad(cfg.Lambda) {
 			return fmt.Errorf("losses: lambda %v, want a finite value >= 0", cfg.Lambda)
 		}
 		if len(cfg.Scales) == 0 {
 			return errors.New("losses: wae-mmd needs at least one kernel scale")
 		}
 		for _, s := range cfg.Scales {
-			if !(s > 0) || math.IsInf(s, 0) {
+			if !(s > 0) || bad(s) {
 				return fmt.Errorf("losses: kernel scale %v, want > 0", s)
 			}
+		}
+	case "aae", "wgan-gp":
+		if !(cfg.Lambda >= 0) || bad(cfg.Lambda) {
+			return fmt.Errorf("losses: lambda %v, want a finite value >= 0", cfg.Lambda)
+		}
+		if cfg.Name == "aae" && cfg.Cost != "l2sq" && cfg.Cost != "l2" && cfg.Cost != "l1" {
+			return fmt.Errorf("losses: cost %q, want l2sq, l2 or l1", cfg.Cost)
+		}
+		if cfg.NCritic < 1 {
+			return fmt.Errorf("losses: n_critic %d, want >= 1", cfg.NCritic)
+		}
+	case "wgan":
+		if cfg.NCritic < 1 {
+			return fmt.Errorf("losses: n_critic %d, want >= 1", cfg.NCritic)
+		}
+		if !(cfg.Clip > 0) || bad(cfg.Clip) {
+			return fmt.Errorf("losses: clip %v, want > 0", cfg.Clip)
+		}
+	case "sinkhorn":
+		if !(cfg.Eps > 0) || bad(cfg.Eps) {
+			return fmt.Errorf("losses: epsilon %v, want > 0", cfg.Eps)
+		}
+		if cfg.Iters < 1 {
+			return fmt.Errorf("losses: sinkhorn iterations %d, want >= 1", cfg.Iters)
+		}
+	case "minibatch-w":
+		if cfg.K < 1 {
+			return fmt.Errorf("losses: k = %d minibatch pairs, want >= 1", cfg.K)
+		}
+		if cfg.M < 1 {
+			return fmt.Errorf("losses: minibatch size m = %d, want >= 1", cfg.M)
 		}
 	default:
 		return fmt.Errorf("losses: unknown loss %q (want one of %s)", cfg.Name, strings.Join(Names, ", "))
@@ -98,16 +186,47 @@ func (cfg Config) Validate() error {
 	return nil
 }
 
+// CheckBatch reports whether batches of the given size suit cfg (m must
+// not exceed the batch).
+func (cfg Config) CheckBatch(batch int) error {
+	if batch < 2 {
+		return fmt.Errorf("losses: batch size %d, want at least 2", batch)
+	}
+	if cfg.Name == "minibatch-w" && cfg.M > batch {
+		return fmt.Errorf("losses: minibatch size m = %d is larger than the batch (%d)", cfg.M, batch)
+	}
+	return nil
+}
+
 // ConfigureModel sets the parts of a model configuration that the loss
-// dictates (the kind of encoder, a critic).
+// dictates: the kind of encoder and the critic. A critic on the data gets
+// the generator's hidden widths unless mc.Critic is set; the latent
+// discriminator of aae defaults to two layers of 64.
 func ConfigureModel(cfg Config, mc *models.Config) error {
 	switch cfg.Name {
 	case "vae":
 		mc.Encoder = "gaussian"
 	case "wae-mmd":
 		mc.Encoder = "deterministic"
+	case "aae":
+		mc.Encoder = "deterministic"
+		mc.CriticOn = "latent"
+		if len(mc.Critic) == 0 {
+			mc.Critic = []int{64, 64}
+		}
+	case "wgan", "wgan-gp":
+		mc.Encoder = "none"
+		mc.CriticOn = "data"
+		if len(mc.Critic) == 0 {
+			mc.Critic = append([]int(nil), mc.Hidden...)
+		}
+	case "sinkhorn", "minibatch-w":
+		mc.Encoder = "none"
 	default:
 		return fmt.Errorf("losses: unknown loss %q (want one of %s)", cfg.Name, strings.Join(Names, ", "))
+	}
+	if cfg.Name != "aae" && cfg.Name != "wgan" && cfg.Name != "wgan-gp" {
+		mc.Critic, mc.CriticOn = nil, ""
 	}
 	if cfg.Name == "vae" && cfg.Likelihood == "bernoulli" {
 		mc.Output = "sigmoid"
@@ -185,23 +304,42 @@ func New(cfg Config, m *models.Model, batch int) (*Objective, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if batch < 2 {
-		return nil, fmt.Errorf("losses: batch size %d, want at least 2", batch)
+	if err := cfg.CheckBatch(batch); err != nil {
+		return nil, err
 	}
 	var (
-		st  *Step
-		err error
+		steps []*Step
+		err   error
 	)
+	one := func(st *Step, err error) ([]*Step, error) { return []*Step{st}, err }
 	switch cfg.Name {
 	case "vae":
-		st, err = newVAE(cfg, m, batch)
+		steps, err = one(newVAE(cfg, m, batch))
 	case "wae-mmd":
-		st, err = newWAEMMD(cfg, m, batch)
+		steps, err = one(newWAEMMD(cfg, m, batch))
+	case "aae":
+		steps, err = newAAE(cfg, m, batch)
+	case "wgan":
+		steps, err = newWGAN(cfg, m, batch)
+	case "wgan-gp":
+		steps, err = newWGANGP(cfg, m, batch)
+	case "sinkhorn":
+		steps, err = one(newSinkhorn(cfg, m, batch))
+	case "minibatch-w":
+		steps, err = one(newMinibatchW(cfg, m, batch))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("losses: %s: %w", cfg.Name, err)
 	}
-	return &Objective{Steps: []*Step{st}}, nil
+	return &Objective{Steps: steps}, nil
+}
+
+// scalarOfType returns a constant of x's dtype.
+func scalarOfType(x *G.Node, v float64) *G.Node {
+	if x.Dtype() == tensor.Float32 {
+		return G.NewConstant(float32(v))
+	}
+	return G.NewConstant(v)
 }
 
 // finish fills the parameter lists of st with the graph's parameters whose

@@ -14,7 +14,12 @@ import (
 
 func model64(t *testing.T, cfg Config, out string, act string) *models.Model {
 	t.Helper()
-	mc := models.Config{Arch: "mlp", DataShape: []int{5}, Latent: 2, Hidden: []int{6},
+	return model64Dim(t, cfg, out, act, 5)
+}
+
+func model64Dim(t *testing.T, cfg Config, out string, act string, dim int) *models.Model {
+	t.Helper()
+	mc := models.Config{Arch: "mlp", DataShape: []int{dim}, Latent: 2, Hidden: []int{6},
 		Activation: act, Output: out, Prior: "gaussian", Seed: 3}
 	if err := ConfigureModel(cfg, &mc); err != nil {
 		t.Fatal(err)
@@ -29,18 +34,31 @@ func model64(t *testing.T, cfg Config, out string, act string) *models.Model {
 // fillStep puts seeded random values in the step's data and noise tensors.
 func fillStep(st *Step, seed uint64, unitData bool) {
 	rng := rand.New(rand.NewPCG(seed, 9))
-	d := st.Data.Data().([]float64)
-	for i := range d {
-		if unitData {
-			d[i] = rng.Float64()
-		} else {
-			d[i] = rng.NormFloat64()
+	if st.Data != nil {
+		for i, d := 0, st.Data.Data().([]float64); i < len(d); i++ {
+			if unitData {
+				d[i] = rng.Float64()
+			} else {
+				d[i] = rng.NormFloat64()
+			}
 		}
 	}
 	for _, n := range st.Noise {
 		v := n.T.Data().([]float64)
 		for i := range v {
-			v[i] = rng.NormFloat64()
+			switch n.Dist {
+			case Unit:
+				v[i] = rng.Float64()
+			case RowUnit:
+				cols := n.T.Shape()[1]
+				if i%cols == 0 {
+					v[i] = rng.Float64()
+				} else {
+					v[i] = v[i-1]
+				}
+			default:
+				v[i] = rng.NormFloat64()
+			}
 		}
 	}
 }
@@ -76,6 +94,37 @@ func TestLossGradients(t *testing.T) {
 				t.Fatalf("gradient mismatch %.3g at %s", res.MaxErr, res.Where)
 			}
 			t.Logf("%d partial derivatives checked, worst %.3g", res.Checked, res.MaxErr)
+		})
+	}
+}
+
+// TestMultiStepLossGradients checks every step of the GAN-family and OT
+// losses (WGAN-GP's critic step is second order) against central
+// differences.
+func TestMultiStepLossGradients(t *testing.T) {
+	for _, name := range []string{"aae", "wgan", "wgan-gp", "sinkhorn", "minibatch-w"} {
+		t.Run(name, func(t *testing.T) {
+			// Enough Sinkhorn iterations to converge: the envelope gradient
+			// is exact at the optimum.
+			cfg := Defaults(Config{Name: name, M: 4, K: 3, Iters: 5000}, "linear")
+			for _, act := range []string{"tanh", "leaky_relu"} {
+				m := model64Dim(t, cfg, "linear", act, 2)
+				obj, err := New(cfg, m, 7)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for si, st := range obj.Steps {
+					fillStep(st, uint64(10+si), false)
+					res, err := gradcheck.Check(st.Graph.G, st.Loss, st.Params, gradcheck.Options{Rtol: 1e-4, MaxPerNode: 40})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if res.MaxErr > 1 {
+						t.Fatalf("%s/%s step %s: gradient mismatch %.3g at %s", name, act, st.Name, res.MaxErr, res.Where)
+					}
+					t.Logf("%s/%s step %s: %d partial derivatives, worst %.3g", name, act, st.Name, res.Checked, res.MaxErr)
+				}
+			}
 		})
 	}
 }
@@ -150,6 +199,16 @@ func TestBadSettings(t *testing.T) {
 		{Name: "wae-mmd", Lambda: 1, Scales: []float64{0}},
 		{Name: "vae", Likelihood: "poisson"},
 		{Name: "vae", Likelihood: "gaussian", DecoderStd: 0},
+		{Name: "aae", Lambda: -1, Cost: "l2sq", NCritic: 1},
+		{Name: "aae", Lambda: 1, Cost: "l3", NCritic: 1},
+		{Name: "wgan-gp", Lambda: -10, NCritic: 5},
+		{Name: "wgan", NCritic: 0, Clip: 0.01},
+		{Name: "wgan", NCritic: 5, Clip: -1},
+		{Name: "sinkhorn", Eps: 0, Iters: 10},
+		{Name: "sinkhorn", Eps: -0.1, Iters: 10},
+		{Name: "sinkhorn", Eps: 0.1, Iters: 0},
+		{Name: "minibatch-w", K: 0, M: 8},
+		{Name: "minibatch-w", K: 3, M: 0},
 	}
 	for _, c := range bad {
 		if err := c.Validate(); err == nil {
@@ -160,6 +219,9 @@ func TestBadSettings(t *testing.T) {
 	m := model64(t, Config{Name: "wae-mmd"}, "linear", "relu") // deterministic encoder
 	if _, err := New(cfg, m, 8); err == nil {
 		t.Error("vae on a deterministic encoder accepted")
+	}
+	if err := (Config{Name: "minibatch-w", K: 2, M: 65}).CheckBatch(64); err == nil {
+		t.Error("m larger than the batch accepted")
 	}
 	if _, err := New(Defaults(Config{Name: "wae-mmd"}, "linear"), m, 1); err == nil {
 		t.Error("batch of 1 accepted")

@@ -41,9 +41,7 @@ func newVAE(cfg Config, m *models.Model, batch int) (*Step, error) {
 		}
 		var nll *G.Node // per example, batch
 		if cfg.Likelihood == "bernoulli" {
-			softplus := must(G.Add(must(G.Rectify(logits)),
-				must(G.Log1p(must(G.Exp(must(G.Neg(must(G.Abs(logits))))))))))
-			nll = must(G.Sum(must(G.Sub(softplus, must(G.HadamardProd(x, logits)))), 1))
+			nll = must(G.Sum(must(G.Sub(softplus(logits), must(G.HadamardProd(x, logits)))), 1))
 		} else {
 			s2 := cfg.DecoderStd * cfg.DecoderStd
 			sq := must(G.Sum(must(G.Square(must(G.Sub(x, out)))), 1))

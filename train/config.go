@@ -84,6 +84,12 @@ func DefaultConfig(dataName, lossName string) (Config, error) {
 	default:
 		return cfg, fmt.Errorf("train: unknown data %q (want one of %s)", dataName, strings.Join(DataNames, ", "))
 	}
+	switch lossName {
+	case "wgan":
+		cfg.LR = 5e-5 // Arjovsky et al. 2017, RMSProp
+	case "wgan-gp":
+		cfg.LR = 1e-4 // Gulrajani et al. 2017, Adam(0.5, 0.9)
+	}
 	cfg.Loss = losses.Defaults(cfg.Loss, cfg.Model.Output)
 	if err := losses.ConfigureModel(cfg.Loss, &cfg.Model); err != nil {
 		return cfg, err
@@ -113,5 +119,8 @@ func (cfg Config) Validate() error {
 	if err := cfg.Model.Validate(); err != nil {
 		return err
 	}
-	return cfg.Loss.Validate()
+	if err := cfg.Loss.Validate(); err != nil {
+		return err
+	}
+	return cfg.Loss.CheckBatch(cfg.Batch)
 }

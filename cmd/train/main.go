@@ -52,7 +52,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var (
 		dataName = fs.String("data", "8gaussians", "training data: "+strings.Join(train.DataNames, ", ")+" (the toys are generated, no download)")
 		dataDir  = fs.String("data-dir", "", "folder of a file dataset (MNIST IDX files); default $OTGEN_DATA/mnist")
-		lossName = fs.String("loss", "wae-mmd", "loss: "+strings.Join(losses.Names, ", "))
+		lossName = fs.String("loss", "minibatch-w", "loss: "+strings.Join(losses.Names, ", "))
 		steps    = fs.Int("steps", 0, "total training iterations (default: 2000 for toys, 3000 for mnist)")
 		batch    = fs.Int("batch", 0, "batch size (default: 256 for toys, 100 for mnist)")
 		lr       = fs.Float64("lr", 0, "learning rate (default 1e-3)")
@@ -61,7 +61,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 		resume   = fs.String("resume", "", "checkpoint to resume; the run continues exactly, with its own settings (only --steps, --out and --data-dir may change)")
 		latent   = fs.Int("latent", 0, "latent size (default: 2 for toys, 8 for mnist)")
 		hidden   = fs.String("hidden", "", "hidden widths, comma separated (default: 128,128,128 for toys, 512,256 for mnist)")
-		lambda   = fs.Float64("lambda", 0, "weight of the latent divergence of WAE-MMD (default 10)")
+		lambda   = fs.Float64("lambda", 0, "weight of the latent divergence (wae-mmd: 10, aae: 1) or of the gradient penalty (wgan-gp: 10)")
+		prior    = fs.String("prior", "gaussian", "latent prior P_Z: gaussian or uniform")
+		critic   = fs.String("critic", "", "hidden widths of the critic (wgan, wgan-gp; default: the generator's) or of the latent discriminator (aae; default 64,64)")
+		costName = fs.String("cost", "l2sq", "reconstruction cost of aae: l2sq, l2 or l1")
+		nCritic  = fs.Int("n-critic", 0, "critic steps per generator step (wgan, wgan-gp: 5; aae: 1)")
+		clip     = fs.Float64("clip", 0, "weight clipping bound of wgan (default 0.01)")
+		eps      = fs.Float64("eps", 0, "entropic regularisation of the sinkhorn loss (default 0.1)")
+		iters    = fs.Int("iters", 0, "Sinkhorn iterations of the sinkhorn loss (default 100)")
+		kPairs   = fs.Int("k", 0, "minibatch pairs of minibatch-w (default 16)")
+		mSize    = fs.Int("m", 0, "minibatch size of minibatch-w (default 64, at most --batch)")
 		sampleEv = fs.Int("sample-every", -1, "write a sample figure every N steps (0: only at the end)")
 		ckptEv   = fs.Int("checkpoint-every", -1, "write a checkpoint every N steps (0: only at the end)")
 	)
@@ -95,7 +104,7 @@ Flags:
 		err error
 	)
 	if *resume != "" {
-		for _, name := range []string{"data", "loss", "batch", "lr", "seed", "latent", "hidden", "lambda"} {
+		for _, name := range []string{"data", "loss", "batch", "lr", "seed", "latent", "hidden", "lambda", "prior", "critic", "cost", "n-critic", "clip", "eps", "iters", "k", "m"} {
 			if set[name] {
 				return fmt.Errorf("--%s cannot change when resuming: the checkpoint's settings are used", name)
 			}
@@ -150,8 +159,36 @@ Flags:
 			}
 			cfg.Model.Hidden = ws
 		}
-		if set["lambda"] {
-			cfg.Loss.Lambda = *lambda
+		if set["critic"] {
+			ws, err := parseInts(*critic)
+			if err != nil {
+				return fmt.Errorf("--critic: %w", err)
+			}
+			if len(cfg.Model.Critic) == 0 {
+				return fmt.Errorf("--critic: loss %s has no critic", cfg.Loss.Name)
+			}
+			cfg.Model.Critic = ws
+		}
+		cfg.Model.Prior = *prior
+		floats := map[string]*float64{"lambda": &cfg.Loss.Lambda, "clip": &cfg.Loss.Clip, "eps": &cfg.Loss.Eps}
+		vals := map[string]float64{"lambda": *lambda, "clip": *clip, "eps": *eps}
+		for name, dst := range floats {
+			if set[name] {
+				*dst = vals[name]
+			}
+		}
+		ints := map[string]*int{"n-critic": &cfg.Loss.NCritic, "iters": &cfg.Loss.Iters, "k": &cfg.Loss.K, "m": &cfg.Loss.M}
+		ivals := map[string]int{"n-critic": *nCritic, "iters": *iters, "k": *kPairs, "m": *mSize}
+		for name, dst := range ints {
+			if set[name] {
+				*dst = ivals[name]
+			}
+		}
+		if set["cost"] {
+			cfg.Loss.Cost = *costName
+		}
+		if cfg.Loss.Name == "minibatch-w" && !set["m"] && cfg.Loss.M > cfg.Batch {
+			cfg.Loss.M = cfg.Batch // a smaller --batch shrinks the default minibatch
 		}
 		if *sampleEv >= 0 {
 			cfg.SampleEvery = *sampleEv

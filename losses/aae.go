@@ -1,0 +1,103 @@
+package losses
+
+import (
+	G "gorgonia.org/gorgonia"
+
+	"otgen/models"
+	"otgen/nn"
+)
+
+// newAAE builds the penalised optimal-transport objective with a GAN
+// penalty in the latent space: POT of Bousquet, Gelly, Tolstikhin,
+// Simon-Gabriel & Schölkopf 2017 ("From optimal transport to generative
+// modeling: the VEGAN cookbook", Theorem 1 and eq. 5 with D_Z a GAN
+// divergence), the adversarial auto-encoder that Tolstikhin et al. 2018 call
+// WAE-GAN (their Algorithm 1):
+//
+//	min_{Q,G} 1/n Σ_i c(x_i, G(Q(x_i))) + λ · D_GAN(Q_Z, P_Z)
+//
+// The latent discriminator D (logits l) minimises, with z_i ~ P_Z and
+// z̃_i = Q(x_i),
+//
+//	λ/n Σ_i [softplus(−l(z_i)) + softplus(l(z̃_i))]   (= −λ/n Σ log D(z_i) + log(1 − D(z̃_i)))
+//
+// and the encoder and decoder minimise 1/n Σ_i c(x_i, G(z̃_i)) + λ/n Σ_i
+// softplus(−l(z̃_i)) (the non-saturating −λ log D(z̃_i) of Algorithm 1).
+// The cost c is squared Euclidean, Euclidean or L1 (Config.Cost).
+func newAAE(cfg Config, m *models.Model, batch int) ([]*Step, error) {
+	if err := needCritic(m, "latent", "aae"); err != nil {
+		return nil, err
+	}
+	if m.Encoder == nil {
+		return nil, errEncoder("aae", "deterministic")
+	}
+	dim, dz := m.Config.DataDim(), m.Config.Latent
+	disc, err := build(func() (*Step, error) {
+		g := nn.NewGraph(m.Store)
+		x, xt := g.Input("x", batch, dim)
+		zp, zpt := g.Input("z_prior", batch, dz)
+		zq, _, err := m.Encoder.Forward(g, x)
+		if err != nil {
+			return nil, err
+		}
+		lp, err := m.Critic.Forward(g, zp)
+		if err != nil {
+			return nil, err
+		}
+		lq, err := m.Critic.Forward(g, zq)
+		if err != nil {
+			return nil, err
+		}
+		bce := must(G.Add(must(G.Mean(softplus(must(G.Neg(lp))))), must(G.Mean(softplus(lq)))))
+		loss := must(G.Mul(bce, g.Scalar(cfg.Lambda)))
+		st := &Step{Name: "disc", Graph: g, Loss: loss, Data: xt,
+			Noise:   []Noise{{T: zpt, Dist: PriorZ}},
+			Metrics: []Metric{{"loss", loss}, {"bce", bce}},
+			Repeat:  cfg.NCritic, Optim: Optim{Name: "adam", Beta1: 0.5, Beta2: 0.999}}
+		return finish(st, "critic."), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	ae, err := build(func() (*Step, error) {
+		g := nn.NewGraph(m.Store)
+		x, xt := g.Input("x", batch, dim)
+		zq, _, err := m.Encoder.Forward(g, x)
+		if err != nil {
+			return nil, err
+		}
+		_, out, err := m.Decoder.Forward(g, zq)
+		if err != nil {
+			return nil, err
+		}
+		lq, err := m.Critic.Forward(g, zq)
+		if err != nil {
+			return nil, err
+		}
+		rec := must(G.Mean(cost(cfg.Cost, x, out)))
+		fool := must(G.Mean(softplus(must(G.Neg(lq)))))
+		loss := must(G.Add(rec, must(G.Mul(fool, g.Scalar(cfg.Lambda)))))
+		st := &Step{Name: "autoencoder", Graph: g, Loss: loss, Data: xt,
+			Metrics: []Metric{{"loss", loss}, {"rec", rec}, {"gan", fool}},
+			Optim:   Optim{Name: "adam", Beta1: 0.5, Beta2: 0.999}}
+		return finish(st, "enc.", "dec."), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []*Step{disc, ae}, nil
+}
+
+// cost returns c(x_i, y_i) per row (batch): "l2sq" ‖x−y‖², "l2" ‖x−y‖ or
+// "l1" Σ|x−y|.
+func cost(kind string, x, y *G.Node) *G.Node {
+	diff := must(G.Sub(x, y))
+	switch kind {
+	case "l1":
+		return must(G.Sum(must(G.Abs(diff)), 1))
+	case "l2":
+		sq := must(G.Sum(must(G.Square(diff)), 1))
+		return must(G.Sqrt(must(G.Add(sq, scalarOfType(x, 1e-12)))))
+	}
+	return must(G.Sum(must(G.Square(diff)), 1))
+}

@@ -1,0 +1,66 @@
+package losses
+
+import (
+	G "gorgonia.org/gorgonia"
+
+	"otgen/models"
+	"otgen/nn"
+)
+
+// newWGANGP builds the Wasserstein GAN with gradient penalty (Gulrajani,
+// Ahmed, Arjovsky, Dumoulin & Courville 2017, "Improved Training of
+// Wasserstein GANs", eq. 3 and Algorithm 1): the critic minimises
+//
+//	E_z f(G(z)) − E_x f(x) + λ E_x̂ (‖∇_x̂ f(x̂)‖₂ − 1)²,   x̂ = ε x + (1 − ε) G(z), ε ~ U[0, 1],
+//
+// n_critic times per iteration with Adam (β = 0.5, 0.9), and the generator
+// minimises −E_z f(G(z)). The input gradient ∇_x̂ f is built by the critic's
+// layers as ordinary graph nodes, so one Grad call differentiates the
+// penalty w.r.t. the critic's parameters (second order).
+func newWGANGP(cfg Config, m *models.Model, batch int) ([]*Step, error) {
+	if err := needCritic(m, "data", "wgan-gp"); err != nil {
+		return nil, err
+	}
+	adam := Optim{Name: "adam", Beta1: 0.5, Beta2: 0.9}
+	critic, err := build(func() (*Step, error) {
+		g := nn.NewGraph(m.Store)
+		dim := m.Config.DataDim()
+		x, xt := g.Input("x", batch, dim)
+		z, zt := g.Input("z", batch, m.Config.Latent)
+		eps, epst := g.Input("eps", batch, dim)
+		_, fake, err := m.Decoder.Forward(g, z)
+		if err != nil {
+			return nil, err
+		}
+		fr, err := m.Critic.Forward(g, x)
+		if err != nil {
+			return nil, err
+		}
+		ff, err := m.Critic.Forward(g, fake)
+		if err != nil {
+			return nil, err
+		}
+		xhat := lerpRows(g, eps, x, fake)
+		_, grad, err := m.Critic.ForwardWithInputGrad(g, xhat)
+		if err != nil {
+			return nil, err
+		}
+		norm := must(G.Sqrt(must(G.Add(must(G.Sum(must(G.Square(grad)), 1)), g.Scalar(1e-12)))))
+		gp := must(G.Mean(must(G.Square(must(G.Sub(norm, g.Scalar(1)))))))
+		wdist := must(G.Sub(meanScore(fr), meanScore(ff)))
+		loss := must(G.Add(must(G.Neg(wdist)), must(G.Mul(gp, g.Scalar(cfg.Lambda)))))
+		st := &Step{Name: "critic", Graph: g, Loss: loss, Data: xt,
+			Noise:   []Noise{{T: zt, Dist: PriorZ}, {T: epst, Dist: RowUnit}},
+			Metrics: []Metric{{"loss", loss}, {"wdist", wdist}, {"gp", gp}},
+			Repeat:  cfg.NCritic, Optim: adam}
+		return finish(st, "critic."), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	gen, err := generatorStep(m, batch, adam)
+	if err != nil {
+		return nil, err
+	}
+	return []*Step{critic, gen}, nil
+}
