@@ -126,6 +126,17 @@ func Defaults(cfg Config, out string) Config {
 // checked by New.
 func (cfg Config) Validate() error {
 	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
+	// Settings a loss does not use must still make sense.
+	for name, v := range map[string]float64{"lambda": cfg.Lambda, "clip": cfg.Clip, "epsilon": cfg.Eps, "decoder std": cfg.DecoderStd} {
+		if v < 0 || bad(v) {
+			return fmt.Errorf("losses: %s %v, want a finite value >= 0", name, v)
+		}
+	}
+	for name, v := range map[string]int{"k": cfg.K, "m": cfg.M, "n_critic": cfg.NCritic, "iterations": cfg.Iters} {
+		if v < 0 {
+			return fmt.Errorf("losses: %s = %d, want >= 0", name, v)
+		}
+	}
 	switch cfg.Name {
 	case "vae":
 		switch cfg.Likelihood {

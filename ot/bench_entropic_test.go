@@ -4,9 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"testing"
 
