@@ -176,7 +176,7 @@ func TestMinibatchGradient(t *testing.T) {
 	// With fixed index sets (same seed) and a unique optimal assignment per
 	// pair, the estimator is smooth around X: finite differences agree.
 	X, Y := testCloud(71, 15, 2, 0), testCloud(72, 12, 2, 1)
-	for _, solver := range []string{"exact", "sinkhorn"} {
+	for _, solver := range []string{"exact", "simplex", "sinkhorn"} {
 		for _, p := range []float64{2, 3} {
 			o := MinibatchOptions{M: 6, K: 9, Seed: 11, Grad: true, P: p, Solver: solver, Eps: 5,
 				Sinkhorn: &SinkhornOptions{Tol: 1e-10, MaxIter: 100000}}
