@@ -33,3 +33,32 @@ func TestMMD(t *testing.T) {
 		t.Error("zero bandwidth accepted")
 	}
 }
+
+func TestModeCoverageAndW2(t *testing.T) {
+	modes := [][2]float64{{1, 0}, {-1, 0}}
+	// 3 points at mode 0, 1 near mode 1, 1 far from both.
+	s := []float32{1, 0, 1.01, 0, 0.99, 0.01, -1, 0.02, 0, 5}
+	c, err := ModeCoverage(s, modes, 0.01, 3, 0.25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Share[0] != 0.6 || c.Share[1] != 0.2 || c.HighQuality != 0.8 || c.Covered != 1 {
+		t.Fatalf("coverage %+v", c)
+	}
+	if _, err := ModeCoverage(s[:3], modes, 0.01, 3, 0.05); err == nil {
+		t.Error("odd input accepted")
+	}
+	// W2 between a cloud and its translate by (3, 4) is 5.
+	x := []float32{0, 0, 1, 0, 0, 1, 2, 2}
+	y := make([]float32, len(x))
+	for i := range x {
+		y[i] = x[i] + float32(3+i%2)
+	}
+	w, err := W2(x, y, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w < 5-1e-6 || w > 5+1e-6 {
+		t.Fatalf("W2 = %v, want 5", w)
+	}
+}

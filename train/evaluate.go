@@ -29,7 +29,11 @@ func (r *Run) is2D() bool {
 // evalColumns are the metric columns that evaluate fills.
 func (r *Run) evalColumns() []string {
 	if r.src.test == nil {
-		return []string{"eval_mmd"}
+		cols := []string{"eval_mmd", "eval_w2"}
+		if r.src.modes != nil {
+			cols = append(cols, "eval_modes", "eval_hq")
+		}
+		return cols
 	}
 	var cols []string
 	for _, mt := range r.obj.Steps[0].Metrics {
@@ -56,6 +60,24 @@ func (r *Run) evaluate() error {
 			return fmt.Errorf("train: evaluation: %w", err)
 		}
 		r.last["eval_mmd"] = v
+		// Exact W2 between 2,000 generated and 2,000 real points.
+		real2 := make([]float32, 2*evalSamples*dim)
+		r.src.real(rng, real2)
+		gen2, err := r.generate(rng, 2*evalSamples)
+		if err != nil {
+			return err
+		}
+		if r.last["eval_w2"], err = eval.W2(gen2, real2, dim); err != nil {
+			return fmt.Errorf("train: evaluation: %w", err)
+		}
+		if r.src.modes != nil {
+			c, err := eval.ModeCoverage(gen2, r.src.modes, r.src.std, 3, 0.05)
+			if err != nil {
+				return fmt.Errorf("train: evaluation: %w", err)
+			}
+			r.last["eval_modes"] = float64(c.Covered)
+			r.last["eval_hq"] = c.HighQuality
+		}
 		return nil
 	}
 	if r.evalObj == nil {

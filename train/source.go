@@ -18,8 +18,11 @@ type source struct {
 	real func(rng *rand.Rand, dst []float32)
 	// test is the held-out split, nil for the infinite toys.
 	test data.Dataset
-	// valueRange is the range of pixel values, for image grids.
+	// lo and hi are the range of pixel values, for image grids.
 	lo, hi float64
+	// modes and std describe a mixture-of-Gaussians toy (nil otherwise).
+	modes [][2]float64
+	std   float64
 }
 
 func openSource(cfg Config) (*source, error) {
@@ -34,7 +37,14 @@ func openSource(cfg Config) (*source, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &source{batcher: b, shape: s.Shape(), real: s.Sample}, nil
+		src := &source{batcher: b, shape: s.Shape(), real: s.Sample}
+		switch cfg.Data.Name {
+		case "8gaussians":
+			src.modes, src.std = data.EightGaussiansModes(), data.EightGaussiansStd
+		case "25gaussians":
+			src.modes, src.std = data.TwentyFiveGaussiansModes(), data.TwentyFiveGaussiansStd
+		}
+		return src, nil
 	case "mnist":
 		dir := cfg.Data.Dir
 		if dir == "" {
