@@ -46,8 +46,8 @@ func Plan1D(x, y, a, b []float64) (Plan, error) {
 		b = Uniform(m)
 	}
 	b = rescaleTo(b, a)
-	ix := sortedIndex(x)
-	iy := sortedIndex(y)
+	var ix, iy []int
+	sort2(n+m > 1<<14, func() { ix = sortedIndex(x) }, func() { iy = sortedIndex(y) })
 	entries := make([]Entry, 0, n+m-1)
 	i, j := 0, 0
 	ra, rb := a[ix[0]], b[iy[0]]
@@ -131,6 +131,9 @@ func rescaleTo(b, a []float64) []float64 {
 
 // sortedIndex returns the permutation that sorts x (ties by index).
 func sortedIndex(x []float64) []int {
+	if len(x) >= radixMin && len(x) <= math.MaxInt32 {
+		return sortedIndexRadix(x)
+	}
 	type kv struct {
 		v float64
 		i int
@@ -193,8 +196,9 @@ type weighted struct{ v, w float64 }
 // w1dWork holds the buffers of the 1-D cost so that repeated calls (sliced
 // Wasserstein) allocate nothing once grown.
 type w1dWork struct {
-	xs, ys []float64
-	px, py []weighted
+	kx, ky, tx, ty []uint64 // sort keys and scratch
+	wx, wy, ux, uy []uint64 // weight payloads and scratch
+	px, py         []weighted
 }
 
 // cost returns the 1-D transport cost for valid input; x and y are not
@@ -203,12 +207,12 @@ func (ws *w1dWork) cost(x, y, a, b []float64, p float64) float64 {
 	n, m := len(x), len(y)
 	par := n+m > 1<<14
 	if a == nil && b == nil && n == m {
-		ws.xs = append(ws.xs[:0], x...)
-		ws.ys = append(ws.ys[:0], y...)
-		sort2(par, func() { slices.Sort(ws.xs) }, func() { slices.Sort(ws.ys) })
+		var sx, sy []uint64
+		sort2(par, func() { sx, ws.kx, ws.tx = sortFloatKeys(x, ws.kx, ws.tx) },
+			func() { sy, ws.ky, ws.ty = sortFloatKeys(y, ws.ky, ws.ty) })
 		s := 0.0
-		for i, xv := range ws.xs {
-			s += powAbs(xv-ws.ys[i], p)
+		for i, k := range sx {
+			s += powAbs(keyFloat(k)-keyFloat(sy[i]), p)
 		}
 		return s / float64(n)
 	}
@@ -226,11 +230,32 @@ func (ws *w1dWork) cost(x, y, a, b []float64, p float64) float64 {
 		sb += v
 	}
 	scale := sa / sb
-	ws.px = fillWeighted(ws.px, x, a, 1)
-	ws.py = fillWeighted(ws.py, y, b, scale)
-	byValue := func(p, q weighted) int { return cmp.Compare(p.v, q.v) }
-	sort2(par, func() { slices.SortFunc(ws.px, byValue) }, func() { slices.SortFunc(ws.py, byValue) })
+	sort2(par, func() { ws.px = ws.sortWeighted(ws.px, x, a, 1, &ws.kx, &ws.tx, &ws.wx, &ws.ux) },
+		func() { ws.py = ws.sortWeighted(ws.py, y, b, scale, &ws.ky, &ws.ty, &ws.wy, &ws.uy) })
 	return mergeCost(ws.px, ws.py, p)
+}
+
+// sortWeighted fills dst with the points v and weights w*scale sorted by
+// value (stably), by radix sort for long inputs.
+func (ws *w1dWork) sortWeighted(dst []weighted, v, w []float64, scale float64, k, tk, pw, tp *[]uint64) []weighted {
+	n := len(v)
+	if n < radixMin {
+		dst = fillWeighted(dst, v, w, scale)
+		slices.SortStableFunc(dst, func(p, q weighted) int { return cmp.Compare(p.v, q.v) })
+		return dst
+	}
+	*k, *tk, *pw, *tp = growU64(*k, n), growU64(*tk, n), growU64(*pw, n), growU64(*tp, n)
+	keys, pay := *k, *pw
+	for i, t := range v {
+		keys[i] = floatKey(t)
+		pay[i] = math.Float64bits(w[i] * scale)
+	}
+	sk, sp := radixSort(keys, pay, *tk, *tp)
+	dst = slices.Grow(dst[:0], n)[:n]
+	for i, key := range sk {
+		dst[i] = weighted{keyFloat(key), math.Float64frombits(sp[i])}
+	}
+	return dst
 }
 
 func fillWeighted(dst []weighted, v, w []float64, scale float64) []weighted {
