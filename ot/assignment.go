@@ -26,6 +26,8 @@ type AssignmentWorkspace struct {
 	x, y, pred, col, free, matches []int
 	u, v, d                        []float64
 	res                            AssignmentResult
+	sparse                         sparseWork
+	ones                           []float64
 }
 
 // resize makes the buffers hold n entries.
@@ -113,17 +115,187 @@ func checkCosts(r, c, stride int, data []float64) error {
 // floating-point costs.
 const arrStepsPerRow = 4
 
-// solve runs the Jonker–Volgenant algorithm on the n×n matrix c (row stride
+// assignMode forces a solver in tests: 0 chooses, 1 dense, 2 sparse (then
+// the network simplex if it gives up), 3 network simplex.
+var assignMode = 0
+
+// solve solves the assignment problem on the n×n matrix c (row stride
 // stride) and returns the result backed by w's buffers.
+//
+// From sparseMinN rows on it runs the sparse-candidate solver (see
+// solveSparse), which is exact and much faster than the dense one on
+// squared distances in low and high dimension alike. When the candidates
+// miss the structure of the problem (transport between far-apart clusters,
+// as with the clipped colours of colour transfer) it gives up early and the
+// network simplex solves the problem instead, with unit supplies so that
+// its flows are exact integers.
 func (w *AssignmentWorkspace) solve(n, stride int, c []float64) AssignmentResult {
+	mode := assignMode
+	if mode == 0 {
+		mode = 1
+		if n >= sparseMinN {
+			mode = 2
+		}
+	}
+	if mode == 2 && w.solveSparse(n, stride, c) {
+		total := 0.0
+		for i, j := range w.x[:n] {
+			total += c[i*stride+j]
+		}
+		return AssignmentResult{Perm: w.x, Cost: total, U: w.u, V: w.v}
+	}
+	if mode >= 2 {
+		return w.solveSimplex(n, stride, c)
+	}
+	return w.solveDense(n, stride, c)
+}
+
+// solveSimplex solves the assignment problem with the network simplex on
+// unit supplies (integral, hence exact, flows) and returns the result
+// backed by w's buffers.
+func (w *AssignmentWorkspace) solveSimplex(n, stride int, c []float64) AssignmentResult {
+	w.resize(n)
+	if len(w.ones) != n {
+		w.ones = make([]float64, n)
+		for i := range w.ones {
+			w.ones[i] = 1
+		}
+	}
+	res, err := networkSimplex(w.ones, w.ones, n, n, stride, c, 10*n*n+1_000_000)
+	if err != nil {
+		return w.solveDense(n, stride, c)
+	}
+	x, y := w.x, w.y
+	for i := range y {
+		y[i] = -1
+	}
+	for _, e := range res.Plan.Entries {
+		if e.W > 0.5 {
+			x[e.I], y[e.J] = e.J, e.I
+		}
+	}
+	for _, j := range y {
+		if j < 0 { // cannot happen with integral flows; stay safe
+			return w.solveDense(n, stride, c)
+		}
+	}
+	copy(w.u, res.U)
+	copy(w.v, res.V)
+	total := 0.0
+	for i, j := range x {
+		total += c[i*stride+j]
+	}
+	return AssignmentResult{Perm: x, Cost: total, U: w.u, V: w.v}
+}
+
+// solveDense runs the Jonker–Volgenant algorithm on the n×n matrix c (row
+// stride stride) and returns the result backed by w's buffers.
+func (w *AssignmentWorkspace) solveDense(n, stride int, c []float64) AssignmentResult {
 	w.resize(n)
 	x, y, u, v := w.x, w.y, w.u, w.v
 	if n == 1 {
 		x[0], y[0], u[0], v[0] = 0, 0, 0, c[0]
 		return AssignmentResult{Perm: x, Cost: c[0], U: u, V: v}
 	}
-	d, pred, col, free, matches := w.d, w.pred, w.col, w.free, w.matches
+	d, pred, col, free := w.d, w.pred, w.col, w.free
 
+	nf := w.initDense(n, stride, c)
+
+	// Augmentation: a shortest path from each free row to a free column
+	// (Dijkstra on reduced costs), then a price update.
+	for f := 0; f < nf; f++ {
+		fr := free[f]
+		row := c[fr*stride : fr*stride+n]
+		for j := 0; j < n; j++ {
+			d[j] = row[j] - v[j]
+			pred[j] = fr
+			col[j] = j
+		}
+		low, up, last, end := 0, 0, 0, -1
+		min := 0.0
+		for end < 0 {
+			if up == low {
+				last = low - 1
+				min = d[col[up]]
+				up++
+				for k := up; k < n; k++ {
+					j := col[k]
+					h := d[j]
+					if h <= min {
+						if h < min {
+							up = low
+							min = h
+						}
+						col[k] = col[up]
+						col[up] = j
+						up++
+					}
+				}
+				for k := low; k < up; k++ {
+					if y[col[k]] < 0 {
+						end = col[k]
+						break
+					}
+				}
+				if end >= 0 {
+					break
+				}
+			}
+			j1 := col[low]
+			low++
+			i := y[j1]
+			ri := c[i*stride : i*stride+n]
+			h := ri[j1] - v[j1] - min
+			for k := up; k < n; k++ {
+				j := col[k]
+				v2 := ri[j] - v[j] - h
+				if v2 < d[j] {
+					pred[j] = i
+					d[j] = v2
+					if v2 <= min {
+						if y[j] < 0 {
+							end = j
+							break
+						}
+						col[k] = col[up]
+						col[up] = j
+						up++
+					}
+				}
+			}
+		}
+		for k := 0; k <= last; k++ {
+			j1 := col[k]
+			v[j1] += d[j1] - min
+		}
+		for {
+			i := pred[end]
+			y[end] = i
+			j1 := end
+			end = x[i]
+			x[i] = j1
+			if i == fr {
+				break
+			}
+		}
+	}
+
+	total := 0.0
+	for i := 0; i < n; i++ {
+		j := x[i]
+		h := c[i*stride+j]
+		u[i] = h - v[j]
+		total += h
+	}
+	return AssignmentResult{Perm: x, Cost: total, U: u, V: v}
+}
+
+// initDense runs the column reduction, reduction transfer and augmenting
+// row reduction of the Jonker–Volgenant method on the full n×n matrix c; it
+// returns the number of rows left free, listed in w.free.
+func (w *AssignmentWorkspace) initDense(n, stride int, c []float64) int {
+	x, y, v := w.x, w.y, w.v
+	d, pred, free, matches := w.d, w.pred, w.free, w.matches
 	// Column reduction: v[j] = min_i c[i,j], scanned row by row for cache
 	// friendliness; pred holds the arg-min row of each column.
 	copy(d, c[:n])
@@ -245,91 +417,5 @@ func (w *AssignmentWorkspace) solve(n, stride int, c []float64) AssignmentResult
 		}
 	}
 
-	// Augmentation: a shortest path from each free row to a free column
-	// (Dijkstra on reduced costs), then a price update.
-	for f := 0; f < nf; f++ {
-		fr := free[f]
-		row := c[fr*stride : fr*stride+n]
-		for j := 0; j < n; j++ {
-			d[j] = row[j] - v[j]
-			pred[j] = fr
-			col[j] = j
-		}
-		low, up, last, end := 0, 0, 0, -1
-		min := 0.0
-		for end < 0 {
-			if up == low {
-				last = low - 1
-				min = d[col[up]]
-				up++
-				for k := up; k < n; k++ {
-					j := col[k]
-					h := d[j]
-					if h <= min {
-						if h < min {
-							up = low
-							min = h
-						}
-						col[k] = col[up]
-						col[up] = j
-						up++
-					}
-				}
-				for k := low; k < up; k++ {
-					if y[col[k]] < 0 {
-						end = col[k]
-						break
-					}
-				}
-				if end >= 0 {
-					break
-				}
-			}
-			j1 := col[low]
-			low++
-			i := y[j1]
-			ri := c[i*stride : i*stride+n]
-			h := ri[j1] - v[j1] - min
-			for k := up; k < n; k++ {
-				j := col[k]
-				v2 := ri[j] - v[j] - h
-				if v2 < d[j] {
-					pred[j] = i
-					d[j] = v2
-					if v2 <= min {
-						if y[j] < 0 {
-							end = j
-							break
-						}
-						col[k] = col[up]
-						col[up] = j
-						up++
-					}
-				}
-			}
-		}
-		for k := 0; k <= last; k++ {
-			j1 := col[k]
-			v[j1] += d[j1] - min
-		}
-		for {
-			i := pred[end]
-			y[end] = i
-			j1 := end
-			end = x[i]
-			x[i] = j1
-			if i == fr {
-				break
-			}
-		}
-	}
-
-	total := 0.0
-	for i := 0; i < n; i++ {
-		j := x[i]
-		h := c[i*stride+j]
-		u[i] = h - v[j]
-		total += h
-	}
-	return AssignmentResult{Perm: x, Cost: total, U: u, V: v}
+	return nf
 }

@@ -47,14 +47,13 @@ type EMDResult struct {
 // rescaled to the sum of a.
 //
 // When a and b are uniform and n == m (the minibatch case), the optimal plan
-// is a permutation scaled by 1/n and EMD runs the Jonker–Volgenant assignment
-// solver (see Assignment), unless opts.ForceSimplex is set or the costs look
-// like those of points in low dimension (the cheapest entry of a row is on
-// average below a tenth of the mean entry), where the network simplex is
-// measured to be about twice as fast as the assignment solver (long
-// augmenting paths). Both are exact; the choice only affects speed, and
-// Log.Iterations tells them apart (n augmentations for the assignment,
-// pivots for the simplex). Otherwise EMD runs
+// is a permutation scaled by 1/n and EMD runs the assignment solver (see
+// Assignment: sparse-candidate shortest augmenting paths checked against the
+// full matrix, falling back to the network simplex with unit supplies when
+// the candidates do not fit the problem), unless opts.ForceSimplex is set.
+// Both are exact; the choice only affects speed, and Log.Iterations tells
+// them apart (n for the assignment, the number of pivots for the simplex
+// run by EMD itself). Otherwise EMD runs
 // the network simplex on the complete bipartite graph, as in N. Bonneel,
 // M. van de Panne, S. Paris, W. Heidrich, "Displacement interpolation using
 // Lagrangian mass transport" (ACM TOG 30(6), 2011), the algorithm behind
@@ -97,8 +96,7 @@ func EMD(a, b []float64, M *mat.Dense, opts *EMDOptions) (*EMDResult, error) {
 	if o.MaxIter == 0 {
 		o.MaxIter = 10*n*m + 1_000_000
 	}
-	if n == m && !o.ForceSimplex && isConstant(a) && isConstant(b) &&
-		!preferSimplex(n, raw.Stride, raw.Data) {
+	if n == m && !o.ForceSimplex && isConstant(a) && isConstant(b) {
 		return emdAssignment(a, b, n, raw.Stride, raw.Data), nil
 	}
 	res, err := networkSimplex(a, b, n, m, raw.Stride, raw.Data, o.MaxIter)
@@ -116,26 +114,6 @@ func EMD2(a, b []float64, M *mat.Dense) (float64, error) {
 		return 0, err
 	}
 	return res.Cost, nil
-}
-
-// preferSimplex reports whether the network simplex is expected to be faster
-// than the assignment solver on the n×n cost matrix c (row stride stride):
-// when the mean of the row minima is below a tenth of the mean cost, as for
-// squared distances between points in low dimension. It reads c once.
-func preferSimplex(n, stride int, c []float64) bool {
-	sumMin, sum := 0.0, 0.0
-	for i := 0; i < n; i++ {
-		row := c[i*stride : i*stride+n]
-		mn := row[0]
-		for _, v := range row {
-			sum += v
-			if v < mn {
-				mn = v
-			}
-		}
-		sumMin += mn
-	}
-	return sumMin < 0.1*sum/float64(n)
 }
 
 // isConstant reports whether all entries of w are equal.

@@ -212,8 +212,15 @@ func TestEMDDispatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkEMD(t, nil, nil, low, r)
-	if r.Log.Iterations == 100 {
-		t.Errorf("2-D points: EMD ran the assignment solver, want the network simplex")
+	if r.Log.Iterations != 100 {
+		t.Errorf("2-D points: EMD ran the network simplex (%d pivots), want the assignment solver", r.Log.Iterations)
+	}
+	f, err := EMD(nil, nil, low, &EMDOptions{ForceSimplex: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(f.Cost-r.Cost) > 1e-12*(1+f.Cost) {
+		t.Errorf("2-D points: assignment %v, simplex %v", r.Cost, f.Cost)
 	}
 	X, Y = randPoints(rng, 100, 300), randPoints(rng, 100, 300)
 	high, _ := SqEuclidean(X, Y)
