@@ -82,3 +82,54 @@ func BenchmarkDefaultToyIteration(b *testing.B) {
 		}
 	}
 }
+
+// benchIteration times one training iteration of loss on 8-Gaussians with
+// the networks of gan_toy.py and torch_toy.py (MLP 512×3, batch 256).
+func benchIteration(b *testing.B, loss string, edit func(*Config)) {
+	cfg, err := DefaultConfig("8gaussians", loss)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.Out = b.TempDir()
+	cfg.Model.Hidden = []int{512, 512, 512}
+	if cfg.Model.Critic != nil {
+		cfg.Model.Critic = []int{512, 512, 512}
+	}
+	cfg.Batch = 256
+	if edit != nil {
+		edit(&cfg)
+	}
+	r, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	b.Logf("BLAS: %s", nn.BLAS)
+	if err := r.iterate(); err != nil { // warm-up
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := r.iterate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkWGANGPIteration: 5 critic steps with the gradient penalty and one
+// generator step (torch_toy.py --modes wgan-gp).
+func BenchmarkWGANGPIteration(b *testing.B) {
+	benchIteration(b, "wgan-gp", func(c *Config) { c.Loss.Lambda = 0.1 })
+}
+
+// BenchmarkSinkhornStep: one generator step with the debiased Sinkhorn
+// divergence, eps 0.1, 100 iterations, envelope gradient
+// (torch_toy.py --modes sinkhorn-envelope).
+func BenchmarkSinkhornStep(b *testing.B) {
+	benchIteration(b, "sinkhorn", func(c *Config) { c.Loss.Eps, c.Loss.Iters = 0.1, 100 })
+}
+
+// BenchmarkMinibatchWStep: one generator step of the minibatch Wasserstein
+// loss with the default k and m.
+func BenchmarkMinibatchWStep(b *testing.B) { benchIteration(b, "minibatch-w", nil) }

@@ -89,6 +89,9 @@ func DefaultConfig(dataName, lossName string) (Config, error) {
 		cfg.LR = 5e-5 // Arjovsky et al. 2017, RMSProp
 	case "wgan-gp":
 		cfg.LR = 1e-4 // Gulrajani et al. 2017, Adam(0.5, 0.9)
+		if len(cfg.Model.DataShape) == 1 {
+			cfg.Loss.Lambda = 0.1 // gan_toy.py's LAMBDA for the 2-D toys
+		}
 	}
 	cfg.Loss = losses.Defaults(cfg.Loss, cfg.Model.Output)
 	if err := losses.ConfigureModel(cfg.Loss, &cfg.Model); err != nil {

@@ -11,7 +11,7 @@
 //
 // Usage:
 //
-//	go run ./cmd/sample runs/8gaussians-wae-mmd/checkpoint.otgen
+//	go run ./cmd/sample runs/8gaussians-minibatch-w/checkpoint.otgen
 //	go run ./cmd/sample --n 100 --seed 7 --out figs runs/mnist-vae/checkpoint.otgen
 package main
 

@@ -1,7 +1,8 @@
 // Command train trains a generative model with one of otgen's losses.
 //
-// With no flags it trains a Wasserstein auto-encoder (WAE-MMD) on the
-// embedded 8-Gaussians ring — no download — and writes runs/<name>/:
+// With no flags it trains a generator with the minibatch Wasserstein loss
+// (Fatras et al. 2020) on the embedded 8-Gaussians ring — no download — and
+// writes runs/<name>/:
 // checkpoint.otgen, metrics.csv, config.json, samples.png (generated points
 // over the data) and samples/step_*.png.
 //
@@ -9,7 +10,7 @@
 //
 //	go run ./cmd/train [flags]
 //	go run ./cmd/train --data mnist --loss vae --steps 3000
-//	go run ./cmd/train --resume runs/8gaussians-wae-mmd/checkpoint.otgen --steps 4000
+//	go run ./cmd/train --resume runs/8gaussians-minibatch-w/checkpoint.otgen --steps 4000
 package main
 
 import (
@@ -82,9 +83,10 @@ metrics.csv, config.json and sample figures. Ctrl-C writes a checkpoint and
 stops; --resume continues from it exactly.
 
 Examples:
-  train                                   # WAE-MMD on the 8-Gaussians ring, < 1 minute
+  train                                   # minibatch Wasserstein on the 8-Gaussians ring, < 1 minute
+  train --loss wgan-gp --lambda 0.1       # WGAN-GP, as in gan_toy.py
   train --data mnist --loss vae           # VAE on MNIST ($OTGEN_DATA/mnist)
-  train --resume runs/8gaussians-wae-mmd/checkpoint.otgen --steps 4000
+  train --resume runs/8gaussians-minibatch-w/checkpoint.otgen --steps 4000
 
 Flags:
 `)
