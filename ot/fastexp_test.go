@@ -31,7 +31,7 @@ func TestFastExpAccuracy(t *testing.T) {
 	}
 	for i := 0; i < 200_000; i++ {
 		check(r.Float64()*1418 - 708.3) // the normal range
-		check(r.NormFloat64() * 5)        // the range of kernel arguments
+		check(r.NormFloat64() * 5)      // the range of kernel arguments
 		check(-r.ExpFloat64() * 30)
 	}
 	for _, v := range []float64{0, -0.0, 1, -1, 0.5 * math.Ln2, -0.5 * math.Ln2, expLo, expLo + 1e-9, expHi, expHi - 1e-9, 709.5, -700, -745, -1e-300, 1e-300} {
