@@ -18,23 +18,27 @@ import (
 // reduction (over the full matrix), reduction transfer and augmenting row
 // reduction start it; each free row is then matched by a Dijkstra search
 // with a binary heap over E. At the end the whole matrix is checked: with
-// u[i] = c[i,x[i]] - v[x[i]], any entry with c[i,j] - u[i] - v[j] < -tol
-// adds its arc to E and frees row i, whose column prices stay valid because
-// E only grows. The loop stops when the full matrix is dual feasible, which
+// u[i] = c[i,x[i]] - v[x[i]], a row with entries of reduced cost
+// c[i,j] - u[i] - v[j] < -tol gets the arcs of the (at most K) most negative
+// ones added to E and is freed; the prices stay valid for the other rows
+// because E only grows. The loop stops when the full matrix is dual feasible, which
 // makes the matching optimal (complementary slackness); it must stop
 // because E grows in every round and is finally the complete graph. If a
 // Dijkstra search finds no free column (E has no perfect matching through
-// that row), the row gets all its arcs. After sparseMaxRounds rounds the
-// dense solver takes over, so the worst case stays that of the dense one.
+// that row), the row gets arcs to its K cheapest new columns (in reduced
+// cost) and the search is repeated. After sparseMaxRounds rounds, or when
+// searches failed more than n/sparseMaxFailDiv times (the candidates miss
+// the structure of the problem), the solver gives up and the caller runs
+// the network simplex.
 
 // sparseK returns the number of candidate columns per row and of candidate
 // rows per column for size n (tuned on Gaussian clouds in 2 and 784
 // dimensions).
 func sparseK(n int) (int, int) {
-	if n <= 512 {
-		return min(12, n), min(6, n)
+	if n < 1500 {
+		return min(16, n), min(6, n)
 	}
-	return 16, 6
+	return 20, 8
 }
 
 const (
@@ -379,10 +383,11 @@ func (w *AssignmentWorkspace) sparseARR(n, nf int) int {
 }
 
 // sparseAugment matches the free row fr by a shortest augmenting path over
-// the arcs (Dijkstra with a binary heap on reduced costs), then updates the
+// the arcs (Dijkstra with a binary heap on reduced costs, stopped as soon as
+// the cheapest free column seen is the nearest label), then updates the
 // prices of the settled columns. If no free column is reachable, row fr
-// gets all its arcs and the search is repeated, unless this happened too
-// often: then it returns false.
+// gets new arcs and the search is repeated, unless this happened too often:
+// then it returns false.
 func (w *AssignmentWorkspace) sparseAugment(n, stride int, c []float64, fr int) bool {
 	s := &w.sparse
 	x, y, v, d, pred := w.x, w.y, w.v, w.d, w.pred
@@ -497,19 +502,9 @@ func (w *AssignmentWorkspace) sparseAugment(n, stride int, c []float64, fr int) 
 			if s.fails++; s.fails > n/sparseMaxFailDiv {
 				return false
 			}
-			// No free column reachable: give row fr all its arcs.
-			mk := s.nextStamp()
-			for _, a := range s.arcs(fr) {
-				s.mark[a.j] = mk
-			}
-			add := s.add[:0]
-			row := c[fr*stride : fr*stride+n]
-			for j, hc := range row {
-				if s.mark[j] != mk {
-					add = append(add, arc{c: hc, j: int32(j)})
-				}
-			}
-			s.add = add
+			// No free column reachable: give row fr its cheapest arcs
+			// (in reduced cost) to columns it has no arc to yet.
+			add := s.cheapestNew(fr, c[fr*stride:fr*stride+n], v, math.Inf(1))
 			s.addArcs(fr, add)
 			continue
 		}
@@ -531,8 +526,8 @@ func (w *AssignmentWorkspace) sparseAugment(n, stride int, c []float64, fr int) 
 }
 
 // sparseRepair checks the full matrix against the potentials u[i] =
-// c[i,x[i]] - v[x[i]]. Every row with an entry of negative reduced cost
-// gets these entries as arcs and is freed; it returns the number of freed
+// c[i,x[i]] - v[x[i]]. Every row with entries of negative reduced cost
+// gets the most negative ones as arcs and is freed; it returns the number of freed
 // rows (listed in w.free).
 func (w *AssignmentWorkspace) sparseRepair(n, stride int, c []float64) int {
 	s := &w.sparse
@@ -557,17 +552,7 @@ func (w *AssignmentWorkspace) sparseRepair(n, stride int, c []float64) int {
 		if !bad {
 			continue
 		}
-		mk := s.nextStamp()
-		for _, a := range s.arcs(i) {
-			s.mark[a.j] = mk
-		}
-		add := s.add[:0]
-		for j, h := range row {
-			if h-v[j] < lim && s.mark[j] != mk {
-				add = append(add, arc{c: h, j: int32(j)})
-			}
-		}
-		s.add = add
+		add := s.cheapestNew(i, row, v, lim)
 		if len(add) == 0 {
 			continue // rounding on an existing arc
 		}
@@ -578,6 +563,41 @@ func (w *AssignmentWorkspace) sparseRepair(n, stride int, c []float64) int {
 		nf++
 	}
 	return nf
+}
+
+// cheapestNew returns (in s.add) the arcs of row i (costs row) to the at
+// most K columns without an arc from i that have the smallest reduced costs
+// row[j] - v[j], all below lim.
+func (s *sparseWork) cheapestNew(i int, row, v []float64, lim float64) []arc {
+	mk := s.nextStamp()
+	for _, a := range s.arcs(i) {
+		s.mark[a.j] = mk
+	}
+	K, _ := sparseK(s.n)
+	add := s.add[:0]
+	rv := s.rowVal[:0]
+	thr := lim
+	for j, hc := range row {
+		r := hc - v[j]
+		if r >= thr || s.mark[j] == mk {
+			continue
+		}
+		if len(add) < K {
+			add = append(add, arc{})
+			rv = append(rv, 0)
+		}
+		t := len(add) - 1
+		for t > 0 && rv[t-1] > r {
+			rv[t], add[t] = rv[t-1], add[t-1]
+			t--
+		}
+		rv[t], add[t] = r, arc{c: hc, j: int32(j)}
+		if len(add) == K {
+			thr = rv[K-1]
+		}
+	}
+	s.add = add
+	return add
 }
 
 // sparseTol is the relative tolerance of the final dual feasibility check.
