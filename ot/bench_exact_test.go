@@ -3,6 +3,7 @@ package ot
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -22,6 +23,9 @@ func BenchmarkEMD(b *testing.B) {
 	for _, d := range []int{2, 784} {
 		for _, n := range []int{256, 500, 1000, 2000} {
 			X, Y := benchClouds(n, d)
+			if os.Getenv("OTGEN_POT_CLOUDS") != "" {
+				X, Y = potClouds(b, n, d)
+			}
 			C, _ := SqEuclidean(X, Y)
 			for _, force := range []bool{false, true} {
 				name := fmt.Sprintf("d=%d/n=%d", d, n)

@@ -268,3 +268,62 @@ func TestSinkhornOverrelaxSameSolution(t *testing.T) {
 		t.Logf("workers %d: %d iterations (plain %d), cost %v vs %v", workers, sor.Log.Iterations, plain.Log.Iterations, sor.Cost, plain.Cost)
 	}
 }
+
+// TestSinkhornOverrelaxNoCliff is the instance on which the over-relaxation
+// parameter, chosen from the fast early rate of plain Sinkhorn (theta ~
+// 0.92), was far too small for the slow asymptotic rate (theta ~ 0.999):
+// 3548 iterations, and 1000 (MaxIter) in the benchmark. w must follow the
+// measured rate, so that over-relaxation stays far faster than plain
+// Sinkhorn (11061 iterations) and within the benchmark's 1000.
+func TestSinkhornOverrelaxNoCliff(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plain Sinkhorn needs 11000 iterations")
+	}
+	X, Y := testCloud(1, 500, 2, 0), testCloud(2, 500, 2, 0)
+	C, _ := Cost(X, Y, 2)
+	eps := 0.05 * median(C.RawMatrix().Data)
+	o := &SinkhornOptions{MaxIter: 20000, Tol: 1e-9, NoScaling: true}
+	sor, err := Sinkhorn(nil, nil, C, eps, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.NoOverrelax = true
+	plain, err := Sinkhorn(nil, nil, C, eps, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("iterations: over-relaxed %d, plain %d", sor.Log.Iterations, plain.Log.Iterations)
+	if sor.Log.Iterations > plain.Log.Iterations/10 || sor.Log.Iterations > 600 {
+		t.Errorf("over-relaxed Sinkhorn took %d iterations, plain %d", sor.Log.Iterations, plain.Log.Iterations)
+	}
+	if d := math.Abs(sor.Cost - plain.Cost); d > 1e-6*plain.Cost {
+		t.Errorf("cost %v, plain %v", sor.Cost, plain.Cost)
+	}
+}
+
+// TestSinkhornOverrelaxNeverSlower checks on a spread of instances that
+// the adaptive over-relaxation never needs more iterations than plain
+// Sinkhorn.
+func TestSinkhornOverrelaxNeverSlower(t *testing.T) {
+	for seed := uint64(1); seed <= 12; seed++ {
+		n := 60 + 40*int(seed%4)
+		X, Y := testCloud(seed, n, 2, 0), testCloud(seed+100, n, 2, 0.5)
+		C, _ := Cost(X, Y, 2)
+		for _, frac := range []float64{0.5, 0.1, 0.05} {
+			eps := frac * median(C.RawMatrix().Data)
+			o := &SinkhornOptions{MaxIter: 50000, Tol: 1e-9, NoScaling: true}
+			sor, err := Sinkhorn(nil, nil, C, eps, o)
+			if err != nil {
+				t.Fatalf("seed %d n %d eps %.2g·median: %v", seed, n, frac, err)
+			}
+			o.NoOverrelax = true
+			plain, err := Sinkhorn(nil, nil, C, eps, o)
+			if err != nil && !errors.Is(err, ErrNotConverged) { // plain may need more than MaxIter
+				t.Fatal(err)
+			}
+			if sor.Log.Iterations > plain.Log.Iterations {
+				t.Errorf("seed %d n %d eps %.2g·median: over-relaxed %d iterations, plain %d", seed, n, frac, sor.Log.Iterations, plain.Log.Iterations)
+			}
+		}
+	}
+}
