@@ -99,6 +99,35 @@ func AssignmentSlice(n int, cost []float64, ws *AssignmentWorkspace) (*Assignmen
 // checkCosts reports an error unless the r×c matrix stored with the given
 // stride in data is finite and non-negative.
 func checkCosts(r, c, stride int, data []float64) error {
+	// Fast path: no sign bit is set and the sum is finite (a NaN or an
+	// infinity makes it NaN or infinite); otherwise the exact scan decides
+	// (-0 and huge finite costs are valid) and names the entry.
+	var bits uint64
+	sum := 0.0
+	for i := 0; i < r; i++ {
+		row := data[i*stride : i*stride+c]
+		var s0, s1, s2, s3 float64
+		var b0, b1 uint64
+		j := 0
+		for ; j+4 <= len(row); j += 4 {
+			v0, v1, v2, v3 := row[j], row[j+1], row[j+2], row[j+3]
+			s0 += v0
+			s1 += v1
+			s2 += v2
+			s3 += v3
+			b0 |= math.Float64bits(v0) | math.Float64bits(v2)
+			b1 |= math.Float64bits(v1) | math.Float64bits(v3)
+		}
+		for ; j < len(row); j++ {
+			s0 += row[j]
+			b0 |= math.Float64bits(row[j])
+		}
+		sum += (s0 + s1) + (s2 + s3)
+		bits |= b0 | b1
+	}
+	if bits>>63 == 0 && sum <= math.MaxFloat64 {
+		return nil
+	}
 	for i := 0; i < r; i++ {
 		for j, v := range data[i*stride : i*stride+c] {
 			if !(v >= 0) || v > math.MaxFloat64 {

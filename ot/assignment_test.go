@@ -181,3 +181,35 @@ func TestAssignmentErrors(t *testing.T) {
 		t.Errorf("short: err = %v", err)
 	}
 }
+
+// TestCheckCosts covers both paths of checkCosts: the fast sum/min check
+// and the exact scan that names the entry (also taken, without error,
+// when huge finite costs overflow the sum).
+func TestCheckCosts(t *testing.T) {
+	for _, c := range []struct {
+		v  float64
+		ok bool
+	}{{1, true}, {0, true}, {math.Copysign(0, -1), true}, {math.MaxFloat64, true}, {-1e-300, false}, {math.NaN(), false}, {math.Inf(1), false}, {math.Inf(-1), false}} {
+		for _, size := range [][2]int{{1, 1}, {3, 7}, {5, 9}} {
+			r, cc := size[0], size[1]
+			stride := cc + 2
+			data := make([]float64, r*stride)
+			for i := range data {
+				data[i] = float64(i % 5)
+			}
+			for i := range data {
+				if i%stride >= cc {
+					data[i] = -1 // outside the matrix: ignored
+				}
+			}
+			if r*cc > 1 {
+				data[0] = math.MaxFloat64
+			}
+			data[(r-1)*stride+cc-1] = c.v
+			err := checkCosts(r, cc, stride, data)
+			if (err == nil) != c.ok {
+				t.Errorf("%dx%d with %v: err = %v", r, cc, c.v, err)
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package ot
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -73,4 +74,47 @@ func BenchmarkExp(b *testing.B) {
 			expSum(y, 0)
 		}
 	})
+}
+
+// TestExpInlinedPaths checks that the inlined fast paths of expSum and
+// expRow give exactly fastExp, across and around the range limits.
+func TestExpInlinedPaths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var v []float64
+	for _, c := range []float64{expLo, expFastHi, expHi, 0} {
+		for k := -50; k <= 50; k++ {
+			v = append(v, c+float64(k)*1e-3, math.Nextafter(c, math.Inf(1)), math.Nextafter(c, math.Inf(-1)))
+		}
+	}
+	for k := 0; k < 10000; k++ {
+		v = append(v, (rng.Float64()*2-1)*800)
+	}
+	v = append(v, math.NaN(), math.Inf(1), math.Inf(-1), -1000, 1000)
+	x := slices.Clone(v)
+	s := expSum(x, 0)
+	want := 0.0
+	for i, vi := range v {
+		e := fastExp(vi)
+		want += e
+		if !(x[i] == e || math.IsNaN(x[i]) && math.IsNaN(e)) {
+			t.Fatalf("expSum: exp(%v) = %v, fastExp %v", vi, x[i], e)
+		}
+	}
+	if !(s == want || math.IsNaN(s) && math.IsNaN(want)) {
+		t.Fatalf("expSum sum %v, want %v", s, want)
+	}
+	row := make([]float64, len(v))
+	g := make([]float64, len(v))
+	M := make([]float64, len(v))
+	for i, vi := range v {
+		g[i] = vi / 2
+		M[i] = -vi / 2
+	}
+	expRow(row, g, M, 0, 1)
+	for i, vi := range v {
+		gi := (g[i] - M[i]) * 1
+		if e := fastExp(gi); !(row[i] == e || math.IsNaN(row[i]) && math.IsNaN(e)) {
+			t.Fatalf("expRow: exp(%v) = %v, fastExp %v", vi, row[i], e)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"sync"
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
@@ -132,7 +133,7 @@ func Sinkhorn(a, b []float64, M *mat.Dense, eps float64, opts *SinkhornOptions) 
 		return nil, fmt.Errorf("sinkhorn: %w", err)
 	}
 	st := newSinkState(a, b, contiguous(raw, n, m), n, m, false, o.Workers)
-	defer st.close()
+	defer st.release()
 	runErr := st.solve(eps, &o)
 	res := st.result(o.Plan)
 	if runErr != nil {
@@ -275,7 +276,7 @@ func newSinkState(a, b, M []float64, n, m int, sym bool, workers int) *sinkState
 			}
 		}
 	}
-	st.K = make([]float64, n*m)
+	st.K = getKernelBuf(n * m)
 	nw := workers
 	if n*m < parallelMin {
 		nw = 1
@@ -300,6 +301,38 @@ func newSinkState(a, b, M []float64, n, m int, sym bool, workers int) *sinkState
 }
 
 func (st *sinkState) close() { st.pool.close() }
+
+// release closes the state and returns its kernel buffer for reuse by a
+// later call; the state must not be used afterwards.
+func (st *sinkState) release() {
+	st.close()
+	putKernelBuf(st.K)
+	st.K = nil
+}
+
+// kernelBufs recycles the kernel buffers of Sinkhorn between calls:
+// allocating (and zeroing) n*m floats per call cost as much as a few
+// iterations on the large problems. The buffers are fully overwritten by
+// the first kernel build.
+var kernelBufs sync.Pool
+
+func getKernelBuf(size int) []float64 {
+	if size >= 1<<12 {
+		if p, ok := kernelBufs.Get().(*[]float64); ok {
+			if cap(*p) >= size {
+				return (*p)[:size]
+			}
+			kernelBufs.Put(p)
+		}
+	}
+	return make([]float64, size)
+}
+
+func putKernelBuf(b []float64) {
+	if cap(b) >= 1<<12 {
+		kernelBufs.Put(&b)
+	}
+}
 
 // solve runs the epsilon schedule down to eps.
 func (st *sinkState) solve(eps float64, o *SinkhornOptions) error {
@@ -678,43 +711,56 @@ func (st *sinkState) colFallback(j int) {
 	}
 }
 
-// rowLSE is the exact log-domain row update f_i = eps log a_i -
-// eps LSE_j((g_j - M_ij)/eps) for the worker's rows (v must be 0 or 1),
-// which also rebuilds the rows of K and adds them into the worker's column
-// accumulator; u_i becomes 1.
+// rowLSE is the exact log-domain row update for the worker's rows (v must
+// be 0 or 1): with mx_i = max_{j: v_j > 0} (g_j - M_ij) it sets f_i =
+// -mx_i, rebuilds the rows of K = exp((f_i + g_j - M_ij)/eps) (at most 1;
+// 0 where v_j = 0) and sets u_i = a_i / (K v)_i, so that the rows of the
+// plan sum to a; the rows, scaled by u_i, go into the worker's column
+// accumulator.
 func (st *sinkState) rowLSE(w int) {
 	lo, hi := st.ranges[w], st.ranges[w+1]
 	m, inv := st.m, 1/st.eps
 	acc := st.acc[w]
 	clear(acc)
+	zeroV := false
+	for _, vj := range st.v {
+		zeroV = zeroV || vj == 0
+	}
+	g := st.g[:m]
 	for i := lo; i < hi; i++ {
 		row := st.K[i*m : (i+1)*m]
 		Mi := st.M[i*m : (i+1)*m]
+		Mi = Mi[:len(g)]
 		mx := math.Inf(-1)
-		for j, vj := range st.v {
-			t := math.Inf(-1)
-			if vj > 0 {
-				t = (st.g[j] - Mi[j]) * inv
-				if t > mx {
+		if zeroV {
+			for j, vj := range st.v {
+				if vj > 0 {
+					mx = math.Max(mx, g[j]-Mi[j])
+				}
+			}
+		} else {
+			for j, gj := range g {
+				if t := gj - Mi[j]; t > mx {
 					mx = t
 				}
 			}
-			row[j] = t
 		}
-		s := expSum(row, -mx)
+		s := expRow(row, g, Mi, -mx, inv)
+		if zeroV {
+			for j, vj := range st.v {
+				if vj == 0 {
+					row[j] = 0
+				}
+			}
+			s = floats.Sum(row)
+		}
+		st.f[i] = -mx
 		ai := st.a[i]
-		scale := 1 / s
-		st.f[i] = -st.eps * (mx + math.Log(s))
 		if ai > 0 {
-			st.f[i] += st.eps * math.Log(ai)
-			scale = ai / s
-			st.u[i] = 1
+			st.u[i] = ai / s
+			floats.AddScaled(acc, st.u[i], row)
 		} else {
 			st.u[i] = 0
-		}
-		floats.Scale(scale, row)
-		if ai > 0 {
-			floats.Add(acc, row)
 		}
 	}
 }
@@ -732,12 +778,7 @@ func (st *sinkState) expKernel(w int) {
 	for i := lo; i < hi; i++ {
 		row := st.K[i*m : (i+1)*m]
 		Mi := st.M[i*m : (i+1)*m]
-		fi := st.f[i]
-		g := st.g[:len(row)]
-		Mi = Mi[:len(row)]
-		for j := range row {
-			row[j] = fastExp((fi + g[j] - Mi[j]) * inv)
-		}
+		expRow(row, st.g, Mi, st.f[i], inv)
 		if !st.sym && st.u[i] != 0 {
 			floats.Add(acc, row)
 		}
