@@ -41,6 +41,10 @@ type Config struct {
 	LR    float64 `json:"lr"`
 	Beta1 float64 `json:"beta1"`
 	Beta2 float64 `json:"beta2"`
+	// Schedule scales every learning rate over the run: "constant" (or
+	// empty), "linear" (to zero at Steps) or "cosine" (half a cosine to
+	// zero at Steps).
+	Schedule string `json:"schedule,omitempty"`
 	// Seed drives every random choice: initial parameters, batches, noise.
 	Seed uint64 `json:"seed"`
 	// SampleEvery, CheckpointEvery and EvalEvery are periods in iterations
@@ -114,6 +118,11 @@ func (cfg Config) Validate() error {
 	if !(cfg.LR > 0) || math.IsInf(cfg.LR, 0) {
 		return fmt.Errorf("train: learning rate %v, want > 0", cfg.LR)
 	}
+	switch cfg.Schedule {
+	case "", "constant", "linear", "cosine":
+	default:
+		return fmt.Errorf("train: learning-rate schedule %q, want constant, linear or cosine", cfg.Schedule)
+	}
 	for _, p := range []int{cfg.SampleEvery, cfg.CheckpointEvery, cfg.EvalEvery, cfg.LogEvery} {
 		if p < 0 {
 			return fmt.Errorf("train: negative period %d", p)
@@ -126,4 +135,20 @@ func (cfg Config) Validate() error {
 		return err
 	}
 	return cfg.Loss.CheckBatch(cfg.Batch)
+}
+
+// lrFactor returns the schedule's multiplier of the learning rates for the
+// iteration that follows `done` completed iterations.
+func (cfg Config) lrFactor(done int) float64 {
+	if cfg.Steps <= 0 {
+		return 1
+	}
+	t := math.Min(float64(done)/float64(cfg.Steps), 1)
+	switch cfg.Schedule {
+	case "linear":
+		return 1 - t
+	case "cosine":
+		return 0.5 * (1 + math.Cos(math.Pi*t))
+	}
+	return 1
 }

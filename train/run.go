@@ -44,6 +44,7 @@ type Run struct {
 	TTY bool
 
 	step      int
+	baseLR    []float64
 	obj       *losses.Objective
 	vms       []G.VM
 	opts      []*Optimizer
@@ -113,6 +114,7 @@ func build(cfg Config) (*Run, error) {
 		}
 		opt.Clip = st.Clip
 		r.opts = append(r.opts, opt)
+		r.baseLR = append(r.baseLR, o.LR)
 		for _, mt := range st.Metrics {
 			r.columns = append(r.columns, r.metricName(st, mt.Name))
 		}
@@ -161,6 +163,10 @@ func (r *Run) Close() error {
 
 // iterate runs every step of the objective once (each Repeat times).
 func (r *Run) iterate() error {
+	f := r.Config.lrFactor(r.step)
+	for i := range r.opts {
+		r.opts[i].LR = r.baseLR[i] * f
+	}
 	for i, st := range r.obj.Steps {
 		for rep := 0; rep < st.Repeat; rep++ {
 			if st.Data != nil {

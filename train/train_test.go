@@ -39,10 +39,16 @@ func params(t *testing.T, r *Run) []float32 {
 // TestResumeIsExact: N steps, checkpoint, resume for M more steps gives the
 // same parameters and optimiser state, bit for bit, as N+M steps.
 func TestResumeIsExact(t *testing.T) {
-	for _, loss := range []string{"wae-mmd", "vae"} {
+	for _, loss := range []string{"wae-mmd", "vae", "minibatch-w", "sinkhorn", "wgan-gp", "wgan", "aae"} {
 		t.Run(loss, func(t *testing.T) {
 			const n, m = 17, 13
-			full, err := New(toyConfig(t, loss, n+m))
+			cfgFor := func(steps int) Config {
+				c := toyConfig(t, loss, steps)
+				c.Schedule = "linear" // the schedule depends on the step only
+				c.Steps = n + m
+				return c
+			}
+			full, err := New(cfgFor(n + m))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -50,15 +56,24 @@ func TestResumeIsExact(t *testing.T) {
 			if err := full.Train(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			part, err := New(toyConfig(t, loss, n))
+			part, err := New(cfgFor(n + m))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := part.Train(context.Background()); err != nil {
+			// Stop after n of the n+m steps, as an interrupted run would.
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			for part.Step() < n {
+				if err := part.iterate(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cancel()
+			if err := part.Train(ctx); !errors.Is(err, ErrInterrupted) {
 				t.Fatal(err)
 			}
 			part.Close()
-			res, err := Resume(part.CheckpointPath(), func(c *Config) { c.Steps = n + m })
+			res, err := Resume(part.CheckpointPath(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,13 +93,14 @@ func TestResumeIsExact(t *testing.T) {
 					t.Fatalf("value %d differs: %v uninterrupted, %v resumed", i, a[i], b[i])
 				}
 			}
-			// The metrics table of the resumed run has one row per step.
+			// The metrics table of the resumed run has one row per step
+			// (the interrupted run wrote none: iterate does not log).
 			csv, err := os.ReadFile(filepath.Join(res.Config.Out, MetricsName))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rows := strings.Count(string(csv), "\n"); rows != n+m+1 {
-				t.Fatalf("metrics.csv has %d lines, want %d", rows, n+m+1)
+			if rows := strings.Count(string(csv), "\n"); rows != m+1 {
+				t.Fatalf("metrics.csv has %d lines, want %d", rows, m+1)
 			}
 		})
 	}
@@ -201,5 +217,30 @@ func TestResumeRefusesOtherSettings(t *testing.T) {
 	bad.LR = -1
 	if _, err := New(bad); err == nil {
 		t.Fatal("negative learning rate accepted")
+	}
+}
+
+func TestLRSchedule(t *testing.T) {
+	cfg := Config{Steps: 100}
+	for _, c := range []struct {
+		schedule string
+		done     int
+		want     float64
+	}{
+		{"", 50, 1}, {"constant", 99, 1}, {"linear", 0, 1}, {"linear", 25, 0.75},
+		{"linear", 100, 0}, {"cosine", 50, 0.5}, {"cosine", 0, 1},
+	} {
+		cfg.Schedule = c.schedule
+		if got := cfg.lrFactor(c.done); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("%s at %d: %v, want %v", c.schedule, c.done, got, c.want)
+		}
+	}
+	bad := toyConfig(t, "vae", 10)
+	if err := bad.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bad.Schedule = "step"
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "schedule") {
+		t.Errorf("unknown schedule: %v", err)
 	}
 }

@@ -57,6 +57,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		steps    = fs.Int("steps", 0, "total training iterations (default: 2000 for toys, 3000 for mnist)")
 		batch    = fs.Int("batch", 0, "batch size (default: 256 for toys, 100 for mnist)")
 		lr       = fs.Float64("lr", 0, "learning rate (default 1e-3)")
+		schedule = fs.String("schedule", "constant", "learning-rate schedule: constant, linear or cosine (decays to zero at --steps)")
 		seed     = fs.Uint64("seed", 1, "seed of every random choice (initial weights, batches, noise)")
 		out      = fs.String("out", "", "run folder (default runs/<data>-<loss>)")
 		resume   = fs.String("resume", "", "checkpoint to resume; the run continues exactly, with its own settings (only --steps, --out and --data-dir may change)")
@@ -106,7 +107,7 @@ Flags:
 		err error
 	)
 	if *resume != "" {
-		for _, name := range []string{"data", "loss", "batch", "lr", "seed", "latent", "hidden", "lambda", "prior", "critic", "cost", "n-critic", "clip", "eps", "iters", "k", "m"} {
+		for _, name := range []string{"data", "loss", "batch", "lr", "seed", "latent", "hidden", "lambda", "prior", "critic", "cost", "schedule", "n-critic", "clip", "eps", "iters", "k", "m"} {
 			if set[name] {
 				return fmt.Errorf("--%s cannot change when resuming: the checkpoint's settings are used", name)
 			}
@@ -172,6 +173,7 @@ Flags:
 			cfg.Model.Critic = ws
 		}
 		cfg.Model.Prior = *prior
+		cfg.Schedule = *schedule
 		floats := map[string]*float64{"lambda": &cfg.Loss.Lambda, "clip": &cfg.Loss.Clip, "eps": &cfg.Loss.Eps}
 		vals := map[string]float64{"lambda": *lambda, "clip": *clip, "eps": *eps}
 		for name, dst := range floats {
