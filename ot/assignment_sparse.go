@@ -71,6 +71,7 @@ type sparseWork struct {
 	rowVal                  []float64 // their costs (scratch, K)
 	colIdx                  []int32   // n×Kc candidate rows of the columns
 	colVal                  []float64 // their costs, ascending
+	colThr                  []float64 // the largest of them, per column
 	mark, settled, seen     []int32   // stamps, one per column
 	stamp                   int32
 	heap                    []heapItem
@@ -90,6 +91,7 @@ func (s *sparseWork) resize(n int) {
 	s.rowVal = make([]float64, K)
 	s.colIdx = make([]int32, n*Kc)
 	s.colVal = make([]float64, n*Kc)
+	s.colThr = make([]float64, n)
 	s.mark, s.settled, s.seen = make([]int32, n), make([]int32, n), make([]int32, n)
 	s.stamp = 0
 	s.scanned = make([]int32, 0, n)
@@ -146,10 +148,13 @@ func (w *AssignmentWorkspace) solveSparse(n, stride int, c []float64) bool {
 	// started at a row-dependent column so that ties spread), the Kc
 	// cheapest rows of every column (ascending, so colVal[j*Kc] is the
 	// column minimum).
-	colVal, colIdx := s.colVal, s.colIdx
+	colVal, colIdx, colThr := s.colVal, s.colIdx, s.colThr
 	for j := range colVal {
 		colVal[j] = math.Inf(1)
 		colIdx[j] = -1
+	}
+	for j := range colThr {
+		colThr[j] = math.Inf(1) // colVal[j*Kc+Kc-1], contiguous
 	}
 	rv := s.rowVal[:K]
 	for i := 0; i < n; i++ {
@@ -165,32 +170,31 @@ func (w *AssignmentWorkspace) solveSparse(n, stride int, c []float64) bool {
 			if pass == 1 {
 				lo, hi = 0, off
 			}
-			for j := lo; j < hi; j++ {
-				h := row[j]
-				if h >= thr {
-					continue
+			seg, ct := row[lo:hi], colThr[lo:hi]
+			ct = ct[:len(seg)]
+			for jj, h := range seg {
+				if h < thr {
+					t := K - 1
+					for t > 0 && rv[t-1] > h {
+						rv[t], ri[t] = rv[t-1], ri[t-1]
+						t--
+					}
+					rv[t], ri[t] = h, int32(lo+jj)
+					thr = rv[K-1]
 				}
-				t := K - 1
-				for t > 0 && rv[t-1] > h {
-					rv[t], ri[t] = rv[t-1], ri[t-1]
-					t--
+				if h < ct[jj] {
+					j := lo + jj
+					cv := colVal[j*Kc : (j+1)*Kc]
+					ci := colIdx[j*Kc : (j+1)*Kc]
+					t := Kc - 1
+					for t > 0 && cv[t-1] > h {
+						cv[t], ci[t] = cv[t-1], ci[t-1]
+						t--
+					}
+					cv[t], ci[t] = h, int32(i)
+					ct[jj] = cv[Kc-1]
 				}
-				rv[t], ri[t] = h, int32(j)
-				thr = rv[K-1]
 			}
-		}
-		for j, h := range row {
-			cv := colVal[j*Kc : (j+1)*Kc]
-			if h >= cv[Kc-1] {
-				continue
-			}
-			ci := colIdx[j*Kc : (j+1)*Kc]
-			t := Kc - 1
-			for t > 0 && cv[t-1] > h {
-				cv[t], ci[t] = cv[t-1], ci[t-1]
-				t--
-			}
-			cv[t], ci[t] = h, int32(i)
 		}
 	}
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -126,9 +127,17 @@ func isConstant(w []float64) bool {
 	return true
 }
 
+// emdWorkspaces recycles the assignment workspaces of EMD between calls
+// (and goroutines): the buffers, not the results, which are copied out.
+var emdWorkspaces sync.Pool
+
 // emdAssignment solves a uniform n×n problem with the assignment solver.
 func emdAssignment(a, b []float64, n, stride int, c []float64) *EMDResult {
-	var ws AssignmentWorkspace
+	ws, _ := emdWorkspaces.Get().(*AssignmentWorkspace)
+	if ws == nil {
+		ws = new(AssignmentWorkspace)
+	}
+	defer emdWorkspaces.Put(ws)
 	as := ws.solve(n, stride, c)
 	w := a[0]
 	entries := make([]Entry, n)
