@@ -129,11 +129,11 @@ func Sinkhorn(a, b []float64, M *mat.Dense, eps float64, opts *SinkhornOptions) 
 		return nil, err
 	}
 	raw := M.RawMatrix()
-	if err := checkCosts(n, m, raw.Stride, raw.Data); err != nil {
-		return nil, fmt.Errorf("sinkhorn: %w", err)
-	}
 	st := newSinkState(a, b, contiguous(raw, n, m), n, m, false, o.Workers)
 	defer st.release()
+	if err := st.checkCosts(); err != nil {
+		return nil, fmt.Errorf("sinkhorn: %w", err)
+	}
 	runErr := st.solve(eps, &o)
 	res := st.result(o.Plan)
 	if runErr != nil {
@@ -332,6 +332,23 @@ func putKernelBuf(b []float64) {
 	if cap(b) >= 1<<12 {
 		kernelBufs.Put(&b)
 	}
+}
+
+// checkCosts validates the cost matrix, each worker its rows (in parallel).
+func (st *sinkState) checkCosts() error {
+	errs := make([]error, st.nw)
+	st.pool.run(func(w int) {
+		lo, hi := st.ranges[w], st.ranges[w+1]
+		if err := checkCosts(hi-lo, st.m, st.m, st.M[lo*st.m:hi*st.m]); err != nil {
+			errs[w] = checkCosts(st.n, st.m, st.m, st.M) // names the entry
+		}
+	})
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // solve runs the epsilon schedule down to eps.
@@ -903,26 +920,34 @@ func (st *sinkState) result(wantPlan bool) *SinkhornResult {
 	if wantPlan {
 		res.Plan = mat.NewDense(n, m, nil)
 	}
-	cost := 0.0
-	for i := 0; i < n; i++ {
-		ui := st.u[i]
-		row := st.K[i*m : (i+1)*m]
-		Mi := st.M[i*m : (i+1)*m]
-		var prow []float64
-		if wantPlan {
-			prow = res.Plan.RawRowView(i)
-		}
-		if ui == 0 {
-			continue
-		}
-		for j, k := range row {
-			p := ui * k * st.v[j]
-			cost += p * Mi[j]
-			if prow != nil {
-				prow[j] = p
+	// The cost <P, M> (and the plan), each worker its rows; the partial
+	// sums are added in worker order.
+	st.pool.run(func(w int) {
+		cost := 0.0
+		for i := st.ranges[w]; i < st.ranges[w+1]; i++ {
+			ui := st.u[i]
+			row := st.K[i*m : (i+1)*m]
+			Mi := st.M[i*m : (i+1)*m]
+			var prow []float64
+			if wantPlan {
+				prow = res.Plan.RawRowView(i)
+			}
+			if ui == 0 {
+				continue
+			}
+			v := st.v[:len(row)]
+			Mi = Mi[:len(row)]
+			for j, k := range row {
+				p := ui * k * v[j]
+				cost += p * Mi[j]
+				if prow != nil {
+					prow[j] = p
+				}
 			}
 		}
-	}
+		st.werr[w] = cost
+	})
+	cost := st.sumErr()
 	res.Cost = cost
 	res.Dual = floats.Dot(st.a, res.F) + floats.Dot(st.b, res.G)
 	return res
