@@ -22,6 +22,9 @@ func toyConfig(t *testing.T, loss string, steps int) Config {
 	cfg.Out = t.TempDir()
 	cfg.Model.Hidden = []int{32, 32}
 	cfg.Batch = 64
+	if cfg.Loss.M > cfg.Batch {
+		cfg.Loss.M = cfg.Batch
+	}
 	cfg.Steps = steps
 	cfg.SampleEvery, cfg.EvalEvery, cfg.CheckpointEvery, cfg.LogEvery = 0, 0, 0, 0
 	return cfg

@@ -55,9 +55,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		dataDir  = fs.String("data-dir", "", "folder of a file dataset (MNIST IDX files); default $OTGEN_DATA/mnist")
 		lossName = fs.String("loss", "minibatch-w", "loss: "+strings.Join(losses.Names, ", "))
 		steps    = fs.Int("steps", 0, "total training iterations (default: 2000 for toys, 3000 for mnist)")
-		batch    = fs.Int("batch", 0, "batch size (default: 256 for toys, 100 for mnist)")
+		batch    = fs.Int("batch", 0, "batch size (default: 256 for toys — 512 for minibatch-w — and 100 for mnist)")
 		lr       = fs.Float64("lr", 0, "learning rate (default 1e-3)")
-		schedule = fs.String("schedule", "constant", "learning-rate schedule: constant, linear or cosine (decays to zero at --steps)")
+		schedule = fs.String("schedule", "", "learning-rate schedule: constant, linear or cosine (decays to zero at --steps; default linear for minibatch-w on the toys)")
 		seed     = fs.Uint64("seed", 1, "seed of every random choice (initial weights, batches, noise)")
 		out      = fs.String("out", "", "run folder (default runs/<data>-<loss>)")
 		resume   = fs.String("resume", "", "checkpoint to resume; the run continues exactly, with its own settings (only --steps, --out and --data-dir may change)")
@@ -71,8 +71,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		clip     = fs.Float64("clip", 0, "weight clipping bound of wgan (default 0.01)")
 		eps      = fs.Float64("eps", 0, "entropic regularisation of the sinkhorn loss (default 0.1)")
 		iters    = fs.Int("iters", 0, "Sinkhorn iterations of the sinkhorn loss (default 100)")
-		kPairs   = fs.Int("k", 0, "minibatch pairs of minibatch-w (default 16)")
-		mSize    = fs.Int("m", 0, "minibatch size of minibatch-w (default 64, at most --batch)")
+		kPairs   = fs.Int("k", 0, "minibatch pairs of minibatch-w (default 16; on the 2-D toys 1 pair with m = batch)")
+		mSize    = fs.Int("m", 0, "minibatch size of minibatch-w (default 64, on the 2-D toys the batch; at most --batch)")
 		sampleEv = fs.Int("sample-every", -1, "write a sample figure every N steps (0: only at the end)")
 		ckptEv   = fs.Int("checkpoint-every", -1, "write a checkpoint every N steps (0: only at the end)")
 	)
@@ -173,7 +173,9 @@ Flags:
 			cfg.Model.Critic = ws
 		}
 		cfg.Model.Prior = *prior
-		cfg.Schedule = *schedule
+		if set["schedule"] {
+			cfg.Schedule = *schedule
+		}
 		floats := map[string]*float64{"lambda": &cfg.Loss.Lambda, "clip": &cfg.Loss.Clip, "eps": &cfg.Loss.Eps}
 		vals := map[string]float64{"lambda": *lambda, "clip": *clip, "eps": *eps}
 		for name, dst := range floats {
