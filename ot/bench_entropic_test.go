@@ -126,14 +126,13 @@ func colourPixels(rng *rand.Rand, n int) *mat.Dense {
 }
 
 // colourSolver is the per-pair solver of BenchmarkColourTransfer
-// ($OTGEN_COLOUR_SOLVER, default "simplex": on clipped colours, with many
-// ties, the network simplex is several times faster than the assignment
-// solver).
+// ($OTGEN_COLOUR_SOLVER, default "exact": the sparse assignment solver,
+// which falls back to the network simplex by itself on clustered colours).
 var colourSolver = func() string {
 	if s := os.Getenv("OTGEN_COLOUR_SOLVER"); s != "" {
 		return s
 	}
-	return "simplex"
+	return "exact"
 }()
 
 // BenchmarkColourTransfer is pot_ot.py's colour job: 10^6 source and

@@ -24,8 +24,8 @@ type MinibatchOptions struct {
 	P float64
 	// Solver is the OT solver of each pair: "exact" (the default; the
 	// assignment solver, since both minibatches carry uniform weights
-	// 1/M), "simplex" (exact, the network simplex of EMD: faster than the
-	// assignment solver on data with many ties, such as clipped colours),
+	// 1/M; on clustered data it falls back to the network simplex by
+	// itself), "simplex" (exact, always the network simplex of EMD),
 	// "sinkhorn" (entropic, with Eps) or "1d" (exact by sorting, for
 	// one-dimensional points).
 	Solver string
