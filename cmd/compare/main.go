@@ -1,0 +1,432 @@
+// Command compare trains several losses on the same data, seed and step
+// budget, one after another, evaluates them with the same metrics and
+// writes a table and figures.
+//
+// Output, in --out (default runs/compare-<data>):
+//   - one ordinary run folder per loss and seed (cmd/sample opens them; an
+//     interrupted compare resumes the unfinished ones);
+//   - results.csv and results.json: one row per loss and seed;
+//   - samples.png: a scatter (2-D) or image grid per loss, side by side;
+//   - curves.png: the main metric against the step, one curve per loss.
+//
+// The Markdown table on stdout gives, per loss, the mean and spread over
+// the seeds of each metric, the steps, the wall time and the step time.
+//
+// Usage:
+//
+//	go run ./cmd/compare
+//	go run ./cmd/compare --losses minibatch-w,sinkhorn,wgan-gp --steps 3000 --seeds 1,2,3
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"otgen/losses"
+	"otgen/train"
+	"otgen/viz"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "compare:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the settings shared by every run of a comparison.
+type options struct {
+	losses  []string
+	data    string
+	dataDir string
+	steps   int
+	batch   int
+	seeds   []uint64
+	out     string
+	hidden  []int
+	// evalEvery is the evaluation period (0: steps/10).
+	evalEvery int
+}
+
+// result is one finished run.
+type result struct {
+	Loss    string             `json:"loss"`
+	Seed    uint64             `json:"seed"`
+	Steps   int                `json:"steps"`
+	WallS   float64            `json:"wall_s"`
+	StepMS  float64            `json:"step_ms"`
+	Metrics map[string]float64 `json:"metrics"`
+	Dir     string             `json:"dir"`
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	lossList := fs.String("losses", "minibatch-w,sinkhorn,wgan-gp,wgan,aae,wae-mmd,vae", "comma-separated losses: "+strings.Join(losses.Names, ", "))
+	data := fs.String("data", "8gaussians", "data: "+strings.Join(train.DataNames, ", "))
+	dataDir := fs.String("data-dir", "", "folder of a file dataset (default $OTGEN_DATA/mnist)")
+	steps := fs.Int("steps", 1000, "training iterations per loss")
+	batch := fs.Int("batch", 256, "batch size of every loss")
+	seeds := fs.String("seeds", "1", "comma-separated seeds; each loss runs once per seed")
+	out := fs.String("out", "", "output folder (default runs/compare-<data>)")
+	hidden := fs.String("hidden", "", "hidden widths of every network (default: the dataset's)")
+	evalEvery := fs.Int("eval-every", 0, "evaluate every N steps for the curves (default: steps/10)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: compare [flags]\n\nTrains each loss with the same data, seed and budget and prints a table.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	o := options{data: *data, dataDir: *dataDir, steps: *steps, batch: *batch, out: *out, evalEvery: *evalEvery}
+	for _, l := range strings.Split(*lossList, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			o.losses = append(o.losses, l)
+		}
+	}
+	if len(o.losses) == 0 {
+		return errors.New("--losses is empty")
+	}
+	for _, s := range strings.Split(*seeds, ",") {
+		v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			return fmt.Errorf("--seeds: %q is not a seed", s)
+		}
+		o.seeds = append(o.seeds, v)
+	}
+	if *hidden != "" {
+		for _, f := range strings.Split(*hidden, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n <= 0 {
+				return fmt.Errorf("--hidden: %q is not a positive width", f)
+			}
+			o.hidden = append(o.hidden, n)
+		}
+	}
+	if o.steps <= 0 {
+		return fmt.Errorf("--steps %d, want > 0", o.steps)
+	}
+	if o.out == "" {
+		o.out = filepath.Join("runs", "compare-"+o.data)
+	}
+	// Check every configuration before training anything.
+	cfgs := map[string]train.Config{}
+	for _, l := range o.losses {
+		for _, s := range o.seeds {
+			cfg, err := o.config(l, s)
+			if err != nil {
+				return err
+			}
+			if err := cfg.Validate(); err != nil {
+				return fmt.Errorf("%s: %w", l, err)
+			}
+			cfgs[key(l, s)] = cfg
+		}
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var results []result
+	for _, s := range o.seeds {
+		for _, l := range o.losses {
+			res, err := trainOne(ctx, cfgs[key(l, s)], stderr)
+			if errors.Is(err, train.ErrInterrupted) {
+				fmt.Fprintf(stdout, "interrupted; run the same command again to resume the unfinished losses\n")
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("%s (seed %d): %w", l, s, err)
+			}
+			results = append(results, res)
+		}
+	}
+	if err := writeResults(o, results, stdout); err != nil {
+		return err
+	}
+	return writeFigures(o, results)
+}
+
+func key(loss string, seed uint64) string { return fmt.Sprintf("%s-seed%d", loss, seed) }
+
+// config is the run configuration of one loss and seed: the dataset's
+// defaults for the loss, with the shared batch, steps, seed and widths.
+func (o options) config(loss string, seed uint64) (train.Config, error) {
+	cfg, err := train.DefaultConfig(o.data, loss)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Data.Dir = o.dataDir
+	cfg.Steps, cfg.Batch, cfg.Seed = o.steps, o.batch, seed
+	cfg.Out = filepath.Join(o.out, key(loss, seed))
+	cfg.SampleEvery, cfg.CheckpointEvery = 0, 0
+	cfg.EvalEvery = o.evalEvery
+	if cfg.EvalEvery <= 0 {
+		cfg.EvalEvery = max(1, o.steps/10)
+	}
+	if len(o.hidden) > 0 {
+		if len(cfg.Model.Critic) > 0 && cfg.Model.CriticOn == "data" {
+			cfg.Model.Critic = append([]int(nil), o.hidden...)
+		}
+		cfg.Model.Hidden = append([]int(nil), o.hidden...)
+	}
+	if cfg.Loss.Name == "minibatch-w" && cfg.Loss.M > cfg.Batch {
+		cfg.Loss.M = cfg.Batch
+	}
+	return cfg, nil
+}
+
+// trainOne trains (or resumes, or just reads) the run of cfg.
+func trainOne(ctx context.Context, cfg train.Config, log io.Writer) (result, error) {
+	ckpt := filepath.Join(cfg.Out, train.CheckpointName)
+	var (
+		r   *train.Run
+		err error
+	)
+	if _, statErr := os.Stat(ckpt); statErr == nil {
+		r, err = train.Resume(ckpt, nil)
+	} else {
+		r, err = train.New(cfg)
+	}
+	if err != nil {
+		return result{}, err
+	}
+	defer r.Close()
+	r.Progress = log
+	from := r.Step()
+	fmt.Fprintf(log, "== %s seed %d: steps %d..%d\n", cfg.Loss.Name, cfg.Seed, from, cfg.Steps)
+	start := time.Now()
+	if from < cfg.Steps {
+		if err := r.Train(ctx); err != nil {
+			return result{}, err
+		}
+	}
+	wall := time.Since(start).Seconds()
+	res := result{Loss: cfg.Loss.Name, Seed: cfg.Seed, Steps: r.Step(), WallS: wall, Metrics: r.Metrics(), Dir: cfg.Out}
+	if done := r.Step() - from; done > 0 {
+		res.StepMS = 1000 * wall / float64(done)
+	}
+	return res, nil
+}
+
+// metricOrder lists the evaluation metrics shared by all losses, in table
+// order.
+func metricOrder(results []result) []string {
+	common := map[string]int{}
+	for _, r := range results {
+		for k := range r.Metrics {
+			if strings.HasPrefix(k, "eval_") {
+				common[k]++
+			}
+		}
+	}
+	var names []string
+	for k, n := range common {
+		if n == len(results) {
+			names = append(names, k)
+		}
+	}
+	rank := map[string]int{"eval_w2": 0, "eval_mmd": 1, "eval_modes": 2, "eval_hq": 3}
+	sort.Slice(names, func(i, j int) bool {
+		ri, oki := rank[names[i]]
+		rj, okj := rank[names[j]]
+		if oki != okj {
+			return oki
+		}
+		if oki && ri != rj {
+			return ri < rj
+		}
+		return names[i] < names[j]
+	})
+	return names
+}
+
+func writeResults(o options, results []result, stdout io.Writer) error {
+	names := metricOrder(results)
+	// Markdown: one row per loss, mean ± standard deviation over seeds.
+	head := append([]string{"loss"}, names...)
+	head = append(head, "steps", "wall s", "ms/step")
+	fmt.Fprintf(stdout, "\n%s on %s, %d steps, batch %d, seeds %v\n\n", "comparison", o.data, o.steps, o.batch, o.seeds)
+	fmt.Fprintf(stdout, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat("---|", len(head)))
+	for _, l := range o.losses {
+		var rs []result
+		for _, r := range results {
+			if r.Loss == l {
+				rs = append(rs, r)
+			}
+		}
+		cells := []string{l}
+		for _, n := range names {
+			var v []float64
+			for _, r := range rs {
+				v = append(v, r.Metrics[n])
+			}
+			cells = append(cells, meanSpread(v))
+		}
+		var wall, ms []float64
+		for _, r := range rs {
+			wall = append(wall, r.WallS)
+			ms = append(ms, r.StepMS)
+		}
+		cells = append(cells, strconv.Itoa(rs[0].Steps), fmt.Sprintf("%.1f", mean(wall)), fmt.Sprintf("%.1f", mean(ms)))
+		fmt.Fprintf(stdout, "| %s |\n", strings.Join(cells, " | "))
+	}
+	// CSV and JSON: one row per run.
+	f, err := os.Create(filepath.Join(o.out, "results.csv"))
+	if err != nil {
+		return fmt.Errorf("results.csv: %w", err)
+	}
+	w := csv.NewWriter(f)
+	w.Write(append(append([]string{"loss", "seed"}, names...), "steps", "wall_s", "step_ms"))
+	for _, r := range results {
+		row := []string{r.Loss, strconv.FormatUint(r.Seed, 10)}
+		for _, n := range names {
+			row = append(row, strconv.FormatFloat(r.Metrics[n], 'g', 6, 64))
+		}
+		row = append(row, strconv.Itoa(r.Steps), strconv.FormatFloat(r.WallS, 'f', 2, 64), strconv.FormatFloat(r.StepMS, 'f', 2, 64))
+		w.Write(row)
+	}
+	w.Flush()
+	if err := errors.Join(w.Error(), f.Close()); err != nil {
+		return fmt.Errorf("results.csv: %w", err)
+	}
+	b, err := json.MarshalIndent(results, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(o.out, "results.json"), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("results.json: %w", err)
+	}
+	fmt.Fprintf(stdout, "\nwrote %s/results.csv, results.json, samples.png, curves.png\n", o.out)
+	return nil
+}
+
+func mean(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+// meanSpread formats the mean and, for several values, the sample standard
+// deviation.
+func meanSpread(v []float64) string {
+	m := mean(v)
+	if len(v) < 2 {
+		return fmt.Sprintf("%.4g", m)
+	}
+	ss := 0.0
+	for _, x := range v {
+		ss += (x - m) * (x - m)
+	}
+	return fmt.Sprintf("%.4g ± %.2g", m, math.Sqrt(ss/float64(len(v)-1)))
+}
+
+// writeFigures draws the first seed's samples of every loss side by side
+// and the main metric's curves.
+func writeFigures(o options, results []result) error {
+	var panels []image.Image
+	var curves []viz.Curve
+	metric := "eval_w2"
+	if len(results) > 0 {
+		if _, ok := results[0].Metrics[metric]; !ok {
+			metric = ""
+			for _, n := range metricOrder(results) {
+				metric = n
+				break
+			}
+		}
+	}
+	for _, r := range results {
+		if r.Seed != o.seeds[0] {
+			continue
+		}
+		l, err := train.Load(filepath.Join(r.Dir, train.CheckpointName))
+		if err != nil {
+			return err
+		}
+		img, err := samplePanel(l, r.Loss, o.dataDir)
+		if err != nil {
+			return fmt.Errorf("%s samples: %w", r.Loss, err)
+		}
+		panels = append(panels, img)
+		if metric != "" {
+			c, err := readCurve(filepath.Join(r.Dir, train.MetricsName), metric)
+			if err != nil {
+				return err
+			}
+			c.Name = r.Loss
+			curves = append(curves, c)
+		}
+	}
+	img, err := viz.SidePanels(panels...)
+	if err != nil {
+		return err
+	}
+	if err := viz.SavePNG(filepath.Join(o.out, "samples.png"), img); err != nil {
+		return err
+	}
+	if len(curves) > 0 {
+		if err := viz.SaveCurves(filepath.Join(o.out, "curves.png"), metric+" on "+o.data, "step", metric, curves, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readCurve reads one metric column of a metrics.csv (rows where it is set).
+func readCurve(path, metric string) (viz.Curve, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return viz.Curve{}, err
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) == 0 {
+		return viz.Curve{}, fmt.Errorf("%s: %v", path, err)
+	}
+	col := -1
+	for i, h := range rows[0] {
+		if h == metric {
+			col = i
+		}
+	}
+	if col < 0 {
+		return viz.Curve{}, fmt.Errorf("%s has no column %s", path, metric)
+	}
+	var c viz.Curve
+	for _, row := range rows[1:] {
+		if row[col] == "" {
+			continue
+		}
+		x, err1 := strconv.ParseFloat(row[0], 64)
+		y, err2 := strconv.ParseFloat(row[col], 64)
+		if err1 == nil && err2 == nil {
+			c.X, c.Y = append(c.X, x), append(c.Y, y)
+		}
+	}
+	return c, nil
+}
