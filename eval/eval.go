@@ -6,6 +6,7 @@ package eval
 import (
 	"fmt"
 	"math"
+	"sort"
 )
 
 // DefaultBandwidths are the Gaussian-kernel bandwidths of MMD when none are
@@ -66,4 +67,27 @@ func MMD(x, y []float32, d int, bandwidths []float64) (float64, error) {
 		return 0, fmt.Errorf("eval: mmd is %v (non-finite samples?)", v)
 	}
 	return v, nil
+}
+
+// MedianDistance returns the median Euclidean distance between distinct
+// rows of x (row-major, d columns), over at most the first 500 rows: the
+// median heuristic for kernel bandwidths in high dimension (e.g. pixels).
+func MedianDistance(x []float32, d int) (float64, error) {
+	if d <= 0 || len(x)%d != 0 || len(x)/d < 2 {
+		return 0, fmt.Errorf("eval: median distance: %d values are not at least 2 rows of %d", len(x), d)
+	}
+	n := min(len(x)/d, 500)
+	var ds []float64
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			s := 0.0
+			for k := 0; k < d; k++ {
+				t := float64(x[i*d+k] - x[j*d+k])
+				s += t * t
+			}
+			ds = append(ds, math.Sqrt(s))
+		}
+	}
+	sort.Float64s(ds)
+	return ds[len(ds)/2], nil
 }

@@ -62,3 +62,14 @@ func TestModeCoverageAndW2(t *testing.T) {
 		t.Fatalf("W2 = %v, want 5", w)
 	}
 }
+
+func TestMedianDistance(t *testing.T) {
+	// Three points on a line at 0, 1, 3: distances 1, 2, 3, median 2.
+	h, err := MedianDistance([]float32{0, 1, 3}, 1)
+	if err != nil || h != 2 {
+		t.Fatalf("median %v, %v", h, err)
+	}
+	if _, err := MedianDistance([]float32{1}, 1); err == nil {
+		t.Error("one point accepted")
+	}
+}
