@@ -9,6 +9,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"otgen/nn"
 )
 
 // pointFunc is a scalar function of two point clouds x (n×d) and y (m×d)
@@ -138,7 +140,7 @@ func (op *pointGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: input is not a dense tensor", op)
 	}
-	up, err := scalarOf(vals[1])
+	up, err := nn.ScalarOf(vals[1])
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
@@ -197,31 +199,6 @@ func resize(s []float64, n int) []float64 {
 		return make([]float64, n)
 	}
 	return s[:n]
-}
-
-func scalarOf(v G.Value) (float64, error) {
-	switch x := v.(type) {
-	case *G.F32:
-		return float64(*x), nil
-	case *G.F64:
-		return float64(*x), nil
-	case *tensor.Dense:
-		switch d := x.Data().(type) {
-		case float32:
-			return float64(d), nil
-		case float64:
-			return d, nil
-		case []float32:
-			if len(d) == 1 {
-				return float64(d[0]), nil
-			}
-		case []float64:
-			if len(d) == 1 {
-				return d[0], nil
-			}
-		}
-	}
-	return 0, fmt.Errorf("value %v is not a scalar", v)
 }
 
 // finite reports whether v is neither NaN nor infinite.

@@ -87,3 +87,30 @@ func (g *Graph) Constant(name string, data []float64, shape ...int) *G.Node {
 	}
 	return G.NewConstant(t, G.WithName(name))
 }
+
+// ScalarOf returns the value of a scalar Gorgonia value (a *F32, a *F64 or
+// a one-element tensor) as a float64.
+func ScalarOf(v G.Value) (float64, error) {
+	switch x := v.(type) {
+	case *G.F32:
+		return float64(*x), nil
+	case *G.F64:
+		return float64(*x), nil
+	case *tensor.Dense:
+		switch d := x.Data().(type) {
+		case float32:
+			return float64(d), nil
+		case float64:
+			return d, nil
+		case []float32:
+			if len(d) == 1 {
+				return float64(d[0]), nil
+			}
+		case []float64:
+			if len(d) == 1 {
+				return d[0], nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("value %v is not a scalar", v)
+}

@@ -18,6 +18,7 @@ import (
 
 	"otgen/losses"
 	"otgen/models"
+	"otgen/nn"
 )
 
 // ErrInterrupted is returned by Train when its context is cancelled (Ctrl-C)
@@ -239,28 +240,11 @@ func (r *Run) fillNoise(rng *rand.Rand, noise []losses.Noise) {
 }
 
 func scalarValue(n *G.Node) (float64, error) {
-	switch v := n.Value().(type) {
-	case *G.F32:
-		return float64(*v), nil
-	case *G.F64:
-		return float64(*v), nil
-	case *tensor.Dense:
-		switch d := v.Data().(type) {
-		case float32:
-			return float64(d), nil
-		case float64:
-			return d, nil
-		case []float32:
-			if len(d) == 1 {
-				return float64(d[0]), nil
-			}
-		case []float64:
-			if len(d) == 1 {
-				return d[0], nil
-			}
-		}
+	v, err := nn.ScalarOf(n.Value())
+	if err != nil {
+		return 0, fmt.Errorf("train: node %s: %w", n.Name(), err)
 	}
-	return 0, fmt.Errorf("train: node %s is not a scalar (%v)", n.Name(), n.Value())
+	return v, nil
 }
 
 // Train runs iterations until the configured number of steps, writing
