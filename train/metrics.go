@@ -63,13 +63,9 @@ func (r *Run) writeMetrics(withEval bool) error {
 	}
 	var b strings.Builder
 	b.WriteString(strconv.Itoa(r.step))
-	evalCols := map[string]bool{}
-	for _, c := range r.evalColumns() {
-		evalCols[c] = true
-	}
-	for _, c := range r.columns {
+	for i, c := range r.columns {
 		b.WriteByte(',')
-		if evalCols[c] && !withEval {
+		if i >= r.nTrainColumns && !withEval {
 			continue
 		}
 		if v, ok := r.last[c]; ok {

@@ -44,21 +44,24 @@ type Run struct {
 	// TTY selects a progress bar instead of log lines.
 	TTY bool
 
-	step      int
-	baseLR    []float64
-	obj       *losses.Objective
-	vms       []G.VM
-	opts      []*Optimizer
-	src       *source
-	pcg       *rand.PCG
-	rng       *rand.Rand
-	last      map[string]float64
-	columns   []string
-	evalObj   *losses.Objective
-	evalVMs   []G.VM
-	savedStep int
-	metrics   *bufio.Writer
-	metricsF  *os.File
+	step    int
+	baseLR  []float64
+	obj     *losses.Objective
+	vms     []G.VM
+	opts    []*Optimizer
+	src     *source
+	pcg     *rand.PCG
+	rng     *rand.Rand
+	last    map[string]float64
+	columns []string
+	// nTrainColumns counts the training metrics at the head of columns;
+	// the evaluation metrics follow.
+	nTrainColumns int
+	evalObj       *losses.Objective
+	evalVMs       []G.VM
+	savedStep     int
+	metrics       *bufio.Writer
+	metricsF      *os.File
 }
 
 // New starts a run from cfg with freshly initialised parameters.
@@ -120,6 +123,7 @@ func build(cfg Config) (*Run, error) {
 			r.columns = append(r.columns, r.metricName(st, mt.Name))
 		}
 	}
+	r.nTrainColumns = len(r.columns)
 	r.columns = append(r.columns, r.evalColumns()...)
 	return r, nil
 }
