@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"otgen/losses"
+	"otgen/nn"
 	"otgen/train"
 	"otgen/viz"
 )
@@ -146,6 +147,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return fmt.Errorf("output folder: %w", err)
+	}
+	if w := nn.BLASWarning(); w != "" {
+		fmt.Fprintln(stderr, "warning:", w)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -26,6 +26,7 @@ import (
 	"syscall"
 
 	"otgen/losses"
+	"otgen/nn"
 	"otgen/train"
 )
 
@@ -214,6 +215,9 @@ Flags:
 	r.Progress = stderr
 	r.TTY = isTerminal(stderr)
 
+	if w := nn.BLASWarning(); w != "" {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg := r.Config
