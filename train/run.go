@@ -109,7 +109,7 @@ func build(cfg Config) (*Run, error) {
 		if o.LR == 0 {
 			o.LR = cfg.LR
 		}
-		if o.Beta1 == 0 && o.Beta2 == 0 {
+		if o.Name == "adam" && o.Beta1 == 0 && o.Beta2 == 0 {
 			o.Beta1, o.Beta2 = cfg.Beta1, cfg.Beta2
 		}
 		opt, err := NewOptimizer(o.Name, o.LR, o.Beta1, o.Beta2, st.Params, st.ParamNames)
