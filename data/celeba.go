@@ -23,8 +23,10 @@ const (
 // coordinates of an original 178x218 aligned image (CelebARef): the
 // central 140x140 square, at offset (19, 39). It is the crop of the WAE
 // paper and of the usual DCGAN CelebA pipelines (centre crop 140, resize
-// to 64). On images of another size it is scaled proportionally, in
-// fractional pixels: on the 89x109 copies it is (9.5,19.5)-(79.5,89.5).
+// to 64). On images of another size it is scaled proportionally and
+// rounded outwards to whole pixels, so that it stays centred: on the
+// 89x109 copies, (9.5,19.5)-(79.5,89.5) becomes the centred 71x71 box
+// (9,19)-(80,90), 1.4% wider than the exact box.
 var CelebACrop = image.Rect(19, 39, 159, 179)
 
 // CelebARef is the size of an original aligned CelebA image, the
