@@ -12,6 +12,10 @@ import (
 // conv 64 k4 s2 p1 → LeakyReLU → conv 128 k4 s2 p1 → LeakyReLU → flatten →
 // linear 1.
 func dcganCritic(b testing.TB, s *Store, rng *rand.Rand) Sequential {
+	return dcganCriticAct(b, s, rng, LeakyReLU{Alpha: 0.2})
+}
+
+func dcganCriticAct(b testing.TB, s *Store, rng *rand.Rand, act Layer) Sequential {
 	c1, err := NewConv2d(s, "d.c1", 1, 64, 4, 2, 1, HeNormal, rng)
 	if err != nil {
 		b.Fatal(err)
@@ -24,7 +28,7 @@ func dcganCritic(b testing.TB, s *Store, rng *rand.Rand) Sequential {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return Sequential{c1, LeakyReLU{Alpha: 0.2}, c2, LeakyReLU{Alpha: 0.2}, Flatten{}, fc}
+	return Sequential{c1, act, c2, act, Flatten{}, fc}
 }
 
 // dcganGenerator is the MNIST generator of the same script: linear z→128·7·7
@@ -81,9 +85,14 @@ func BenchmarkDCGANCriticFwdBwd(b *testing.B) {
 // 10·mean((|∂critic(x̂)/∂x̂| − 1)²) on interpolates, one backward pass to
 // the critic's parameters (the generator's forward pass and Adam excluded).
 func BenchmarkDCGANCriticGPStep(b *testing.B) {
+	b.Run("gorgonia_leaky", func(b *testing.B) { benchGP(b, LeakyReLU{Alpha: 0.2}) })
+	b.Run("fused_leaky", func(b *testing.B) { benchGP(b, fusedLeakyReLU{Alpha: 0.2}) })
+}
+
+func benchGP(b *testing.B, act Layer) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	s := NewStore(tensor.Float32)
-	d := dcganCritic(b, s, rng)
+	d := dcganCriticAct(b, s, rng, act)
 	g := NewGraph(s)
 	const n = 64
 	real, rt := g.Input("real", n, 1, 28, 28)

@@ -316,6 +316,7 @@ var layerCases = []layerCase{
 	{"layernorm_nf", []int{3, 5}, func(s *Store, rng *rand.Rand) (InputGrader, error) {
 		return NewLayerNorm(s, "ln", 5, 0)
 	}},
+	{"leaky_fused", []int{2, 3, 2, 2}, func(*Store, *rand.Rand) (InputGrader, error) { return fusedLeakyReLU{Alpha: 0.2}, nil }},
 	{"flatten", []int{2, 2, 3, 2}, func(*Store, *rand.Rand) (InputGrader, error) { return Flatten{}, nil }},
 	{"reshape", []int{2, 12}, func(*Store, *rand.Rand) (InputGrader, error) { return Reshape{Shape: []int{3, 2, 2}}, nil }},
 }
@@ -457,6 +458,12 @@ func TestConvInputGrad(t *testing.T) {
 // ||∂ sum(critic)/∂x||² for Conv2d → LeakyReLU → Conv2d → LayerNorm →
 // Flatten → Linear, differentiated w.r.t. every parameter.
 func TestConvCriticSecondOrder(t *testing.T) {
+	for name, act := range map[string]Layer{"gorgonia": LeakyReLU{Alpha: 0.2}, "fused": fusedLeakyReLU{Alpha: 0.2}} {
+		t.Run(name, func(t *testing.T) { testConvCriticSecondOrder(t, act) })
+	}
+}
+
+func testConvCriticSecondOrder(t *testing.T, act Layer) {
 	rng := rand.New(rand.NewPCG(23, 24))
 	s := NewStore(tensor.Float64)
 	c1, err := NewConv2d(s, "c1", 1, 3, 4, 2, 1, HeNormal, rng)
@@ -476,7 +483,7 @@ func TestConvCriticSecondOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	randomizeParams(s, rng)
-	critic := Sequential{c1, LeakyReLU{Alpha: 0.2}, c2, ln, Flatten{}, lin}
+	critic := Sequential{c1, act, c2, ln, Flatten{}, lin}
 	g := NewGraph(s)
 	x, xt := g.Input("x", 2, 1, 6, 6)
 	fill(xt, rng, 1)

@@ -1,0 +1,135 @@
+package nn
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// slopeMulOp computes v ⊙ s(x) with s(x) = 1 for x > 0 and alpha otherwise,
+// in one pass. The leaky rectifier is slopeMul(x, x): its derivative w.r.t.
+// v is slopeMul(grad, x), and s is treated as a constant (its derivative is
+// zero almost everywhere), so the op is its own derivative and gradients of
+// every order exist. Gorgonia's LeakyRelu is six nodes (mask, products,
+// sums), each allocating a full tensor.
+type slopeMulOp struct {
+	alpha float64
+	shape tensor.Shape
+	dt    tensor.Dtype
+	buf   *tensor.Dense
+}
+
+// slopeMul returns v ⊙ s(x) for v and x of the same shape.
+func slopeMul(gg *G.ExprGraph, v, x *G.Node, alpha float64) (*G.Node, error) {
+	if !v.Shape().Eq(x.Shape()) || v.Dtype() != x.Dtype() {
+		return nil, fmt.Errorf("nn: leaky slope of %v %v by %v %v", v.Shape(), v.Dtype(), x.Shape(), x.Dtype())
+	}
+	if v.Graph() == nil {
+		v = gg.AddNode(v)
+	}
+	op := &slopeMulOp{alpha: alpha, shape: x.Shape().Clone(), dt: x.Dtype()}
+	n, err := G.ApplyOp(op, v, x)
+	if err != nil {
+		return nil, fmt.Errorf("nn: leaky relu: %w", err)
+	}
+	return n, nil
+}
+
+func (op *slopeMulOp) Arity() int { return 2 }
+func (op *slopeMulOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	t := G.TensorType{Dims: len(op.shape), Of: a}
+	return hm.NewFnType(t, t, t)
+}
+func (op *slopeMulOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
+func (op *slopeMulOp) ReturnsPtr() bool                               { return false }
+func (op *slopeMulOp) CallsExtern() bool                              { return false }
+func (op *slopeMulOp) OverwritesInput() int                           { return -1 }
+func (op *slopeMulOp) WriteHash(h hash.Hash)                          { fmt.Fprintf(h, "slopeMul(%g)@%p", op.alpha, op) }
+func (op *slopeMulOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+func (op *slopeMulOp) String() string     { return fmt.Sprintf("slopeMul(%g)", op.alpha) }
+func (op *slopeMulOp) DiffWRT(int) []bool { return []bool{true, false} }
+
+func (op *slopeMulOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	d, err := slopeMul(grad.Graph(), grad, inputs[1], op.alpha)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{d, nil}, nil
+}
+
+func (op *slopeMulOp) Do(vals ...G.Value) (G.Value, error) {
+	if len(vals) != 2 {
+		return nil, fmt.Errorf("nn: %s: %d inputs", op, len(vals))
+	}
+	v, ok1 := vals[0].(*tensor.Dense)
+	x, ok2 := vals[1].(*tensor.Dense)
+	if !ok1 || !ok2 || !v.Shape().Eq(op.shape) || !x.Shape().Eq(op.shape) {
+		return nil, fmt.Errorf("nn: %s: inputs %v, %v", op, vals[0].Shape(), vals[1].Shape())
+	}
+	if v.IsView() {
+		v = v.Materialize().(*tensor.Dense)
+	}
+	if x.IsView() {
+		x = x.Materialize().(*tensor.Dense)
+	}
+	if op.buf == nil {
+		op.buf = tensor.New(tensor.Of(op.dt), tensor.WithShape(op.shape.Clone()...))
+	} else if !op.buf.Shape().Eq(op.shape) {
+		if err := op.buf.Reshape(op.shape.Clone()...); err != nil {
+			return nil, fmt.Errorf("nn: %s: %w", op, err)
+		}
+	}
+	switch d := op.buf.Data().(type) {
+	case []float32:
+		slopeMulK(d, v.Data().([]float32), x.Data().([]float32), float32(op.alpha))
+	case []float64:
+		slopeMulK(d, v.Data().([]float64), x.Data().([]float64), op.alpha)
+	default:
+		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
+	}
+	return op.buf, nil
+}
+
+func slopeMulK[T float32 | float64](dst, v, x []T, alpha T) {
+	x = x[:len(dst)]
+	v = v[:len(dst)]
+	for i, xi := range x {
+		// Written so that the compiler selects the slope without a branch
+		// (the signs of activations are unpredictable).
+		s := alpha
+		if xi > 0 {
+			s = 1
+		}
+		dst[i] = s * v[i]
+	}
+}
+
+// fusedLeakyReLU is LeakyReLU built on slopeMul (one node forward, one node
+// for the input gradient). The exported LeakyReLU can switch to it by
+// calling leakyForward and leakyInputGrad.
+type fusedLeakyReLU struct{ Alpha float64 }
+
+func leakyForward(g *Graph, x *G.Node, alpha float64) (*G.Node, error) {
+	return slopeMul(g.G, x, x, alpha)
+}
+
+func leakyInputGrad(g *Graph, x, gy *G.Node, alpha float64) (*G.Node, error) {
+	return slopeMul(g.G, gy, x, alpha)
+}
+
+func (l fusedLeakyReLU) Forward(g *Graph, x *G.Node) (*G.Node, error) {
+	return leakyForward(g, x, l.Alpha)
+}
+
+func (l fusedLeakyReLU) InputGrad(g *Graph, x, _, gy *G.Node) (*G.Node, error) {
+	return leakyInputGrad(g, x, gy, l.Alpha)
+}
