@@ -10,7 +10,7 @@
 //
 // Every random choice comes from a seed, and a batcher's State can be stored
 // in a checkpoint and restored later to continue exactly, bit for bit. Package
-// data depends only on the standard library.
+// data depends on the standard library and golang.org/x/image (resizing).
 package data
 
 import (
