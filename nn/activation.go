@@ -9,36 +9,27 @@ import (
 // ReLU is max(x, 0).
 type ReLU struct{}
 
-// Forward applies the rectifier.
-func (ReLU) Forward(_ *Graph, x *G.Node) (*G.Node, error) { return G.Rectify(x) }
+// Forward applies the rectifier (one fused node, see slopeMul).
+func (ReLU) Forward(g *Graph, x *G.Node) (*G.Node, error) { return leakyForward(g, x, 0) }
 
 // InputGrad returns gy ⊙ 1[x > 0]; the mask is a constant for
 // differentiation, as the second derivative of ReLU is zero almost everywhere.
 func (ReLU) InputGrad(g *Graph, x, _, gy *G.Node) (*G.Node, error) {
-	mask, err := G.Gt(x, g.Scalar(0), true)
-	if err != nil {
-		return nil, err
-	}
-	return G.HadamardProd(gy, mask)
+	return leakyInputGrad(g, x, gy, 0)
 }
 
 // LeakyReLU is x for x > 0 and Alpha·x otherwise.
 type LeakyReLU struct{ Alpha float64 }
 
-// Forward applies the leaky rectifier.
-func (l LeakyReLU) Forward(_ *Graph, x *G.Node) (*G.Node, error) { return G.LeakyRelu(x, l.Alpha) }
+// Forward applies the leaky rectifier (one fused node, see slopeMul).
+func (l LeakyReLU) Forward(g *Graph, x *G.Node) (*G.Node, error) {
+	return leakyForward(g, x, l.Alpha)
+}
 
-// InputGrad returns gy ⊙ (Alpha + (1 − Alpha)·1[x > 0]).
+// InputGrad returns gy ⊙ (1 for x > 0, Alpha otherwise), the slope being a
+// constant for differentiation.
 func (l LeakyReLU) InputGrad(g *Graph, x, _, gy *G.Node) (*G.Node, error) {
-	mask, err := G.Gt(x, g.Scalar(0), true)
-	if err != nil {
-		return nil, err
-	}
-	slope, err := G.Add(G.Must(G.Mul(mask, g.Scalar(1-l.Alpha))), g.Scalar(l.Alpha))
-	if err != nil {
-		return nil, err
-	}
-	return G.HadamardProd(gy, slope)
+	return leakyInputGrad(g, x, gy, l.Alpha)
 }
 
 // Tanh is the hyperbolic tangent.

@@ -113,23 +113,12 @@ func slopeMulK[T float32 | float64](dst, v, x []T, alpha T) {
 	}
 }
 
-// fusedLeakyReLU is LeakyReLU built on slopeMul (one node forward, one node
-// for the input gradient). The exported LeakyReLU can switch to it by
-// calling leakyForward and leakyInputGrad.
-type fusedLeakyReLU struct{ Alpha float64 }
-
+// leakyForward is the (leaky) rectifier x ⊙ s(x) as one node.
 func leakyForward(g *Graph, x *G.Node, alpha float64) (*G.Node, error) {
 	return slopeMul(g.G, x, x, alpha)
 }
 
+// leakyInputGrad is its vector-Jacobian product gy ⊙ s(x).
 func leakyInputGrad(g *Graph, x, gy *G.Node, alpha float64) (*G.Node, error) {
 	return slopeMul(g.G, gy, x, alpha)
-}
-
-func (l fusedLeakyReLU) Forward(g *Graph, x *G.Node) (*G.Node, error) {
-	return leakyForward(g, x, l.Alpha)
-}
-
-func (l fusedLeakyReLU) InputGrad(g *Graph, x, _, gy *G.Node) (*G.Node, error) {
-	return leakyInputGrad(g, x, gy, l.Alpha)
 }

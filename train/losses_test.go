@@ -16,7 +16,7 @@ func TestEveryLossTrainsOnEightGaussians(t *testing.T) {
 		edit   func(*Config)
 	}{
 		// Observed when written (pure-Go BLAS): 1.11 -> 0.37, 0.33, 0.34,
-		// 0.69 (wgan, RMSProp alpha 0.99); 1.63 -> 0.82 (aae), 0.92 (wae-mmd). The factors leave room
+		// 0.74 (wgan, RMSProp alpha 0.99); 1.63 -> 0.82 (aae), 0.92 (wae-mmd). The factors leave room
 		// for the rounding differences of other BLAS builds.
 		{"minibatch-w", 400, 2.5, func(c *Config) { c.Loss.K, c.Loss.M, c.Schedule = 16, 64, "" }},
 		{"sinkhorn", 400, 2.5, nil},
