@@ -55,7 +55,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		dataName = fs.String("data", "8gaussians", "training data: "+strings.Join(train.DataNames, ", ")+" (the toys are generated, no download)")
 		dataDir  = fs.String("data-dir", "", "folder of a file dataset (MNIST IDX files); default $OTGEN_DATA/mnist")
 		lossName = fs.String("loss", "minibatch-w", "loss: "+strings.Join(losses.Names, ", "))
-		steps    = fs.Int("steps", 0, "total training iterations (default: 2000 for toys, 3000 for mnist)")
+		steps    = fs.Int("steps", 0, "total training iterations (default: 2000 for toys — 1500 for minibatch-w — and 3000 for mnist)")
 		batch    = fs.Int("batch", 0, "batch size (default: 256 for toys — 512 for minibatch-w — and 100 for mnist)")
 		lr       = fs.Float64("lr", 0, "learning rate (default 1e-3)")
 		schedule = fs.String("schedule", "", "learning-rate schedule: constant, linear or cosine (decays to zero at --steps; default linear for minibatch-w on the toys)")
