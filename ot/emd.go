@@ -67,22 +67,11 @@ type EMDResult struct {
 // reached, EMD returns the current feasible plan together with an error
 // wrapping ErrNotConverged.
 func EMD(a, b []float64, M *mat.Dense, opts *EMDOptions) (*EMDResult, error) {
-	if M == nil || M.IsEmpty() {
-		return nil, inputErrorf("emd: empty cost matrix")
+	a, b, err := problemWeights("emd", a, b, M)
+	if err != nil {
+		return nil, err
 	}
 	n, m := M.Dims()
-	if a == nil {
-		a = Uniform(n)
-	}
-	if b == nil {
-		b = Uniform(m)
-	}
-	if len(a) != n || len(b) != m {
-		return nil, inputErrorf("emd: M is %dx%d but len(a) = %d, len(b) = %d", n, m, len(a), len(b))
-	}
-	if err := checkBalanced(a, b); err != nil {
-		return nil, fmt.Errorf("emd: %w", err)
-	}
 	raw := M.RawMatrix()
 	if err := checkCosts(n, m, raw.Stride, raw.Data); err != nil {
 		return nil, fmt.Errorf("emd: %w", err)

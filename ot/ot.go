@@ -19,6 +19,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // ErrInput is wrapped by every error caused by invalid input.
@@ -107,4 +109,26 @@ func Uniform(n int) []float64 {
 		w[i] = 1 / float64(n)
 	}
 	return w
+}
+
+// problemWeights checks the cost matrix of a balanced problem named name
+// and its weights, returning uniform weights for nil ones.
+func problemWeights(name string, a, b []float64, M *mat.Dense) ([]float64, []float64, error) {
+	if M == nil || M.IsEmpty() {
+		return nil, nil, inputErrorf("%s: empty cost matrix", name)
+	}
+	n, m := M.Dims()
+	if a == nil {
+		a = Uniform(n)
+	}
+	if b == nil {
+		b = Uniform(m)
+	}
+	if len(a) != n || len(b) != m {
+		return nil, nil, inputErrorf("%s: cost matrix is %dx%d but len(a) = %d, len(b) = %d", name, n, m, len(a), len(b))
+	}
+	if err := checkBalanced(a, b); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return a, b, nil
 }

@@ -108,22 +108,11 @@ type SinkhornResult struct {
 // weights or costs, mismatched sizes, unbalanced sums, eps <= 0) is an error
 // wrapping ErrInput.
 func Sinkhorn(a, b []float64, M *mat.Dense, eps float64, opts *SinkhornOptions) (*SinkhornResult, error) {
-	if M == nil || M.IsEmpty() {
-		return nil, inputErrorf("sinkhorn: empty cost matrix")
+	a, b, err := problemWeights("sinkhorn", a, b, M)
+	if err != nil {
+		return nil, err
 	}
 	n, m := M.Dims()
-	if a == nil {
-		a = Uniform(n)
-	}
-	if b == nil {
-		b = Uniform(m)
-	}
-	if len(a) != n || len(b) != m {
-		return nil, inputErrorf("sinkhorn: cost matrix is %dx%d but len(a) = %d, len(b) = %d", n, m, len(a), len(b))
-	}
-	if err := checkBalanced(a, b); err != nil {
-		return nil, fmt.Errorf("sinkhorn: %w", err)
-	}
 	o, err := sinkhornDefaults(eps, opts)
 	if err != nil {
 		return nil, err
