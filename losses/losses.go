@@ -231,6 +231,11 @@ func ConfigureModel(cfg Config, mc *models.Config) error {
 		if len(mc.Critic) == 0 {
 			mc.Critic = append([]int(nil), mc.Hidden...)
 		}
+		if len(mc.Critic) == 0 && mc.Arch == "dcgan" {
+			// A dcgan's data critic takes its widths from Channels; the
+			// list only asks for a critic.
+			mc.Critic = []int{1}
+		}
 	case "sinkhorn", "minibatch-w":
 		mc.Encoder = "none"
 	default:

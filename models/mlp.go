@@ -21,6 +21,13 @@ func newEncoder(s *nn.Store, cfg Config, rng *rand.Rand) (*Encoder, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newHeads(s, cfg, trunk, width, rng)
+}
+
+// newHeads adds the mean (and, for a Gaussian encoder, log-variance) heads
+// "enc.mean" and "enc.logvar" to a trunk whose output has the given width.
+func newHeads(s *nn.Store, cfg Config, trunk nn.Sequential, width int, rng *rand.Rand) (*Encoder, error) {
+	var err error
 	e := &Encoder{Trunk: trunk}
 	if e.Mean, err = nn.NewLinear(s, "enc.mean", width, cfg.Latent, nn.GlorotUniform, rng); err != nil {
 		return nil, err

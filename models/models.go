@@ -22,8 +22,14 @@ import (
 // Config describes a model. It is stored in checkpoint headers, so every
 // field is plain data.
 type Config struct {
-	// Arch is the network family: "mlp".
+	// Arch is the network family: "mlp" or "dcgan" (convolutional, for
+	// data shapes C×28×28 and C×64×64; see dcgan.go). A dcgan ignores
+	// Hidden and Activation, and the widths of Critic when the critic reads
+	// data (any non-empty Critic then just asks for a critic).
 	Arch string `json:"arch"`
+	// Channels is the base channel width of a dcgan (0 = DefaultChannels:
+	// 32 for 28×28, 64 for 64×64); stage i has Channels·2^i channels.
+	Channels int `json:"channels,omitempty"`
 	// DataShape is the shape of one example, e.g. [2] or [1 28 28].
 	DataShape []int `json:"data_shape"`
 	// Latent is the size of Z.
@@ -62,9 +68,6 @@ func (c Config) DataDim() int {
 
 // Validate reports the first invalid field of c.
 func (c Config) Validate() error {
-	if c.Arch != "mlp" {
-		return fmt.Errorf("models: unknown architecture %q (want mlp)", c.Arch)
-	}
 	if len(c.DataShape) == 0 {
 		return errors.New("models: empty data shape")
 	}
@@ -72,6 +75,15 @@ func (c Config) Validate() error {
 		if d <= 0 {
 			return fmt.Errorf("models: data shape %v has a non-positive size", c.DataShape)
 		}
+	}
+	switch c.Arch {
+	case "mlp":
+	case "dcgan":
+		if _, err := dcganLayout(c); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("models: unknown architecture %q (want mlp or dcgan)", c.Arch)
 	}
 	if c.Latent <= 0 {
 		return fmt.Errorf("models: latent size %d, want > 0", c.Latent)
@@ -125,6 +137,12 @@ func New(cfg Config, dtype tensor.Dtype) (*Model, error) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6d6f64656c73))
 	s := nn.NewStore(dtype)
 	m := &Model{Config: cfg, Store: s}
+	if cfg.Arch == "dcgan" {
+		if err := m.newDCGAN(rng); err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
 	var err error
 	if cfg.Encoder != "none" {
 		if m.Encoder, err = newEncoder(s, cfg, rng); err != nil {
@@ -144,6 +162,31 @@ func New(cfg Config, dtype tensor.Dtype) (*Model, error) {
 		}
 	}
 	return m, nil
+}
+
+// newDCGAN builds the convolutional networks of a dcgan model.
+func (m *Model) newDCGAN(rng *rand.Rand) error {
+	cfg, s := m.Config, m.Store
+	g, err := dcganLayout(cfg)
+	if err != nil {
+		return err
+	}
+	if cfg.Encoder != "none" {
+		if m.Encoder, err = newDCGANEncoder(s, cfg, g, rng); err != nil {
+			return err
+		}
+	}
+	if m.Decoder, err = newDCGANDecoder(s, cfg, g, rng); err != nil {
+		return err
+	}
+	switch {
+	case len(cfg.Critic) == 0:
+	case cfg.CriticOn == "latent":
+		m.Critic, err = newCritic(s, cfg, cfg.Latent, rng)
+	default:
+		m.Critic, err = newDCGANCritic(s, g, rng)
+	}
+	return err
 }
 
 // mlp builds Linear+activation layers prefix.0 … prefix.(len(widths)-1).
