@@ -126,7 +126,7 @@ func (r *Run) evaluate() error {
 // pixel space: MMD with Gaussian kernels at 1/2, 1 and 2 times the median
 // distance between the held-out images, and the exact W2.
 func (r *Run) evaluatePixels(rng *rand.Rand) error {
-	const n = 500
+	n := min(500, r.src.test.Len())
 	dim := r.Config.Model.DataDim()
 	real := make([]float32, n*dim)
 	for i := 0; i < n; i++ {

@@ -73,6 +73,74 @@ func openSource(cfg Config) (*source, error) {
 			}
 		}
 		return &source{batcher: b, shape: tr.Shape(), real: real, test: te, lo: 0, hi: 1}, nil
+	case "celeba":
+		return openCelebA(cfg, batchSeed)
 	}
 	return nil, fmt.Errorf("train: unknown data %q", cfg.Data.Name)
 }
+
+// CelebAHeldOut is the fraction of the CelebA images (after Limit and the
+// attribute filter, in file-name order) kept out of training: the last
+// tenth, at least one image. Evaluation, figures and Loaded.Real use it.
+const CelebAHeldOut = 0.1
+
+// openCelebA reads the CelebA folder (cfg.Data.Dir, default
+// $OTGEN_DATA/celeba) at 64×64 with pixels in [-1,1], for a tanh decoder.
+func openCelebA(cfg Config, batchSeed uint64) (*source, error) {
+	dir := cfg.Data.Dir
+	if dir == "" {
+		d, err := data.DefaultCelebADir()
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+	}
+	var attr data.AttrFilter
+	if cfg.Data.Attr != "" {
+		f, err := data.ParseAttrFilter(cfg.Data.Attr)
+		if err != nil {
+			return nil, fmt.Errorf("train: celeba attributes: %w", err)
+		}
+		attr = f
+	}
+	size := 64
+	if len(cfg.Model.DataShape) == 3 {
+		size = cfg.Model.DataShape[1]
+	}
+	all, err := data.OpenCelebA(dir, data.CelebAOptions{
+		ImageOptions: data.ImageOptions{Size: size, Range: data.RangeSigned},
+		Attr:         attr,
+		Limit:        cfg.Data.Limit,
+	})
+	if err != nil {
+		return nil, err
+	}
+	n := all.Len()
+	nTest := max(1, int(float64(n)*CelebAHeldOut))
+	if n-nTest < 1 {
+		return nil, fmt.Errorf("train: celeba: %d images, too few to hold out %d", n, nTest)
+	}
+	tr := span{all, 0, n - nTest}
+	te := span{all, n - nTest, n}
+	b, err := data.NewShuffleBatcher(tr, cfg.Batch, batchSeed)
+	if err != nil {
+		return nil, err
+	}
+	dim := all.Shape()[0] * all.Shape()[1] * all.Shape()[2]
+	real := func(rng *rand.Rand, dst []float32) {
+		for i := 0; i+dim <= len(dst); i += dim {
+			te.Example(rng.IntN(te.Len()), dst[i:i+dim])
+		}
+	}
+	return &source{batcher: b, shape: all.Shape(), real: real, test: te, lo: -1, hi: 1}, nil
+}
+
+// span is the examples lo..hi-1 of a dataset.
+type span struct {
+	d      data.Dataset
+	lo, hi int
+}
+
+func (s span) Len() int                     { return s.hi - s.lo }
+func (s span) Shape() []int                 { return s.d.Shape() }
+func (s span) Example(i int, dst []float32) { s.d.Example(s.lo+i, dst) }
