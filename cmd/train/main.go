@@ -25,6 +25,7 @@ import (
 	"strings"
 	"syscall"
 
+	"otgen/data"
 	"otgen/losses"
 	"otgen/nn"
 	"otgen/train"
@@ -53,7 +54,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var (
 		dataName = fs.String("data", "8gaussians", "training data: "+strings.Join(train.DataNames, ", ")+" (the toys are generated, no download)")
-		dataDir  = fs.String("data-dir", "", "folder of a file dataset (MNIST IDX files); default $OTGEN_DATA/mnist")
+		dataDir  = fs.String("data-dir", "", "folder of a file dataset: MNIST IDX files (default $OTGEN_DATA/mnist) or the CelebA folder holding img_align_celeba/ (default $OTGEN_DATA/celeba)")
+		attr     = fs.String("attr", "", "celeba: keep only images with these attributes, e.g. Male=1 or Male=1,Smiling=-1 (needs list_attr_celeba.txt)")
+		limit    = fs.Int("limit", 0, "celeba: use only the first N images by file name (0: all); the last 10% are held out")
+		arch     = fs.String("arch", "", "network family: mlp or dcgan (convolutional, for mnist and celeba; default mlp, dcgan for celeba)")
+		channels = fs.Int("channels", 0, "dcgan base channel width, doubled at every stride-2 stage (default 32; celeba 32, use 64 for the WAE paper's widths)")
 		lossName = fs.String("loss", "minibatch-w", "loss: "+strings.Join(losses.Names, ", "))
 		steps    = fs.Int("steps", 0, "total training iterations (default: 2000 for toys — 1500 for minibatch-w — and 3000 for mnist)")
 		batch    = fs.Int("batch", 0, "batch size (default: 256 for toys — 512 for minibatch-w — and 100 for mnist)")
@@ -62,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		seed     = fs.Uint64("seed", 1, "seed of every random choice (initial weights, batches, noise)")
 		out      = fs.String("out", "", "run folder (default runs/<data>-<loss>)")
 		resume   = fs.String("resume", "", "checkpoint to resume; the run continues exactly, with its own settings (only --steps, --out and --data-dir may change)")
-		latent   = fs.Int("latent", 0, "latent size (default: 2 for toys, 8 for mnist)")
+		latent   = fs.Int("latent", 0, "latent size (default: 2 for toys, 8 for mnist, 64 for celeba)")
 		hidden   = fs.String("hidden", "", "hidden widths, comma separated (default: 128,128,128 for toys, 512,256 for mnist)")
 		lambda   = fs.Float64("lambda", 0, "weight of the latent divergence (wae-mmd: 10, aae: 1) or of the gradient penalty (wgan-gp: 10)")
 		prior    = fs.String("prior", "gaussian", "latent prior P_Z: gaussian or uniform")
@@ -88,6 +93,8 @@ Examples:
   train                                   # minibatch Wasserstein on the 8-Gaussians ring, < 1 minute
   train --loss wgan-gp --lambda 0.1       # WGAN-GP, as in gan_toy.py
   train --data mnist --loss vae           # VAE on MNIST ($OTGEN_DATA/mnist)
+  train --data mnist --arch dcgan --loss wgan-gp   # conv generator and critic
+  train --data celeba --loss wae-mmd --attr Male=1 # DCGAN on 64x64 faces ($OTGEN_DATA/celeba)
   train --resume runs/8gaussians-minibatch-w/checkpoint.otgen --steps 4000
 
 Flags:
@@ -108,7 +115,7 @@ Flags:
 		err error
 	)
 	if *resume != "" {
-		for _, name := range []string{"data", "loss", "batch", "lr", "seed", "latent", "hidden", "lambda", "prior", "critic", "cost", "schedule", "n-critic", "clip", "eps", "iters", "k", "m"} {
+		for _, name := range []string{"data", "attr", "limit", "arch", "channels", "loss", "batch", "lr", "seed", "latent", "hidden", "lambda", "prior", "critic", "cost", "schedule", "n-critic", "clip", "eps", "iters", "k", "m"} {
 			if set[name] {
 				return fmt.Errorf("--%s cannot change when resuming: the checkpoint's settings are used", name)
 			}
@@ -139,6 +146,30 @@ Flags:
 			return err
 		}
 		cfg.Data.Dir = *dataDir
+		if set["attr"] {
+			if *dataName != "celeba" {
+				return fmt.Errorf("--attr: only celeba has attributes")
+			}
+			if _, err := data.ParseAttrFilter(*attr); err != nil {
+				return fmt.Errorf("--attr: %w", err)
+			}
+			cfg.Data.Attr = *attr
+		}
+		if set["limit"] {
+			if *dataName != "celeba" || *limit < 0 {
+				return fmt.Errorf("--limit: a number of images >= 0, for celeba")
+			}
+			cfg.Data.Limit = *limit
+		}
+		if set["arch"] {
+			cfg.Model.Arch = *arch
+		}
+		if set["channels"] {
+			if cfg.Model.Arch != "dcgan" {
+				return fmt.Errorf("--channels: only for --arch dcgan")
+			}
+			cfg.Model.Channels = *channels
+		}
 		cfg.Seed = *seed
 		cfg.Out = *out
 		if cfg.Out == "" {
