@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"otgen/train"
+)
+
+// TestSampleCelebAGrid: a 5-step CelebA checkpoint (DCGAN, tiny channels,
+// the first 256 images) becomes grids of 64×64 images.
+func TestSampleCelebAGrid(t *testing.T) {
+	if os.Getenv("OTGEN_DATA") == "" {
+		t.Skip("OTGEN_DATA not set: the CelebA test needs the real images in $OTGEN_DATA/celeba")
+	}
+	cfg, err := train.DefaultConfig("celeba", "vae")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Out = t.TempDir()
+	cfg.Data.Limit = 256
+	cfg.Model.Channels, cfg.Model.Latent = 4, 8
+	cfg.Steps, cfg.Batch = 5, 16
+	cfg.SampleEvery, cfg.EvalEvery, cfg.CheckpointEvery = 0, 0, 0
+	r, err := train.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Train(context.Background()); err != nil {
+		r.Close()
+		t.Fatal(err)
+	}
+	r.Close()
+	out := filepath.Join(t.TempDir(), "figs")
+	var stdout, stderr bytes.Buffer
+	if err := run([]string{"--n", "16", "--out", out, r.CheckpointPath()}, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	for _, f := range []string{"samples.png", "reconstructions.png", "walk.png"} {
+		fh, err := os.Open(filepath.Join(out, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(fh)
+		fh.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if b := img.Bounds(); b.Dx() < 4*64 || b.Dy() < 64 {
+			t.Fatalf("%s is %v, too small for 64×64 images", f, b)
+		}
+	}
+}
