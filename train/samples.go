@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"image"
 	"image/color"
 	"math/rand/v2"
 	"os"
@@ -42,21 +43,25 @@ func (r *Run) SaveSamples(path string) error {
 
 // Scatter2D writes a scatter plot of generated 2-D points over real ones.
 func Scatter2D(path, title string, real, gen []float32) error {
-	series := []viz.Series{
-		{Name: "data", XY: to64(real), Color: color.RGBA{R: 160, G: 160, B: 160, A: 255}},
-		{Name: "generated", XY: to64(gen), Color: color.RGBA{R: 220, G: 60, B: 30, A: 255}},
+	img, err := ScatterOverData(title, "generated", real, gen, 0)
+	if err != nil {
+		return err
 	}
-	opts := &viz.ScatterOptions{XRange: viz.Range{Min: -2.5, Max: 2.5}, YRange: viz.Range{Min: -2.5, Max: 2.5}}
-	if err := viz.SaveScatter(path, title, series, opts); err != nil {
-		return fmt.Errorf("train: scatter: %w", err)
-	}
-	return nil
+	return viz.SavePNG(path, img)
 }
 
-func to64(v []float32) []float64 {
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = float64(x)
+// ScatterOverData draws generated 2-D points (legend genName) in red over
+// real ones in grey, on the toys' [-2.5, 2.5]² window, size×size pixels
+// (0: viz's default).
+func ScatterOverData(title, genName string, real, gen []float32, size int) (*image.RGBA, error) {
+	series := []viz.Series{
+		{Name: "data", XY: viz.XY(real), Color: color.RGBA{R: 160, G: 160, B: 160, A: 255}},
+		{Name: genName, XY: viz.XY(gen), Color: color.RGBA{R: 220, G: 60, B: 30, A: 255}},
 	}
-	return out
+	r := viz.Range{Min: -2.5, Max: 2.5}
+	img, err := viz.Scatter(title, series, &viz.ScatterOptions{Width: size, Height: size, XRange: r, YRange: r})
+	if err != nil {
+		return nil, fmt.Errorf("train: scatter: %w", err)
+	}
+	return img, nil
 }

@@ -121,3 +121,13 @@ func toRGBA(img image.Image) *image.RGBA {
 	}
 	return dst
 }
+
+// XY converts float32 coordinates (x0, y0, x1, y1, ...) to the float64
+// layout of Series.XY.
+func XY(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"image"
-	"image/color"
 	"math/rand/v2"
 
 	"otgen/train"
@@ -29,12 +28,7 @@ func samplePanel(l *train.Loaded, title, dataDir string) (image.Image, error) {
 		if err != nil {
 			return nil, err
 		}
-		series := []viz.Series{
-			{Name: "data", XY: to64(real), Color: color.RGBA{R: 160, G: 160, B: 160, A: 255}},
-			{Name: title, XY: to64(gen), Color: color.RGBA{R: 220, G: 60, B: 30, A: 255}},
-		}
-		r := viz.Range{Min: -2.5, Max: 2.5}
-		return viz.Scatter(title, series, &viz.ScatterOptions{Width: 400, Height: 400, XRange: r, YRange: r})
+		return train.ScatterOverData(title, title, real, gen, 400)
 	}
 	lo, hi := l.PixelRange()
 	img, err := viz.Grid(gen, n, shape[0], shape[1], shape[2], 8, viz.Range{Min: lo, Max: hi})
@@ -42,12 +36,4 @@ func samplePanel(l *train.Loaded, title, dataDir string) (image.Image, error) {
 		return nil, err
 	}
 	return viz.Upscale(img, 2), nil
-}
-
-func to64(v []float32) []float64 {
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = float64(x)
-	}
-	return out
 }

@@ -161,8 +161,8 @@ func (s *sampler) reconstructions(path string) error {
 	}
 	if s.is2D() {
 		series := []viz.Series{
-			{Name: "inputs", XY: to64(real), Color: color.RGBA{R: 120, G: 120, B: 120, A: 255}},
-			{Name: "reconstructions", XY: to64(rec), Color: color.RGBA{R: 30, G: 90, B: 220, A: 255}},
+			{Name: "inputs", XY: viz.XY(real), Color: color.RGBA{R: 120, G: 120, B: 120, A: 255}},
+			{Name: "reconstructions", XY: viz.XY(rec), Color: color.RGBA{R: 30, G: 90, B: 220, A: 255}},
 		}
 		opts := &viz.ScatterOptions{XRange: viz.Range{Min: -2.5, Max: 2.5}, YRange: viz.Range{Min: -2.5, Max: 2.5}}
 		return viz.SaveScatter(path, "inputs and reconstructions", series, opts)
@@ -211,7 +211,7 @@ func (s *sampler) walk(path string) error {
 	if s.is2D() {
 		var series []viz.Series
 		for r := 0; r < rows; r++ {
-			series = append(series, viz.Series{Name: fmt.Sprintf("walk %d", r+1), XY: to64(x[r*steps*2 : (r+1)*steps*2])})
+			series = append(series, viz.Series{Name: fmt.Sprintf("walk %d", r+1), XY: viz.XY(x[r*steps*2 : (r+1)*steps*2])})
 		}
 		opts := &viz.ScatterOptions{XRange: viz.Range{Min: -2.5, Max: 2.5}, YRange: viz.Range{Min: -2.5, Max: 2.5}}
 		return viz.SaveScatter(path, "decoded latent walks", series, opts)
@@ -225,12 +225,4 @@ func cols(n int) int {
 		c++
 	}
 	return c
-}
-
-func to64(v []float32) []float64 {
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = float64(x)
-	}
-	return out
 }
