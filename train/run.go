@@ -86,6 +86,9 @@ func build(cfg Config) (*Run, error) {
 	if got, want := shapeSize(src.shape), cfg.Model.DataDim(); got != want {
 		return nil, fmt.Errorf("train: data %s has examples of shape %v but the model expects %v", cfg.Data.Name, src.shape, cfg.Model.DataShape)
 	}
+	if src.test != nil && src.test.Len() < cfg.Batch {
+		return nil, fmt.Errorf("train: data %s holds out %d examples for evaluation, fewer than a batch of %d: use more data or a smaller batch", cfg.Data.Name, src.test.Len(), cfg.Batch)
+	}
 	m, err := models.New(cfg.Model, tensor.Float32)
 	if err != nil {
 		return nil, err

@@ -44,68 +44,80 @@ func params(t *testing.T, r *Run) []float32 {
 func TestResumeIsExact(t *testing.T) {
 	for _, loss := range []string{"wae-mmd", "vae", "minibatch-w", "sinkhorn", "wgan-gp", "wgan", "aae"} {
 		t.Run(loss, func(t *testing.T) {
-			const n, m = 17, 13
-			cfgFor := func(steps int) Config {
-				c := toyConfig(t, loss, steps)
+			checkResumeExact(t, func() Config {
+				c := toyConfig(t, loss, 0)
 				c.Schedule = "linear" // the schedule depends on the step only
-				c.Steps = n + m
 				return c
-			}
-			full, err := New(cfgFor(n + m))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer full.Close()
-			if err := full.Train(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			part, err := New(cfgFor(n + m))
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Stop after n of the n+m steps, as an interrupted run would.
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			for part.Step() < n {
-				if err := part.iterate(); err != nil {
-					t.Fatal(err)
-				}
-			}
-			cancel()
-			if err := part.Train(ctx); !errors.Is(err, ErrInterrupted) {
-				t.Fatal(err)
-			}
-			part.Close()
-			res, err := Resume(part.CheckpointPath(), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Close()
-			if res.Step() != n {
-				t.Fatalf("resumed at step %d", res.Step())
-			}
-			if err := res.Train(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			a, b := params(t, full), params(t, res)
-			if len(a) != len(b) {
-				t.Fatalf("%d vs %d values", len(a), len(b))
-			}
-			for i := range a {
-				if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-					t.Fatalf("value %d differs: %v uninterrupted, %v resumed", i, a[i], b[i])
-				}
-			}
-			// The metrics table of the resumed run has one row per step
-			// (the interrupted run wrote none: iterate does not log).
-			csv, err := os.ReadFile(filepath.Join(res.Config.Out, MetricsName))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rows := strings.Count(string(csv), "\n"); rows != m+1 {
-				t.Fatalf("metrics.csv has %d lines, want %d", rows, m+1)
-			}
+			})
 		})
+	}
+}
+
+// checkResumeExact runs newConfig() for 30 steps in one go, and again
+// interrupted after 17 steps and resumed from the checkpoint, and fails
+// unless both end with the same parameters and optimiser state, bit for
+// bit, and the resumed run's metrics.csv has one row per step.
+func checkResumeExact(t *testing.T, newConfig func() Config) {
+	t.Helper()
+	const n, m = 17, 13
+	cfgFor := func() Config {
+		c := newConfig()
+		c.Steps = n + m
+		return c
+	}
+	full, err := New(cfgFor())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Close()
+	if err := full.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	part, err := New(cfgFor())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Stop after n of the n+m steps, as an interrupted run would.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for part.Step() < n {
+		if err := part.iterate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	if err := part.Train(ctx); !errors.Is(err, ErrInterrupted) {
+		t.Fatal(err)
+	}
+	part.Close()
+	res, err := Resume(part.CheckpointPath(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	if res.Step() != n {
+		t.Fatalf("resumed at step %d", res.Step())
+	}
+	if err := res.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a, b := params(t, full), params(t, res)
+	if len(a) != len(b) {
+		t.Fatalf("%d vs %d values", len(a), len(b))
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			t.Fatalf("value %d differs: %v uninterrupted, %v resumed", i, a[i], b[i])
+		}
+	}
+	// The metrics table of the resumed run has one row per step (the
+	// interrupted run wrote none: iterate does not log).
+	csv, err := os.ReadFile(filepath.Join(res.Config.Out, MetricsName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := strings.Count(string(csv), "\n"); rows != m+1 {
+		t.Fatalf("metrics.csv has %d lines, want %d", rows, m+1)
 	}
 }
 
