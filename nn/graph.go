@@ -9,18 +9,35 @@ import (
 
 // Graph is a Gorgonia expression graph whose parameter nodes are bound to the
 // tensors of a Store.
+//
+// A graph is in training mode (the default) or in evaluation mode, which
+// only matters to layers that behave differently in the two, like
+// BatchNorm: in training mode it normalises with the statistics of the batch
+// and updates its running statistics on every run of the graph; in
+// evaluation mode it normalises with the running statistics and changes
+// nothing. The mode is read each time the graph runs, so SetTraining can be
+// called before or after the layers are built.
 type Graph struct {
 	// G is the underlying Gorgonia graph.
 	G      *G.ExprGraph
 	store  *Store
 	params map[string]*G.Node
 	order  []string
+	eval   bool
 }
 
-// NewGraph returns an empty graph over the parameters of s.
+// NewGraph returns an empty graph, in training mode, over the parameters of
+// s.
 func NewGraph(s *Store) *Graph {
 	return &Graph{G: G.NewGraph(), store: s, params: map[string]*G.Node{}}
 }
+
+// SetTraining puts the graph in training mode (true) or evaluation mode
+// (false) for its next runs.
+func (g *Graph) SetTraining(training bool) { g.eval = !training }
+
+// Training reports whether the graph is in training mode.
+func (g *Graph) Training() bool { return !g.eval }
 
 // Store returns the parameter store of the graph.
 func (g *Graph) Store() *Store { return g.store }
@@ -29,7 +46,8 @@ func (g *Graph) Store() *Store { return g.store }
 func (g *Graph) Dtype() tensor.Dtype { return g.store.dtype }
 
 // Param returns the node of parameter name in this graph, creating it on
-// first use; the node is bound to the store's tensor.
+// first use; the node is bound to the store's tensor. Buffers are not
+// parameters: asking for one is an error.
 func (g *Graph) Param(name string) (*G.Node, error) {
 	if n, ok := g.params[name]; ok {
 		return n, nil
@@ -37,6 +55,9 @@ func (g *Graph) Param(name string) (*G.Node, error) {
 	t, ok := g.store.vals[name]
 	if !ok {
 		return nil, fmt.Errorf("nn: no parameter %q in the store", name)
+	}
+	if g.store.buffers[name] {
+		return nil, fmt.Errorf("nn: %q is a buffer, not a trainable parameter", name)
 	}
 	n := G.NodeFromAny(g.G, t, G.WithName(name))
 	g.params[name] = n
@@ -56,6 +77,16 @@ func (g *Graph) Params() G.Nodes {
 // ParamNames returns the names of the parameters used by the graph, in order
 // of first use.
 func (g *Graph) ParamNames() []string { return append([]string(nil), g.order...) }
+
+// buffer returns the store's buffer name; layers read and update it outside
+// the graph's differentiation.
+func (g *Graph) buffer(name string) (*tensor.Dense, error) {
+	t, ok := g.store.vals[name]
+	if !ok || !g.store.buffers[name] {
+		return nil, fmt.Errorf("nn: no buffer %q in the store", name)
+	}
+	return t, nil
+}
 
 // Input returns a node bound to a new zero tensor of the given shape. The
 // caller fills the tensor before each run of the graph's machine.

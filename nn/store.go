@@ -7,17 +7,21 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Store holds named parameter tensors in creation order.
+// Store holds named tensors in creation order: trainable parameters, and
+// buffers (non-trainable state such as the running statistics of
+// BatchNorm). Both are saved and loaded by name; only parameters are bound
+// into graphs by Graph.Param, so optimisers never see buffers.
 type Store struct {
-	dtype tensor.Dtype
-	names []string
-	vals  map[string]*tensor.Dense
+	dtype   tensor.Dtype
+	names   []string // parameters and buffers, in creation order
+	vals    map[string]*tensor.Dense
+	buffers map[string]bool
 }
 
 // NewStore returns an empty store whose tensors have the given dtype
 // (tensor.Float32 for training, tensor.Float64 for gradient checks).
 func NewStore(dtype tensor.Dtype) *Store {
-	return &Store{dtype: dtype, vals: map[string]*tensor.Dense{}}
+	return &Store{dtype: dtype, vals: map[string]*tensor.Dense{}, buffers: map[string]bool{}}
 }
 
 // Dtype returns the element type of the store's tensors.
@@ -26,21 +30,57 @@ func (s *Store) Dtype() tensor.Dtype { return s.dtype }
 // New creates the parameter name with the given shape, filled by init with
 // fan-in and fan-out fanIn, fanOut and random numbers from rng.
 func (s *Store) New(name string, shape []int, init Initializer, fanIn, fanOut int, rng *rand.Rand) (*tensor.Dense, error) {
+	n, err := s.checkNew("parameter", name, shape)
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]float64, n)
+	init(rng, fanIn, fanOut, buf)
+	return s.add(name, shape, buf)
+}
+
+// NewBuffer creates the buffer name, a non-trainable tensor of the given
+// shape filled with value. A buffer is saved and loaded with the parameters
+// (Tensors, Load) but is not listed by Names and cannot be bound by
+// Graph.Param, so no optimiser updates it; the layer that owns it does.
+func (s *Store) NewBuffer(name string, shape []int, value float64) (*tensor.Dense, error) {
+	n, err := s.checkNew("buffer", name, shape)
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]float64, n)
+	for i := range buf {
+		buf[i] = value
+	}
+	t, err := s.add(name, shape, buf)
+	if err != nil {
+		return nil, err
+	}
+	s.buffers[name] = true
+	return t, nil
+}
+
+// checkNew validates the name and shape of a new tensor and returns its size.
+func (s *Store) checkNew(kind, name string, shape []int) (int, error) {
 	if name == "" {
-		return nil, fmt.Errorf("nn: parameter with an empty name")
+		return 0, fmt.Errorf("nn: %s with an empty name", kind)
 	}
 	if _, dup := s.vals[name]; dup {
-		return nil, fmt.Errorf("nn: parameter %q defined twice", name)
+		return 0, fmt.Errorf("nn: %s %q defined twice", kind, name)
 	}
 	n := 1
 	for _, d := range shape {
 		if d <= 0 {
-			return nil, fmt.Errorf("nn: parameter %q has shape %v", name, shape)
+			return 0, fmt.Errorf("nn: %s %q has shape %v", kind, name, shape)
 		}
 		n *= d
 	}
-	buf := make([]float64, n)
-	init(rng, fanIn, fanOut, buf)
+	return n, nil
+}
+
+// add stores buf, converted to the store's dtype, under name.
+func (s *Store) add(name string, shape []int, buf []float64) (*tensor.Dense, error) {
+	n := len(buf)
 	var t *tensor.Dense
 	switch s.dtype {
 	case tensor.Float32:
@@ -59,20 +99,38 @@ func (s *Store) New(name string, shape []int, init Initializer, fanIn, fanOut in
 	return t, nil
 }
 
-// Value returns the tensor of parameter name.
+// Value returns the tensor of parameter or buffer name.
 func (s *Store) Value(name string) (*tensor.Dense, bool) {
 	t, ok := s.vals[name]
 	return t, ok
 }
 
-// Names lists the parameters in creation order.
-func (s *Store) Names() []string { return append([]string(nil), s.names...) }
+// IsBuffer reports whether name is a buffer (see NewBuffer).
+func (s *Store) IsBuffer(name string) bool { return s.buffers[name] }
 
-// Size returns the total number of scalar parameters.
+// Names lists the trainable parameters in creation order (not the buffers).
+func (s *Store) Names() []string { return s.list(false) }
+
+// Buffers lists the buffers in creation order.
+func (s *Store) Buffers() []string { return s.list(true) }
+
+func (s *Store) list(buffers bool) []string {
+	var out []string
+	for _, name := range s.names {
+		if s.buffers[name] == buffers {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// Size returns the total number of scalar parameters (buffers excluded).
 func (s *Store) Size() int {
 	n := 0
-	for _, t := range s.vals {
-		n += t.Shape().TotalSize()
+	for name, t := range s.vals {
+		if !s.buffers[name] {
+			n += t.Shape().TotalSize()
+		}
 	}
 	return n
 }
@@ -82,12 +140,14 @@ type Tensor struct {
 	Name  string
 	Shape []int
 	Data  []float32
+	// Buffer is set for a non-trainable buffer (see Store.NewBuffer).
+	Buffer bool
 }
 
-// Tensors returns every parameter in creation order. For a float32 store the
-// Data slices alias the parameters, so writing into them (for example when a
-// checkpoint is restored) sets the parameters in place; for a float64 store
-// they are copies.
+// Tensors returns every parameter and buffer in creation order. For a
+// float32 store the Data slices alias the tensors, so writing into them
+// (for example when a checkpoint is restored) sets them in place; for a
+// float64 store they are copies.
 func (s *Store) Tensors() []Tensor {
 	out := make([]Tensor, 0, len(s.names))
 	for _, name := range s.names {
@@ -102,13 +162,14 @@ func (s *Store) Tensors() []Tensor {
 				data[i] = float32(x)
 			}
 		}
-		out = append(out, Tensor{Name: name, Shape: append([]int(nil), t.Shape()...), Data: data})
+		out = append(out, Tensor{Name: name, Shape: append([]int(nil), t.Shape()...), Data: data, Buffer: s.buffers[name]})
 	}
 	return out
 }
 
-// Load sets every parameter from ts. Every parameter must appear exactly once
-// with its own shape, and ts must hold nothing else.
+// Load sets every parameter and buffer from ts. Every one must appear
+// exactly once with its own shape, and ts must hold nothing else; the store
+// is left unchanged when ts is not valid.
 func (s *Store) Load(ts []Tensor) error {
 	seen := map[string]bool{}
 	for _, src := range ts {
@@ -117,13 +178,20 @@ func (s *Store) Load(ts []Tensor) error {
 			return fmt.Errorf("nn: unknown parameter %q", src.Name)
 		}
 		if seen[src.Name] {
-			return fmt.Errorf("nn: parameter %q given twice", src.Name)
+			return fmt.Errorf("nn: %s %q given twice", s.kind(src.Name), src.Name)
 		}
 		seen[src.Name] = true
 		if !tensor.Shape(src.Shape).Eq(t.Shape()) || len(src.Data) != t.Shape().TotalSize() {
-			return fmt.Errorf("nn: parameter %q has shape %v, want %v", src.Name, src.Shape, []int(t.Shape()))
+			return fmt.Errorf("nn: %s %q has shape %v, want %v", s.kind(src.Name), src.Name, src.Shape, []int(t.Shape()))
 		}
-		switch dst := t.Data().(type) {
+	}
+	for _, name := range s.names {
+		if !seen[name] {
+			return fmt.Errorf("nn: %s %q missing", s.kind(name), name)
+		}
+	}
+	for _, src := range ts {
+		switch dst := s.vals[src.Name].Data().(type) {
 		case []float32:
 			copy(dst, src.Data)
 		case []float64:
@@ -132,10 +200,13 @@ func (s *Store) Load(ts []Tensor) error {
 			}
 		}
 	}
-	for _, name := range s.names {
-		if !seen[name] {
-			return fmt.Errorf("nn: parameter %q missing", name)
-		}
-	}
 	return nil
+}
+
+// kind names what name is, for error messages.
+func (s *Store) kind(name string) string {
+	if s.buffers[name] {
+		return "buffer"
+	}
+	return "parameter"
 }
