@@ -8,6 +8,8 @@ import "C"
 
 import (
 	"fmt"
+	"os"
+	"syscall"
 
 	"golang.org/x/sys/cpu"
 	"gonum.org/v1/netlib/blas/netlib"
@@ -22,21 +24,55 @@ func init() { G.Use(netlib.Implementation{}) }
 
 func openBLASCore() string { return C.GoString(C.openblas_get_corename()) }
 
-// BLASWarning returns advice when OpenBLAS did not recognise the CPU and
-// fell back to old SSE kernels although the CPU has AVX2 or AVX-512
-// (Debian's OpenBLAS 0.3.21 does this on recent Xeons: 27 instead of 143
-// GFLOP/s for a 256×512×512 product measured here), and "" otherwise.
-func BLASWarning() string {
-	core := openBLASCore()
-	old := core == "Prescott" || core == "Core2" || core == "Nehalem" || core == "Penryn" || core == "Dunnington" || core == "Atom"
-	if !old {
+// fastCoreType returns the OPENBLAS_CORETYPE that suits this CPU when
+// OpenBLAS fell back to old SSE kernels although the CPU has AVX-512
+// ("SkylakeX") or AVX2 with FMA ("Haswell"), and "" otherwise (Debian's
+// OpenBLAS 0.3.21 falls back on recent Xeons: 27 instead of 143 GFLOP/s for
+// a 256×512×512 product measured here).
+func fastCoreType() string {
+	switch openBLASCore() {
+	case "Prescott", "Core2", "Nehalem", "Penryn", "Dunnington", "Atom":
+	default:
 		return ""
 	}
 	switch {
-	case cpu.X86.HasAVX512F:
-		return fmt.Sprintf("OpenBLAS chose %s kernels for an AVX-512 CPU; set OPENBLAS_CORETYPE=SkylakeX for several times faster matrix products", core)
+	case cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL:
+		return "SkylakeX"
 	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
-		return fmt.Sprintf("OpenBLAS chose %s kernels for an AVX2 CPU; set OPENBLAS_CORETYPE=Haswell for several times faster matrix products", core)
+		return "Haswell"
 	}
 	return ""
+}
+
+// BLASWarning returns advice when OpenBLAS runs old SSE kernels on a CPU
+// that has AVX2 or AVX-512, and "" otherwise.
+func BLASWarning() string {
+	core := fastCoreType()
+	if core == "" {
+		return ""
+	}
+	return fmt.Sprintf("OpenBLAS chose %s kernels for this CPU; set OPENBLAS_CORETYPE=%s for several times faster matrix products", openBLASCore(), core)
+}
+
+// ReexecWithFastBLAS restarts the program with OPENBLAS_CORETYPE set when
+// OpenBLAS fell back to old SSE kernels on a CPU with AVX2 or AVX-512 (see
+// BLASWarning): OpenBLAS reads the variable only when it loads, before
+// main. It returns nil without doing anything when the kernels are right,
+// when OPENBLAS_CORETYPE is already set, or when OTGEN_BLAS_REEXEC=0; on
+// success it does not return. Call it first thing in main, before any
+// output or goroutine.
+func ReexecWithFastBLAS() error {
+	core := fastCoreType()
+	if core == "" || os.Getenv("OPENBLAS_CORETYPE") != "" || os.Getenv("OTGEN_BLAS_REEXEC") == "0" {
+		return nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("nn: restart with OPENBLAS_CORETYPE=%s: %w", core, err)
+	}
+	env := append(os.Environ(), "OPENBLAS_CORETYPE="+core)
+	if err := syscall.Exec(exe, os.Args, env); err != nil {
+		return fmt.Errorf("nn: restart with OPENBLAS_CORETYPE=%s: %w", core, err)
+	}
+	return nil
 }

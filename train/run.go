@@ -177,41 +177,51 @@ func (r *Run) iterate() error {
 	}
 	for i, st := range r.obj.Steps {
 		for rep := 0; rep < st.Repeat; rep++ {
-			if st.Data != nil {
-				if err := r.src.batcher.Next(st.Data.Data().([]float32)); err != nil {
-					return fmt.Errorf("train: batch: %w", err)
-				}
-			}
-			r.fillNoise(r.rng, st.Noise)
-			vm := r.vms[i]
-			vm.Reset()
-			if err := vm.RunAll(); err != nil {
-				return fmt.Errorf("train: step %s: %w", st.Name, err)
-			}
-			loss, err := scalarValue(st.Loss)
-			if err != nil {
+			if err := r.runStep(i, rep == st.Repeat-1); err != nil {
 				return err
-			}
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				r.opts[i].ZeroGrad()
-				return fmt.Errorf("%w: %s loss is %v at step %d", ErrNonFinite, st.Name, loss, r.step+1)
-			}
-			if err := r.opts[i].Step(); err != nil {
-				r.opts[i].ZeroGrad()
-				return fmt.Errorf("%w: %s at step %d: %v", ErrNonFinite, st.Name, r.step+1, err)
-			}
-			if rep == st.Repeat-1 {
-				for _, mt := range st.Metrics {
-					v, err := scalarValue(mt.Node)
-					if err != nil {
-						return err
-					}
-					r.last[r.metricName(st, mt.Name)] = v
-				}
 			}
 		}
 	}
 	r.step++
+	return nil
+}
+
+// runStep runs step i of the objective once on a fresh batch and noise and
+// updates its parameters; with record set it keeps the step's metrics.
+func (r *Run) runStep(i int, record bool) error {
+	st := r.obj.Steps[i]
+	if st.Data != nil {
+		if err := r.src.batcher.Next(st.Data.Data().([]float32)); err != nil {
+			return fmt.Errorf("train: batch: %w", err)
+		}
+	}
+	r.fillNoise(r.rng, st.Noise)
+	vm := r.vms[i]
+	vm.Reset()
+	if err := vm.RunAll(); err != nil {
+		return fmt.Errorf("train: step %s: %w", st.Name, err)
+	}
+	loss, err := scalarValue(st.Loss)
+	if err != nil {
+		return err
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		r.opts[i].ZeroGrad()
+		return fmt.Errorf("%w: %s loss is %v at step %d", ErrNonFinite, st.Name, loss, r.step+1)
+	}
+	if err := r.opts[i].Step(); err != nil {
+		r.opts[i].ZeroGrad()
+		return fmt.Errorf("%w: %s at step %d: %v", ErrNonFinite, st.Name, r.step+1, err)
+	}
+	if record {
+		for _, mt := range st.Metrics {
+			v, err := scalarValue(mt.Node)
+			if err != nil {
+				return err
+			}
+			r.last[r.metricName(st, mt.Name)] = v
+		}
+	}
 	return nil
 }
 

@@ -44,6 +44,9 @@ import (
 )
 
 func main() {
+	if err := nn.ReexecWithFastBLAS(); err != nil {
+		fmt.Fprintln(os.Stderr, "warning:", err)
+	}
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)

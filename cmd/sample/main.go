@@ -23,6 +23,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"otgen/nn"
 	"path/filepath"
 
 	"otgen/train"
@@ -30,6 +31,9 @@ import (
 )
 
 func main() {
+	if err := nn.ReexecWithFastBLAS(); err != nil {
+		fmt.Fprintln(os.Stderr, "warning:", err)
+	}
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)

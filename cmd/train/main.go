@@ -32,6 +32,9 @@ import (
 )
 
 func main() {
+	if err := nn.ReexecWithFastBLAS(); err != nil {
+		fmt.Fprintln(os.Stderr, "warning:", err)
+	}
 	args := os.Args[1:]
 	// A test re-executes its own binary as the command: skip test flags.
 	for i, a := range args {

@@ -1,0 +1,110 @@
+package train
+
+import (
+	"os"
+	"testing"
+
+	"otgen/nn"
+)
+
+// The networks of ../shared/peers/torch_dcgan_mnist.py at batch 64: a
+// DCGAN of base width 64 (generator z → 128·7·7 → convT 64 → convT 1,
+// critic/encoder conv 64 → conv 128 → linear; our critic adds a LayerNorm
+// after its second convolution), and the WAE's MLP latent discriminator
+// 8→512→512→512→512→1.
+func benchConvRun(b *testing.B, data, loss string, edit func(*Config)) *Run {
+	b.Helper()
+	if os.Getenv("OTGEN_DATA") == "" {
+		b.Skip("OTGEN_DATA not set: the conv benchmarks read real images from $OTGEN_DATA")
+	}
+	cfg, err := DefaultConfig(data, loss)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.Out = b.TempDir()
+	cfg.Model.Arch = "dcgan"
+	cfg.Model.Hidden = nil
+	cfg.Model.Channels = 64
+	cfg.Batch = 64
+	if cfg.Loss.M > cfg.Batch {
+		cfg.Loss.M = cfg.Batch
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	r, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { r.Close() })
+	b.Logf("BLAS: %s", nn.BLAS)
+	return r
+}
+
+// benchSteps times runs of the objective's steps listed in which (one
+// iteration when which is nil), after one warm-up iteration.
+func benchSteps(b *testing.B, r *Run, which []int) {
+	if err := r.iterate(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if which == nil {
+			if err := r.iterate(); err != nil {
+				b.Fatal(err)
+			}
+			continue
+		}
+		for _, s := range which {
+			if err := r.runStep(s, true); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkDCGANCriticStep: one WGAN-GP critic update (λ 10) on MNIST
+// (torch_dcgan_mnist.py critic_step).
+func BenchmarkDCGANCriticStep(b *testing.B) {
+	r := benchConvRun(b, "mnist", "wgan-gp", func(c *Config) { c.Model.Latent = 64 })
+	benchSteps(b, r, []int{0})
+}
+
+// BenchmarkDCGANGeneratorStep: one WGAN-GP generator update on MNIST
+// (torch_dcgan_mnist.py gen_step).
+func BenchmarkDCGANGeneratorStep(b *testing.B) {
+	r := benchConvRun(b, "mnist", "wgan-gp", func(c *Config) { c.Model.Latent = 64 })
+	benchSteps(b, r, []int{1})
+}
+
+// BenchmarkWAEGANStep: one WAE-GAN (POT/AAE) iteration on MNIST: latent
+// discriminator update + encoder/decoder update (torch_dcgan_mnist.py
+// wae_gan_step).
+func BenchmarkWAEGANStep(b *testing.B) {
+	r := benchConvRun(b, "mnist", "aae", func(c *Config) {
+		c.Model.Latent = 8
+		c.Model.Critic = []int{512, 512, 512, 512}
+	})
+	benchSteps(b, r, nil)
+}
+
+// BenchmarkWAEMMDStep: one WAE-MMD encoder/decoder update on MNIST
+// (torch_dcgan_mnist.py wae_mmd_step).
+func BenchmarkWAEMMDStep(b *testing.B) {
+	r := benchConvRun(b, "mnist", "wae-mmd", func(c *Config) { c.Model.Latent = 8 })
+	benchSteps(b, r, nil)
+}
+
+// BenchmarkDCGAN64GeneratorStep and BenchmarkDCGAN64CriticStep: WGAN-GP
+// steps of the 64×64 DCGAN of base width 64 on CelebA, batch 64
+// (tools/peers/torch_dcgan64.py).
+func BenchmarkDCGAN64CriticStep(b *testing.B) {
+	r := benchConvRun(b, "celeba", "wgan-gp", func(c *Config) { c.Data.Limit = 1024 })
+	benchSteps(b, r, []int{0})
+}
+
+func BenchmarkDCGAN64GeneratorStep(b *testing.B) {
+	r := benchConvRun(b, "celeba", "wgan-gp", func(c *Config) { c.Data.Limit = 1024 })
+	benchSteps(b, r, []int{1})
+}
