@@ -15,9 +15,14 @@ import (
 //
 //   - Encoder: Reshape to C×H×W, Conv2d stages each followed by
 //     LeakyReLU(0.2), Flatten, then Linear mean and log-variance heads.
-//   - Decoder: Linear to the smallest feature map, ReLU, Reshape, then
+//   - Decoder: Linear to the smallest feature map, Reshape, ReLU, then
 //     ConvTranspose2d stages (ReLU between them) back to the data shape,
 //     Flatten; the output non-linearity comes last.
+//   - With Config.Norm "batch", a BatchNorm comes before every activation
+//     of the encoder and decoder: after each encoder convolution (all of
+//     them, as in the WAE paper's CelebA encoder), after the decoder's
+//     reshaped Linear (per channel, like DCGAN's projection) and after each
+//     transposed convolution but the last.
 //   - Critic (on data): Conv2d stages, LayerNorm on every stage but the first
 //     (no batch normalisation: the WGAN-GP penalty treats examples
 //     independently), LeakyReLU(0.2), Flatten, Linear to one score. A critic
@@ -26,7 +31,10 @@ import (
 // Networks take and return flat batch×DataDim tensors, so losses and the
 // training loop are the same as for MLPs. Parameter names: "enc.c<i>",
 // "enc.mean", "enc.logvar", "dec.fc", "dec.t<i>", "critic.c<i>",
-// "critic.n<i>" (LayerNorm gain .g and bias .b), "critic.out".
+// "critic.n<i>" (LayerNorm gain .g and bias .b), "critic.out"; with batch
+// normalisation "enc.n<i>" (after enc.c<i>), "dec.nfc" (after dec.fc) and
+// "dec.n<i>" (after dec.t<i>), each with gain .g, shift .b and the buffers
+// .running_mean and .running_var.
 
 // dcganGeom is the layout of a DCGAN for one data shape.
 type dcganGeom struct {
@@ -73,9 +81,11 @@ func (g dcganGeom) last() (c, h, w int) {
 	return g.width(g.stages - 1), g.h >> g.stages, g.w >> g.stages
 }
 
-// convStack builds the Conv2d stages shared by encoder and critic; with norm
-// set, every stage but the first is followed by a LayerNorm.
-func (g dcganGeom) convStack(s *nn.Store, prefix string, norm bool, rng *rand.Rand) (nn.Sequential, int, error) {
+// convStack builds the Conv2d stages shared by encoder and critic. With
+// norm "layer" every stage but the first is followed by a LayerNorm; with
+// norm "batch" every stage is followed by a BatchNorm; other values ("",
+// "none") add no normalisation.
+func (g dcganGeom) convStack(s *nn.Store, prefix, norm string, rng *rand.Rand) (nn.Sequential, int, error) {
 	seq := nn.Sequential{nn.Reshape{Shape: []int{g.c, g.h, g.w}}}
 	in := g.c
 	for i := 0; i < g.stages; i++ {
@@ -85,12 +95,20 @@ func (g dcganGeom) convStack(s *nn.Store, prefix string, norm bool, rng *rand.Ra
 			return nil, 0, err
 		}
 		seq = append(seq, conv)
-		if norm && i > 0 {
-			ln, err := nn.NewLayerNorm(s, fmt.Sprintf("%s.n%d", prefix, i), out, 0)
+		name := fmt.Sprintf("%s.n%d", prefix, i)
+		switch {
+		case norm == "layer" && i > 0:
+			ln, err := nn.NewLayerNorm(s, name, out, 0)
 			if err != nil {
 				return nil, 0, err
 			}
 			seq = append(seq, ln)
+		case norm == "batch":
+			bn, err := nn.NewBatchNorm(s, name, out)
+			if err != nil {
+				return nil, 0, err
+			}
+			seq = append(seq, bn)
 		}
 		seq = append(seq, nn.LeakyReLU{Alpha: 0.2})
 		in = out
@@ -100,7 +118,7 @@ func (g dcganGeom) convStack(s *nn.Store, prefix string, norm bool, rng *rand.Ra
 }
 
 func newDCGANEncoder(s *nn.Store, cfg Config, g dcganGeom, rng *rand.Rand) (*Encoder, error) {
-	trunk, width, err := g.convStack(s, "enc", false, rng)
+	trunk, width, err := g.convStack(s, "enc", cfg.Norm, rng)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +131,23 @@ func newDCGANDecoder(s *nn.Store, cfg Config, g dcganGeom, rng *rand.Rand) (*Dec
 	if err != nil {
 		return nil, err
 	}
-	net := nn.Sequential{fc, nn.ReLU{}, nn.Reshape{Shape: []int{c, h, w}}}
+	net := nn.Sequential{fc, nn.Reshape{Shape: []int{c, h, w}}}
+	// batchNorm appends a BatchNorm called name over ch channels when the
+	// configuration asks for one.
+	batchNorm := func(name string, ch int) error {
+		if cfg.Norm != "batch" {
+			return nil
+		}
+		bn, err := nn.NewBatchNorm(s, name, ch)
+		if err == nil {
+			net = append(net, bn)
+		}
+		return err
+	}
+	if err := batchNorm("dec.nfc", c); err != nil {
+		return nil, err
+	}
+	net = append(net, nn.ReLU{})
 	in := c
 	for i := 0; i < g.stages; i++ {
 		out := g.c
@@ -128,6 +162,9 @@ func newDCGANDecoder(s *nn.Store, cfg Config, g dcganGeom, rng *rand.Rand) (*Dec
 		}
 		net = append(net, t)
 		if i < g.stages-1 {
+			if err := batchNorm(fmt.Sprintf("dec.n%d", i), out); err != nil {
+				return nil, err
+			}
 			net = append(net, nn.ReLU{})
 		}
 		in = out
@@ -136,7 +173,7 @@ func newDCGANDecoder(s *nn.Store, cfg Config, g dcganGeom, rng *rand.Rand) (*Dec
 }
 
 func newDCGANCritic(s *nn.Store, g dcganGeom, rng *rand.Rand) (*Critic, error) {
-	net, width, err := g.convStack(s, "critic", true, rng)
+	net, width, err := g.convStack(s, "critic", "layer", rng)
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,14 @@
 // and evaluation.
 //
 // Parameter names are stable so that checkpoints stay readable: "enc.<i>.w",
-// "enc.mean.w", "enc.logvar.w", "dec.<i>.w", "critic.<i>.w" (and ".b").
+// "enc.mean.w", "enc.logvar.w", "dec.<i>.w", "critic.<i>.w" (and ".b"); the
+// dcgan names are listed in dcgan.go. Besides parameters the store may hold
+// buffers (the running statistics of batch normalisation), which are saved
+// with the parameters but not trained.
+//
+// Generate, Encode and Reconstruct run the networks in evaluation mode
+// (batch normalisation uses its running statistics), so an example's
+// output does not depend on the rest of its batch.
 package models
 
 import (
@@ -50,6 +57,14 @@ type Config struct {
 	// (the latent discriminator of POT/AAE).
 	Critic   []int  `json:"critic,omitempty"`
 	CriticOn string `json:"critic_on,omitempty"`
+	// Norm is the normalisation of a dcgan's encoder and decoder: "none"
+	// (or empty, the default) or "batch": a BatchNorm after every
+	// convolution of the encoder, after the decoder's first Linear (per
+	// channel, once reshaped) and after each of its transposed convolutions
+	// but the last, as in DCGAN and the WAE paper's CelebA networks. The
+	// critic keeps its LayerNorm (a gradient penalty cannot go through batch
+	// normalisation). Only the dcgan architecture accepts "batch".
+	Norm string `json:"norm,omitempty"`
 	// Prior is the latent distribution P_Z: "gaussian" (N(0, I)) or
 	// "uniform" (U[-1, 1]^Latent).
 	Prior string `json:"prior"`
@@ -108,6 +123,15 @@ func (c Config) Validate() error {
 	}
 	if len(c.Critic) > 0 && c.CriticOn != "data" && c.CriticOn != "latent" {
 		return fmt.Errorf("models: critic input %q, want data or latent", c.CriticOn)
+	}
+	switch c.Norm {
+	case "", "none":
+	case "batch":
+		if c.Arch != "dcgan" {
+			return fmt.Errorf("models: norm %q needs arch dcgan, not %q", c.Norm, c.Arch)
+		}
+	default:
+		return fmt.Errorf("models: unknown norm %q (want none or batch)", c.Norm)
 	}
 	switch c.Prior {
 	case "gaussian", "uniform":

@@ -71,6 +71,8 @@ func TestConfigErrors(t *testing.T) {
 		"prior":   func(c *Config) { c.Prior = "laplace" },
 		"shape":   func(c *Config) { c.DataShape = nil },
 		"critic":  func(c *Config) { c.CriticOn = "both" },
+		"norm":    func(c *Config) { c.Norm = "layer" },
+		"mlpnorm": func(c *Config) { c.Norm = "batch" }, // batch norm is for dcgan only
 	}
 	for name, f := range muts {
 		c := testConfig()

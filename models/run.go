@@ -32,7 +32,8 @@ func SamplePrior(prior string, rng *rand.Rand, z []float32) {
 }
 
 // Generate decodes n latent codes z (n×Latent, row-major) and returns the
-// decoded batch (n×DataDim).
+// decoded batch (n×DataDim), in evaluation mode: each code's output does not
+// depend on the others.
 func (m *Model) Generate(z []float32, n int) ([]float32, error) {
 	if len(z) != n*m.Config.Latent || n <= 0 {
 		return nil, fmt.Errorf("models: generate: %d values for %d codes of size %d", len(z), n, m.Config.Latent)
@@ -43,7 +44,8 @@ func (m *Model) Generate(z []float32, n int) ([]float32, error) {
 	})
 }
 
-// Encode returns the latent means (n×Latent) of n examples x (n×DataDim).
+// Encode returns the latent means (n×Latent) of n examples x (n×DataDim),
+// in evaluation mode.
 func (m *Model) Encode(x []float32, n int) ([]float32, error) {
 	if m.Encoder == nil {
 		return nil, errors.New("models: this model has no encoder")
@@ -66,10 +68,12 @@ func (m *Model) Reconstruct(x []float32, n int) ([]float32, error) {
 	return m.Generate(z, n)
 }
 
-// run builds a one-off forward graph over the model's parameters, feeds in
-// and returns the output values (converted to float32).
+// run builds a one-off forward graph over the model's parameters in
+// evaluation mode (running statistics, nothing updated), feeds in and
+// returns the output values (converted to float32).
 func (m *Model) run(in []float32, shape []int, f func(*nn.Graph, *G.Node) (*G.Node, error)) ([]float32, error) {
 	g := nn.NewGraph(m.Store)
+	g.SetTraining(false)
 	x, xt := g.Input("in", shape...)
 	switch d := xt.Data().(type) {
 	case []float32:
