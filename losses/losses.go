@@ -59,6 +59,22 @@ type Config struct {
 // Names lists the losses New accepts.
 var Names = []string{"vae", "wae-mmd", "aae", "wgan", "wgan-gp", "sinkhorn", "minibatch-w"}
 
+// aliases are other names users know the losses by.
+var aliases = map[string]string{
+	"mbw": "minibatch-w", "minibatch-wasserstein": "minibatch-w",
+	"pot": "aae", "wae-gan": "aae",
+}
+
+// Canonical returns the name in Names of a loss given by one of its other
+// names ("mbw" for minibatch-w, "pot" and "wae-gan" for aae); other names
+// are returned unchanged (Validate rejects unknown ones).
+func Canonical(name string) string {
+	if c, ok := aliases[strings.ToLower(name)]; ok {
+		return c
+	}
+	return name
+}
+
 // Defaults fills the zero fields of cfg with the defaults for data whose
 // decoder output is out ("sigmoid" for pixels, "linear" for real vectors).
 func Defaults(cfg Config, out string) Config {

@@ -1,5 +1,5 @@
 // Command compare trains several losses on the same data, seed and step
-// budget, one after another, evaluates them with the same metrics and
+// budget, one after another or --jobs at a time, evaluates them with the same metrics and
 // writes a table and figures.
 //
 // Output, in --out (default runs/compare-<data>):
@@ -19,6 +19,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -34,6 +35,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -82,6 +84,16 @@ type result struct {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runContext(ctx, args, stdout, stderr)
+}
+
+// afterRun, when set (by tests), is called after each finished run.
+var afterRun func(result)
+
+// runContext is run with the interruption signalled by ctx.
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	lossList := fs.String("losses", "minibatch-w,sinkhorn,wgan-gp,wgan,aae,wae-mmd,vae", "comma-separated losses: "+strings.Join(losses.Names, ", "))
@@ -93,6 +105,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "output folder (default runs/compare-<data>)")
 	hidden := fs.String("hidden", "", "hidden widths of every network (default: the dataset's)")
 	evalEvery := fs.Int("eval-every", 0, "evaluate every N steps for the curves (default: steps/10)")
+	jobs := fs.Int("jobs", 1, "runs trained at the same time (each uses its own goroutines; results do not depend on it, timings do)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: compare [flags]\n\nTrains each loss with the same data, seed and budget and prints a table.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -106,7 +119,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	o := options{data: *data, dataDir: *dataDir, steps: *steps, batch: *batch, out: *out, evalEvery: *evalEvery}
 	for _, l := range strings.Split(*lossList, ",") {
 		if l = strings.TrimSpace(l); l != "" {
-			o.losses = append(o.losses, l)
+			o.losses = append(o.losses, losses.Canonical(l))
 		}
 	}
 	if len(o.losses) == 0 {
@@ -131,6 +144,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if o.steps <= 0 {
 		return fmt.Errorf("--steps %d, want > 0", o.steps)
 	}
+	if *jobs < 1 {
+		return fmt.Errorf("--jobs %d, want >= 1", *jobs)
+	}
 	if o.out == "" {
 		o.out = filepath.Join("runs", "compare-"+o.data)
 	}
@@ -154,21 +170,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if w := nn.BLASWarning(); w != "" {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	var results []result
+	var todo []train.Config
 	for _, s := range o.seeds {
 		for _, l := range o.losses {
-			res, err := trainOne(ctx, cfgs[key(l, s)], stderr)
-			if errors.Is(err, train.ErrInterrupted) {
-				fmt.Fprintf(stdout, "interrupted; run the same command again to resume the unfinished losses\n")
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("%s (seed %d): %w", l, s, err)
-			}
-			results = append(results, res)
+			todo = append(todo, cfgs[key(l, s)])
 		}
+	}
+	results, err := trainAll(ctx, todo, *jobs, stderr)
+	if errors.Is(err, train.ErrInterrupted) {
+		fmt.Fprintf(stdout, "interrupted; run the same command again to resume the unfinished losses\n")
+		return nil
+	}
+	if err != nil {
+		return err
 	}
 	if err := writeResults(o, results, stdout); err != nil {
 		return err
@@ -205,8 +219,77 @@ func (o options) config(loss string, seed uint64) (train.Config, error) {
 	return cfg, nil
 }
 
+// trainAll trains the runs of cfgs, up to jobs at a time, and returns their
+// results in the order of cfgs. The first error (or interruption) cancels
+// the other runs, which then stop with a checkpoint.
+func trainAll(ctx context.Context, cfgs []train.Config, jobs int, log io.Writer) ([]result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]result, len(cfgs))
+	errs := make([]error, len(cfgs))
+	var (
+		wg    sync.WaitGroup
+		logMu sync.Mutex
+	)
+	sem := make(chan struct{}, jobs)
+	for i, cfg := range cfgs {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			errs[i] = train.ErrInterrupted
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			w := log
+			if jobs > 1 {
+				// Parallel runs share the log: whole lines only, each
+				// prefixed with its run.
+				w = &prefixWriter{mu: &logMu, w: log, prefix: key(cfg.Loss.Name, cfg.Seed) + ": "}
+			}
+			results[i], errs[i] = trainOne(ctx, cfg, w, jobs == 1)
+			if errs[i] != nil {
+				cancel()
+				return
+			}
+			if afterRun != nil {
+				afterRun(results[i])
+			}
+		}()
+	}
+	wg.Wait()
+	// A real failure outranks the interruptions it caused.
+	var interrupted bool
+	for i, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, train.ErrInterrupted):
+			interrupted = true
+		default:
+			return nil, fmt.Errorf("%s (seed %d): %w", cfgs[i].Loss.Name, cfgs[i].Seed, err)
+		}
+	}
+	if interrupted {
+		return nil, train.ErrInterrupted
+	}
+	return results, nil
+}
+
+// timingName is the file in each run folder that accumulates the wall time
+// spent training the run, over interruptions and resumptions.
+const timingName = "compare-timing.json"
+
+type timing struct {
+	WallS float64 `json:"wall_s"`
+	Steps int     `json:"steps"` // the steps the wall time covers
+}
+
 // trainOne trains (or resumes, or just reads) the run of cfg.
-func trainOne(ctx context.Context, cfg train.Config, log io.Writer) (result, error) {
+func trainOne(ctx context.Context, cfg train.Config, log io.Writer, tty bool) (result, error) {
 	ckpt := filepath.Join(cfg.Out, train.CheckpointName)
 	var (
 		r   *train.Run
@@ -222,20 +305,89 @@ func trainOne(ctx context.Context, cfg train.Config, log io.Writer) (result, err
 	}
 	defer r.Close()
 	r.Progress = log
+	r.TTY = tty && isTerminal(log)
+	var tm timing
+	if b, err := os.ReadFile(filepath.Join(cfg.Out, timingName)); err == nil {
+		if err := json.Unmarshal(b, &tm); err != nil {
+			return result{}, fmt.Errorf("%s: %w", filepath.Join(cfg.Out, timingName), err)
+		}
+	}
 	from := r.Step()
 	fmt.Fprintf(log, "== %s seed %d: steps %d..%d\n", cfg.Loss.Name, cfg.Seed, from, cfg.Steps)
 	start := time.Now()
+	var trainErr error
 	if from < cfg.Steps {
-		if err := r.Train(ctx); err != nil {
+		trainErr = r.Train(ctx)
+	}
+	if done := r.Step() - from; done > 0 {
+		tm.WallS += time.Since(start).Seconds()
+		tm.Steps += done
+		b, _ := json.Marshal(tm)
+		if err := writeFileAtomic(filepath.Join(cfg.Out, timingName), b); err != nil {
 			return result{}, err
 		}
 	}
-	wall := time.Since(start).Seconds()
-	res := result{Loss: cfg.Loss.Name, Seed: cfg.Seed, Steps: r.Step(), WallS: wall, Metrics: r.Metrics(), Dir: cfg.Out}
-	if done := r.Step() - from; done > 0 {
-		res.StepMS = 1000 * wall / float64(done)
+	if trainErr != nil {
+		return result{}, trainErr
+	}
+	res := result{Loss: cfg.Loss.Name, Seed: cfg.Seed, Steps: r.Step(), WallS: tm.WallS, Metrics: r.Metrics(), Dir: cfg.Out}
+	if tm.Steps > 0 {
+		res.StepMS = 1000 * tm.WallS / float64(tm.Steps)
 	}
 	return res, nil
+}
+
+// writeFileAtomic writes b to path through a temporary file and a rename.
+func writeFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(b)
+	if err := errors.Join(werr, tmp.Close()); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// prefixWriter writes whole lines to w, each behind prefix, under mu.
+type prefixWriter struct {
+	mu     *sync.Mutex
+	w      io.Writer
+	prefix string
+	buf    []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.buf = append(p.buf, b...)
+	for {
+		i := bytes.IndexByte(p.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		p.mu.Lock()
+		_, err := fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf[:i])
+		p.mu.Unlock()
+		p.buf = p.buf[i+1:]
+		if err != nil {
+			return len(b), err
+		}
+	}
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // metricOrder lists the evaluation metrics shared by all losses, in table

@@ -62,7 +62,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		limit    = fs.Int("limit", 0, "celeba: use only the first N images by file name (0: all); the last 10% are held out")
 		arch     = fs.String("arch", "", "network family: mlp or dcgan (convolutional, for mnist and celeba; default mlp, dcgan for celeba)")
 		channels = fs.Int("channels", 0, "dcgan base channel width, doubled at every stride-2 stage (default 32; celeba 32, use 64 for the WAE paper's widths)")
-		lossName = fs.String("loss", "minibatch-w", "loss: "+strings.Join(losses.Names, ", "))
+		lossName = fs.String("loss", "minibatch-w", "loss: "+strings.Join(losses.Names, ", ")+" (aliases: mbw, pot, wae-gan)")
 		steps    = fs.Int("steps", 0, "total training iterations (default: 2000 for toys — 1500 for minibatch-w — and 3000 for mnist)")
 		batch    = fs.Int("batch", 0, "batch size (default: 256 for toys — 512 for minibatch-w — and 100 for mnist)")
 		lr       = fs.Float64("lr", 0, "learning rate (default 1e-3)")
@@ -144,6 +144,7 @@ Flags:
 			return err
 		}
 	} else {
+		*lossName = losses.Canonical(*lossName)
 		cfg, err := train.DefaultConfig(*dataName, *lossName)
 		if err != nil {
 			return err
