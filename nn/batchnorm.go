@@ -35,11 +35,13 @@ import (
 // Name+".running_mean" (zeros) and Name+".running_var" (ones) of the store:
 // saved and loaded with the parameters, never updated by an optimiser.
 //
-// The forward pass is two fused nodes (the statistics, then the
-// normalisation) and the backward pass three (the gradients w.r.t. γ, β and
-// x), each one pass over the data in plain Go. They are not differentiable
-// again: a BatchNorm cannot be inside a gradient penalty (WGAN-GP), which
-// needs each example's gradient on its own; critics use LayerNorm.
+// The forward pass is two fused nodes, each one pass over the data in plain
+// Go: the statistics (float64 sums), then the normalisation. The backward
+// pass is two more passes: one sums the gradients w.r.t. γ and β per
+// channel, one writes the gradient w.r.t. x. These nodes are not
+// differentiable again: a BatchNorm cannot be inside a gradient penalty
+// (WGAN-GP), which needs each example's gradient on its own; critics use
+// LayerNorm.
 type BatchNorm struct {
 	Name     string
 	Channels int
