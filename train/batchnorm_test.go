@@ -193,3 +193,33 @@ func TestBatchNormTrainsOnMNIST(t *testing.T) {
 		t.Errorf("evaluation-mode output differs from training-mode output by %.4f on average, want <= 0.02", diff)
 	}
 }
+
+// TestEvaluationLeavesRunningStatistics: evaluating a BatchNorm model on
+// held-out data (before and after training) uses the running statistics
+// and changes none of them.
+func TestEvaluationLeavesRunningStatistics(t *testing.T) {
+	r, err := New(bnMNISTConfig(t, "wae-mmd", 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, when := range []string{"before training", "after training"} {
+		before := bufferValues(r.Model)
+		if len(before) == 0 {
+			t.Fatal("no running statistics")
+		}
+		if _, err := r.Evaluate(); err != nil {
+			t.Fatal(err)
+		}
+		for name, v := range bufferValues(r.Model) {
+			for i := range v {
+				if v[i] != before[name][i] {
+					t.Fatalf("%s: evaluation changed %s[%d] from %v to %v", when, name, i, before[name][i], v[i])
+				}
+			}
+		}
+		if err := r.Train(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

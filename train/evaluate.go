@@ -85,6 +85,11 @@ func (r *Run) evaluate() error {
 		if err != nil {
 			return err
 		}
+		// Held-out batches are normalised with the running statistics
+		// and must not update them.
+		for _, st := range obj.Steps {
+			st.Graph.SetTraining(false)
+		}
 		r.evalObj = obj
 		r.evalVMs = []G.VM{G.NewTapeMachine(obj.Steps[0].Graph.G)}
 	}

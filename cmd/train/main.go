@@ -61,6 +61,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		attr     = fs.String("attr", "", "celeba: keep only images with these attributes, e.g. Male=1 or Male=1,Smiling=-1 (needs list_attr_celeba.txt)")
 		limit    = fs.Int("limit", 0, "celeba: use only the first N images by file name (0: all); the last 10% are held out")
 		arch     = fs.String("arch", "", "network family: mlp or dcgan (convolutional, for mnist and celeba; default mlp, dcgan for celeba)")
+		norm     = fs.String("norm", "none", "dcgan normalisation of the encoder and decoder/generator: none or batch (BatchNorm, as DCGAN and the WAE paper; critics keep LayerNorm)")
 		channels = fs.Int("channels", 0, "dcgan base channel width, doubled at every stride-2 stage (default 32; celeba 32, use 64 for the WAE paper's widths)")
 		lossName = fs.String("loss", "minibatch-w", "loss: "+strings.Join(losses.Names, ", ")+" (aliases: mbw, pot, wae-gan)")
 		steps    = fs.Int("steps", 0, "total training iterations (default: 2000 for toys — 1500 for minibatch-w — and 3000 for mnist)")
@@ -118,7 +119,7 @@ Flags:
 		err error
 	)
 	if *resume != "" {
-		for _, name := range []string{"data", "attr", "limit", "arch", "channels", "loss", "batch", "lr", "seed", "latent", "hidden", "lambda", "prior", "critic", "cost", "schedule", "n-critic", "clip", "eps", "iters", "k", "m"} {
+		for _, name := range []string{"data", "attr", "limit", "arch", "channels", "norm", "loss", "batch", "lr", "seed", "latent", "hidden", "lambda", "prior", "critic", "cost", "schedule", "n-critic", "clip", "eps", "iters", "k", "m"} {
 			if set[name] {
 				return fmt.Errorf("--%s cannot change when resuming: the checkpoint's settings are used", name)
 			}
@@ -173,6 +174,12 @@ Flags:
 				return fmt.Errorf("--channels: only for --arch dcgan")
 			}
 			cfg.Model.Channels = *channels
+		}
+		if set["norm"] {
+			if cfg.Model.Arch != "dcgan" && *norm != "none" {
+				return fmt.Errorf("--norm %s: only for --arch dcgan", *norm)
+			}
+			cfg.Model.Norm = *norm
 		}
 		cfg.Seed = *seed
 		cfg.Out = *out

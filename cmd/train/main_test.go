@@ -55,7 +55,7 @@ func TestTrainResumeAndErrors(t *testing.T) {
 	bad := [][]string{
 		{"--data", "cifar"}, {"--loss", "gan"}, {"--lr", "-1"}, {"--batch", "1"},
 		{"--hidden", "12,x"}, {"--lambda", "-2"}, {"--data", "mnist", "--data-dir", filepath.Join(t.TempDir(), "nope")},
-		{"stray"},
+		{"stray"}, {"--norm", "batch"}, {"--arch", "dcgan", "--data", "mnist", "--norm", "layer"},
 	}
 	for _, args := range bad {
 		args = append(args, "--out", filepath.Join(t.TempDir(), "x"))
