@@ -1,0 +1,188 @@
+package classifier
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"math"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"otgen/nn"
+)
+
+// xentOp is the mean softmax cross-entropy of N×K logits against the
+// integer labels held in *labels (one per row, 0 <= label < K):
+//
+//	L = (1/N) Σ_i [ log Σ_k exp(z_ik) − z_i,y_i ].
+//
+// The forward pass computes it stably (the row maximum is subtracted
+// before exponentiating) and caches the gradient (softmax(z_i) − e_y_i)/N,
+// which the backward pass scales by the incoming scalar gradient. The
+// labels are read at every run, so the caller refills them between runs.
+type xentOp struct {
+	labels *[]int
+	n, k   int
+	dt     tensor.Dtype
+	grad   []float64 // cached by the last forward pass, N×K
+}
+
+// softmaxCrossEntropy returns the mean cross-entropy node of the N×K logits
+// against *labels.
+func softmaxCrossEntropy(logits *G.Node, labels *[]int) (*G.Node, error) {
+	if logits.Dims() != 2 {
+		return nil, fmt.Errorf("classifier: cross-entropy of %v logits, want N×K", logits.Shape())
+	}
+	s := logits.Shape()
+	op := &xentOp{labels: labels, n: s[0], k: s[1], dt: logits.Dtype()}
+	out, err := G.ApplyOp(op, logits)
+	if err != nil {
+		return nil, fmt.Errorf("classifier: cross-entropy: %w", err)
+	}
+	return out, nil
+}
+
+func (op *xentOp) Arity() int { return 1 }
+func (op *xentOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(G.TensorType{Dims: 2, Of: a}, a)
+}
+func (op *xentOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
+func (op *xentOp) ReturnsPtr() bool                               { return false }
+func (op *xentOp) CallsExtern() bool                              { return false }
+func (op *xentOp) OverwritesInput() int                           { return -1 }
+func (op *xentOp) WriteHash(h hash.Hash)                          { fmt.Fprintf(h, "xent@%p", op) }
+func (op *xentOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+func (op *xentOp) String() string     { return "softmaxCrossEntropy" }
+func (op *xentOp) DiffWRT(int) []bool { return []bool{true} }
+
+func (op *xentOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	g, err := G.ApplyOp(&xentGradOp{parent: op}, inputs[0], grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{g}, nil
+}
+
+func (op *xentOp) Do(vals ...G.Value) (G.Value, error) {
+	if len(vals) != 1 {
+		return nil, fmt.Errorf("%s: %d inputs", op, len(vals))
+	}
+	z, ok := vals[0].(*tensor.Dense)
+	if !ok || !z.Shape().Eq(tensor.Shape{op.n, op.k}) {
+		return nil, fmt.Errorf("%s: input %v, want %d×%d", op, vals[0].Shape(), op.n, op.k)
+	}
+	if z.IsView() {
+		z = z.Materialize().(*tensor.Dense)
+	}
+	labels := *op.labels
+	if len(labels) != op.n {
+		return nil, fmt.Errorf("%s: %d labels for %d rows", op, len(labels), op.n)
+	}
+	if len(op.grad) != op.n*op.k {
+		op.grad = make([]float64, op.n*op.k)
+	}
+	var at func(int) float64
+	switch d := z.Data().(type) {
+	case []float32:
+		at = func(i int) float64 { return float64(d[i]) }
+	case []float64:
+		at = func(i int) float64 { return d[i] }
+	default:
+		return nil, fmt.Errorf("%s: unsupported %v", op, z.Dtype())
+	}
+	inv := 1 / float64(op.n)
+	loss := 0.0
+	for i, y := range labels {
+		if y < 0 || y >= op.k {
+			return nil, fmt.Errorf("%s: label %d of row %d is not in [0, %d)", op, y, i, op.k)
+		}
+		row := op.grad[i*op.k : (i+1)*op.k]
+		mx := math.Inf(-1)
+		for j := range row {
+			row[j] = at(i*op.k + j)
+			mx = max(mx, row[j])
+		}
+		zy := row[y]
+		sum := 0.0
+		for j, v := range row {
+			row[j] = math.Exp(v - mx)
+			sum += row[j]
+		}
+		loss += mx + math.Log(sum) - zy
+		for j := range row {
+			row[j] *= inv / sum
+		}
+		row[y] -= inv
+	}
+	loss *= inv
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return nil, fmt.Errorf("%s: loss is %v (non-finite logits)", op, loss)
+	}
+	if op.dt == tensor.Float32 {
+		return G.NewF32(float32(loss)), nil
+	}
+	return G.NewF64(loss), nil
+}
+
+// xentGradOp returns the gradient cached by its parent's forward pass times
+// the incoming scalar gradient; its first argument, the logits, gives the
+// shape and type.
+type xentGradOp struct{ parent *xentOp }
+
+func (op *xentGradOp) Arity() int { return 2 }
+func (op *xentGradOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	t := G.TensorType{Dims: 2, Of: a}
+	return hm.NewFnType(t, a, t)
+}
+func (op *xentGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok {
+		return nil, fmt.Errorf("%s: cannot infer shape from %v", op, in[0])
+	}
+	return s.Clone(), nil
+}
+func (op *xentGradOp) ReturnsPtr() bool      { return false }
+func (op *xentGradOp) CallsExtern() bool     { return false }
+func (op *xentGradOp) OverwritesInput() int  { return -1 }
+func (op *xentGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "xentGrad@%p", op.parent) }
+func (op *xentGradOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+func (op *xentGradOp) String() string { return "softmaxCrossEntropyGrad" }
+
+func (op *xentGradOp) Do(vals ...G.Value) (G.Value, error) {
+	z, ok := vals[0].(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("%s: input is not a dense tensor", op)
+	}
+	up, err := nn.ScalarOf(vals[1])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	src := op.parent.grad
+	if len(src) != z.Shape().TotalSize() {
+		return nil, fmt.Errorf("%s: no cached gradient (forward pass not run?)", op)
+	}
+	out := tensor.New(tensor.Of(z.Dtype()), tensor.WithShape(z.Shape().Clone()...))
+	switch d := out.Data().(type) {
+	case []float32:
+		for i, v := range src {
+			d[i] = float32(up * v)
+		}
+	case []float64:
+		for i, v := range src {
+			d[i] = up * v
+		}
+	}
+	return out, nil
+}
