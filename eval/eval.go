@@ -133,20 +133,23 @@ func PixelMMD(real, fake []float32, d int) (float64, error) {
 // MedianDistance returns the median Euclidean distance between distinct
 // rows of x (row-major, d columns), over at most the first 500 rows: the
 // median heuristic for kernel bandwidths in high dimension (e.g. pixels).
+// The distances come from a gonum BLAS Gram matrix.
 func MedianDistance(x []float32, d int) (float64, error) {
 	if d <= 0 || len(x)%d != 0 || len(x)/d < 2 {
 		return 0, fmt.Errorf("eval: median distance: %d values are not at least 2 rows of %d", len(x), d)
 	}
 	n := min(len(x)/d, 500)
-	var ds []float64
+	if i := firstNonFinite(x[:n*d]); i >= 0 {
+		return 0, fmt.Errorf("eval: median distance: value %d of row %d is %v", i%d, i/d, x[i])
+	}
+	X := dense(x[:n*d], d)
+	norms := rowNorms(X)
+	var gram mat.SymDense
+	gram.SymOuterK(1, X)
+	ds := make([]float64, 0, n*(n-1)/2)
 	for i := 0; i < n; i++ {
 		for j := i + 1; j < n; j++ {
-			s := 0.0
-			for k := 0; k < d; k++ {
-				t := float64(x[i*d+k] - x[j*d+k])
-				s += t * t
-			}
-			ds = append(ds, math.Sqrt(s))
+			ds = append(ds, math.Sqrt(math.Max(norms[i]+norms[j]-2*gram.At(i, j), 0)))
 		}
 	}
 	sort.Float64s(ds)

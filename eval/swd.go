@@ -7,7 +7,9 @@ import (
 	"runtime"
 	"sync"
 
-	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/floats"
 
 	"otgen/ot"
 )
@@ -164,11 +166,11 @@ func patchPositions(levels []level, n, per, k int, seed uint64) [][]int32 {
 // (c×h×w each, h×w = levels[0]) and returns, for every level, the matrix
 // of the n·per patches (one row of c·k·k values each, channel first), the
 // images being processed in parallel.
-func descriptors(v []float32, n, c int, levels []level, pos [][]int32, per, k int) []*mat.Dense {
+func descriptors(v []float32, n, c int, levels []level, pos [][]int32, per, k int) []blas32.General {
 	dim := c * k * k
-	out := make([]*mat.Dense, len(levels))
+	out := make([]blas32.General, len(levels))
 	for l := range levels {
-		out[l] = mat.NewDense(n*per, dim, nil)
+		out[l] = blas32.General{Rows: n * per, Cols: dim, Stride: dim, Data: make([]float32, n*per*dim)}
 	}
 	size := c * levels[0].h * levels[0].w
 	workers := min(runtime.GOMAXPROCS(0), n)
@@ -184,11 +186,13 @@ func descriptors(v []float32, n, c int, levels []level, pos [][]int32, per, k in
 					plane := lv.h * lv.w
 					for j := 0; j < per; j++ {
 						y0, x0 := int(pos[l][2*(i*per+j)]), int(pos[l][2*(i*per+j)+1])
-						row := out[l].RawRowView(i*per + j)
+						row := out[l].Data[(i*per+j)*dim : (i*per+j+1)*dim]
 						for ch := 0; ch < c; ch++ {
 							src := p.levels[l][ch*plane:]
 							for r := 0; r < k; r++ {
-								copy(row[(ch*k+r)*k:(ch*k+r+1)*k], src[(y0+r)*lv.w+x0:(y0+r)*lv.w+x0+k])
+								for q, v := range src[(y0+r)*lv.w+x0 : (y0+r)*lv.w+x0+k] {
+									row[(ch*k+r)*k+q] = float32(v)
+								}
 							}
 						}
 					}
@@ -202,28 +206,27 @@ func descriptors(v []float32, n, c int, levels []level, pos [][]int32, per, k in
 
 // normalizePatches standardises every channel of the patch matrix (its
 // columns come in c consecutive groups) over all its patches and pixels.
-func normalizePatches(a *mat.Dense, c int) {
-	r, cols := a.Dims()
-	k2 := cols / c
+func normalizePatches(a blas32.General, c int) {
+	k2 := a.Cols / c
 	for ch := 0; ch < c; ch++ {
 		s, s2 := 0.0, 0.0
-		for i := 0; i < r; i++ {
-			for _, v := range a.RawRowView(i)[ch*k2 : (ch+1)*k2] {
-				s += v
-				s2 += v * v
+		for i := 0; i < a.Rows; i++ {
+			for _, v := range a.Data[i*a.Stride+ch*k2 : i*a.Stride+(ch+1)*k2] {
+				s += float64(v)
+				s2 += float64(v) * float64(v)
 			}
 		}
-		cnt := float64(r * k2)
+		cnt := float64(a.Rows * k2)
 		mean := s / cnt
 		sd := math.Sqrt(math.Max(s2/cnt-mean*mean, 0))
 		scale := 1.0
-		if sd > 1e-12*(1+math.Abs(mean)) {
+		if sd > 1e-6*(1+math.Abs(mean)) {
 			scale = 1 / sd
 		}
-		for i := 0; i < r; i++ {
-			row := a.RawRowView(i)[ch*k2 : (ch+1)*k2]
+		for i := 0; i < a.Rows; i++ {
+			row := a.Data[i*a.Stride+ch*k2 : i*a.Stride+(ch+1)*k2]
 			for j, v := range row {
-				row[j] = (v - mean) * scale
+				row[j] = float32((float64(v) - mean) * scale)
 			}
 		}
 	}
@@ -231,48 +234,50 @@ func normalizePatches(a *mat.Dense, c int) {
 
 // slicedW1 returns the mean over nDir random unit directions (normalised
 // Gaussian vectors drawn from seed) of the Wasserstein-1 distance between
-// the projections of the rows of a and of b.
-func slicedW1(a, b *mat.Dense, nDir int, seed uint64) (float64, error) {
+// the projections of the rows of a and of b. The projections are float32
+// BLAS products, by chunks of directions.
+func slicedW1(a, b blas32.General, nDir int, seed uint64) (float64, error) {
 	const chunk = 64
-	_, dim := a.Dims()
+	dim := a.Cols
 	rng := rand.New(rand.NewPCG(seed, 0x736c6963))
 	total := 0.0
-	var pa, pb mat.Dense
 	vals := make([]float64, chunk)
+	errs := make([]error, chunk)
+	theta := blas32.General{Rows: chunk, Cols: dim, Stride: dim, Data: make([]float32, chunk*dim)}
+	// Row i of pa (pb) holds the projections of every row of a (b) on
+	// direction i.
+	pa := blas32.General{Rows: chunk, Cols: a.Rows, Stride: a.Rows, Data: make([]float32, chunk*a.Rows)}
+	pb := blas32.General{Rows: chunk, Cols: b.Rows, Stride: b.Rows, Data: make([]float32, chunk*b.Rows)}
+	dir := make([]float64, dim)
+	workers := min(runtime.GOMAXPROCS(0), chunk)
 	for d0 := 0; d0 < nDir; d0 += chunk {
 		k := min(chunk, nDir-d0)
-		theta := mat.NewDense(k, dim, nil)
 		for i := 0; i < k; i++ {
-			row := theta.RawRowView(i)
-			for {
-				nrm := 0.0
-				for j := range row {
-					row[j] = rng.NormFloat64()
-					nrm += row[j] * row[j]
-				}
-				if nrm > 0 {
-					nrm = math.Sqrt(nrm)
-					for j := range row {
-						row[j] /= nrm
-					}
-					break
-				}
+			randomUnit(rng, dir)
+			for j, v := range dir {
+				theta.Data[i*dim+j] = float32(v)
 			}
 		}
-		// Row i of pa holds the projections of every row of a on direction i.
-		pa.Reset()
-		pb.Reset()
-		pa.Mul(theta, a.T())
-		pb.Mul(theta, b.T())
-		errs := make([]error, k)
-		workers := min(runtime.GOMAXPROCS(0), k)
+		th := theta
+		th.Rows = k
+		ta, tb := pa, pb
+		ta.Rows, tb.Rows = k, k
+		blas32.Gemm(blas.NoTrans, blas.Trans, 1, th, a, 0, ta)
+		blas32.Gemm(blas.NoTrans, blas.Trans, 1, th, b, 0, tb)
 		var wg sync.WaitGroup
-		for wk := 0; wk < workers; wk++ {
+		for wk := 0; wk < min(workers, k); wk++ {
 			wg.Add(1)
 			go func(wk int) {
 				defer wg.Done()
+				x, y := make([]float64, a.Rows), make([]float64, b.Rows)
 				for i := wk; i < k; i += workers {
-					vals[i], errs[i] = ot.Wasserstein1D(pa.RawRowView(i), pb.RawRowView(i), nil, nil, 1)
+					for j, v := range pa.Data[i*a.Rows : (i+1)*a.Rows] {
+						x[j] = float64(v)
+					}
+					for j, v := range pb.Data[i*b.Rows : (i+1)*b.Rows] {
+						y[j] = float64(v)
+					}
+					vals[i], errs[i] = ot.Wasserstein1D(x, y, nil, nil, 1)
 				}
 			}(wk)
 		}
@@ -285,6 +290,20 @@ func slicedW1(a, b *mat.Dense, nDir int, seed uint64) (float64, error) {
 		}
 	}
 	return total / float64(nDir), nil
+}
+
+// randomUnit fills dir with a uniform random unit vector (a normalised
+// Gaussian vector).
+func randomUnit(rng *rand.Rand, dir []float64) {
+	for {
+		for j := range dir {
+			dir[j] = rng.NormFloat64()
+		}
+		if nrm := floats.Norm(dir, 2); nrm > 0 {
+			floats.Scale(1/nrm, dir)
+			return
+		}
+	}
 }
 
 // pyramid holds the Laplacian pyramid of one image and scratch buffers.
@@ -353,23 +372,37 @@ var binomial5 = [5]float64{1. / 16, 4. / 16, 6. / 16, 4. / 16, 1. / 16}
 // scipy.ndimage's mode "mirror", which Karras et al. use); tmp is scratch
 // of h·w values.
 func blur5(dst, src, tmp []float64, h, w int, gain float64) {
+	f0, f1, f2 := binomial5[0], binomial5[1], binomial5[2]
 	for y := 0; y < h; y++ {
-		row := src[y*w : (y+1)*w]
-		for x := 0; x < w; x++ {
+		row, out := src[y*w:(y+1)*w], tmp[y*w:(y+1)*w]
+		for x := range out {
+			if x >= 2 && x+2 < w {
+				out[x] = f0*(row[x-2]+row[x+2]) + f1*(row[x-1]+row[x+1]) + f2*row[x]
+				continue
+			}
 			s := 0.0
 			for t, f := range binomial5 {
 				s += f * row[mirror(x+t-2, w)]
 			}
-			tmp[y*w+x] = s
+			out[x] = s
 		}
 	}
 	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
+		out := dst[y*w : (y+1)*w]
+		if y >= 2 && y+2 < h {
+			r0, r1, r2 := tmp[(y-2)*w:(y-1)*w], tmp[(y-1)*w:y*w], tmp[y*w:(y+1)*w]
+			r3, r4 := tmp[(y+1)*w:(y+2)*w], tmp[(y+2)*w:(y+3)*w]
+			for x := range out {
+				out[x] = gain * (f0*(r0[x]+r4[x]) + f1*(r1[x]+r3[x]) + f2*r2[x])
+			}
+			continue
+		}
+		for x := range out {
 			s := 0.0
 			for t, f := range binomial5 {
 				s += f * tmp[mirror(y+t-2, h)*w+x]
 			}
-			dst[y*w+x] = gain * s
+			out[x] = gain * s
 		}
 	}
 }
