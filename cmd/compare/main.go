@@ -39,6 +39,7 @@ import (
 	"syscall"
 	"time"
 
+	"otgen/classifier"
 	"otgen/losses"
 	"otgen/nn"
 	"otgen/train"
@@ -68,6 +69,9 @@ type options struct {
 	seeds   []uint64
 	out     string
 	hidden  []int
+	// channels is the dcgan base width (0: the dataset's default); limit
+	// keeps the first CelebA images only (0: all).
+	channels, limit int
 	// evalEvery is the evaluation period (0: steps/10).
 	evalEvery int
 }
@@ -105,6 +109,9 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	out := fs.String("out", "", "output folder (default runs/compare-<data>)")
 	hidden := fs.String("hidden", "", "hidden widths of every network (default: the dataset's)")
 	evalEvery := fs.Int("eval-every", 0, "evaluate every N steps for the curves (default: steps/10)")
+	channels := fs.Int("channels", 0, "dcgan base channel width (default: the dataset's)")
+	limit := fs.Int("limit", 0, "celeba: use only the first N images (0: all)")
+	clfPath := fs.String("classifier", "", "MNIST classifier checkpoint for FID, KID and label KL (default: the cache path; trained there first, ~2 min, when missing)")
 	jobs := fs.Int("jobs", 1, "runs trained at the same time (each uses its own goroutines; results do not depend on it, timings do)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: compare [flags]\n\nTrains each loss with the same data, seed and budget and prints a table.\n\nFlags:\n")
@@ -116,7 +123,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
 	}
-	o := options{data: *data, dataDir: *dataDir, steps: *steps, batch: *batch, out: *out, evalEvery: *evalEvery}
+	o := options{data: *data, dataDir: *dataDir, steps: *steps, batch: *batch, out: *out, evalEvery: *evalEvery, channels: *channels, limit: *limit}
 	for _, l := range strings.Split(*lossList, ",") {
 		if l = strings.TrimSpace(l); l != "" {
 			o.losses = append(o.losses, losses.Canonical(l))
@@ -144,6 +151,9 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if o.steps <= 0 {
 		return fmt.Errorf("--steps %d, want > 0", o.steps)
 	}
+	if *channels < 0 || *limit < 0 {
+		return fmt.Errorf("--channels %d, --limit %d: want >= 0", *channels, *limit)
+	}
 	if *jobs < 1 {
 		return fmt.Errorf("--jobs %d, want >= 1", *jobs)
 	}
@@ -170,6 +180,15 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if w := nn.BLASWarning(); w != "" {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
+	var (
+		clf *classifier.Classifier
+		err error
+	)
+	if o.data == "mnist" {
+		if clf, err = mnistClassifier(ctx, *clfPath, o.dataDir, stderr); err != nil {
+			return err
+		}
+	}
 	var todo []train.Config
 	for _, s := range o.seeds {
 		for _, l := range o.losses {
@@ -183,6 +202,15 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if err != nil {
 		return err
+	}
+	for i := range results {
+		m, err := finalMetrics(results[i].Dir, o.dataDir, clf)
+		if err != nil {
+			return fmt.Errorf("%s (seed %d): final metrics: %w", results[i].Loss, results[i].Seed, err)
+		}
+		for k, v := range m {
+			results[i].Metrics[k] = v
+		}
 	}
 	if err := writeResults(o, results, stdout); err != nil {
 		return err
@@ -213,6 +241,13 @@ func (o options) config(loss string, seed uint64) (train.Config, error) {
 		}
 		cfg.Model.Hidden = append([]int(nil), o.hidden...)
 	}
+	if o.channels > 0 {
+		if cfg.Model.Arch != "dcgan" {
+			return cfg, fmt.Errorf("--channels: %s uses MLPs, not a dcgan", o.data)
+		}
+		cfg.Model.Channels = o.channels
+	}
+	cfg.Data.Limit = o.limit
 	if cfg.Loss.Name == "minibatch-w" && cfg.Loss.M > cfg.Batch {
 		cfg.Loss.M = cfg.Batch
 	}
@@ -390,8 +425,9 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// metricOrder lists the evaluation metrics shared by all losses, in table
-// order.
+// metricOrder lists the evaluation metrics of the results (a metric some
+// losses lack, such as the reconstruction error, is left blank for them),
+// in table order.
 func metricOrder(results []result) []string {
 	common := map[string]int{}
 	for _, r := range results {
@@ -403,11 +439,12 @@ func metricOrder(results []result) []string {
 	}
 	var names []string
 	for k, n := range common {
-		if n == len(results) {
+		if n > 0 {
 			names = append(names, k)
 		}
 	}
-	rank := map[string]int{"eval_w2": 0, "eval_mmd": 1, "eval_modes": 2, "eval_hq": 3}
+	rank := map[string]int{"eval_w2": 0, "eval_mmd": 1, "eval_modes": 2, "eval_hq": 3,
+		"eval_fid": 4, "eval_kid": 5, "eval_label_kl": 6, "eval_swd": 7, "eval_rec": 8}
 	sort.Slice(names, func(i, j int) bool {
 		ri, oki := rank[names[i]]
 		rj, okj := rank[names[j]]
@@ -440,7 +477,13 @@ func writeResults(o options, results []result, stdout io.Writer) error {
 		for _, n := range names {
 			var v []float64
 			for _, r := range rs {
-				v = append(v, r.Metrics[n])
+				if x, ok := r.Metrics[n]; ok {
+					v = append(v, x)
+				}
+			}
+			if len(v) == 0 {
+				cells = append(cells, "–")
+				continue
 			}
 			cells = append(cells, meanSpread(v))
 		}
@@ -462,7 +505,11 @@ func writeResults(o options, results []result, stdout io.Writer) error {
 	for _, r := range results {
 		row := []string{r.Loss, strconv.FormatUint(r.Seed, 10)}
 		for _, n := range names {
-			row = append(row, strconv.FormatFloat(r.Metrics[n], 'g', 6, 64))
+			cell := ""
+			if x, ok := r.Metrics[n]; ok {
+				cell = strconv.FormatFloat(x, 'g', 6, 64)
+			}
+			row = append(row, cell)
 		}
 		row = append(row, strconv.Itoa(r.Steps), strconv.FormatFloat(r.WallS, 'f', 2, 64), strconv.FormatFloat(r.StepMS, 'f', 2, 64))
 		w.Write(row)

@@ -6,8 +6,11 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"otgen/classifier"
 )
 
 func compareOnce(t *testing.T, out string, extra ...string) ([][]string, string) {
@@ -132,5 +135,84 @@ func TestCompareBadSettings(t *testing.T) {
 		if err := run(args, &stdout, &stderr); err == nil {
 			t.Errorf("%v accepted", args)
 		}
+	}
+}
+
+// TestCompareMNISTImageMetrics: a tiny MNIST compare (a quickly trained
+// classifier given by --classifier) reports FID, KID, label KL, pyramid
+// SWD and, for the auto-encoder only, the reconstruction error.
+func TestCompareMNISTImageMetrics(t *testing.T) {
+	if os.Getenv("OTGEN_DATA") == "" {
+		t.Skip("OTGEN_DATA not set: the MNIST compare needs the real files in $OTGEN_DATA/mnist")
+	}
+	dir := t.TempDir()
+	mnistDir := filepath.Join(os.Getenv("OTGEN_DATA"), "mnist")
+	clf, err := classifier.TrainMNIST(context.Background(), mnistDir, 1, classifier.TrainOptions{Epochs: 1, Limit: 2000}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clfPath := filepath.Join(dir, "lenet.ckpt")
+	if err := clf.Save(clfPath); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	args := []string{"--data", "mnist", "--losses", "vae,wgan-gp", "--steps", "4", "--batch", "16", "--hidden", "32",
+		"--classifier", clfPath, "--out", filepath.Join(dir, "cmp")}
+	if err := run(args, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	f, err := os.Open(filepath.Join(dir, "cmp", "results.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	for _, m := range []string{"eval_fid", "eval_kid", "eval_label_kl", "eval_swd", "eval_rec", "eval_mmd"} {
+		if _, ok := col[m]; !ok {
+			t.Fatalf("results.csv lacks %s: %v", m, rows[0])
+		}
+	}
+	for _, row := range rows[1:] {
+		for _, m := range []string{"eval_fid", "eval_label_kl", "eval_swd"} {
+			v, err := strconv.ParseFloat(row[col[m]], 64)
+			if err != nil || !(v > 0) {
+				t.Errorf("%s %s = %q, want a positive number (4 training steps are far from the data)", row[0], m, row[col[m]])
+			}
+		}
+		if rec := row[col["eval_rec"]]; (row[0] == "vae") != (rec != "") {
+			t.Errorf("%s: reconstruction error %q", row[0], rec)
+		}
+	}
+	if !strings.Contains(stdout.String(), "| wgan-gp |") || !strings.Contains(stdout.String(), "–") {
+		t.Errorf("table:\n%s", stdout.String())
+	}
+}
+
+// TestCompareCelebA: a tiny CelebA compare of two losses on the first 128
+// faces writes a table with the pyramid SWD and the sample panels.
+func TestCompareCelebA(t *testing.T) {
+	if os.Getenv("OTGEN_DATA") == "" {
+		t.Skip("OTGEN_DATA not set: the CelebA compare needs the real images in $OTGEN_DATA/celeba")
+	}
+	out := filepath.Join(t.TempDir(), "cmp")
+	var stdout, stderr bytes.Buffer
+	args := []string{"--data", "celeba", "--losses", "wae-mmd,mbw", "--steps", "2", "--batch", "8", "--channels", "4", "--limit", "128", "--out", out}
+	if err := run(args, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	for _, s := range []string{"| wae-mmd |", "| minibatch-w |", "eval_swd"} {
+		if !strings.Contains(stdout.String(), s) {
+			t.Errorf("table lacks %q:\n%s", s, stdout.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "samples.png")); err != nil {
+		t.Error(err)
 	}
 }
