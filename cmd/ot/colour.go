@@ -47,7 +47,7 @@ func colourTransfer(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.reverse, "reverse", true, "also recolour the target with the source's palette")
 	fs.StringVar(&compare, "compare-m", "10,100,1000", "minibatch sizes of the comparison figure, comma separated (empty: no figure)")
 	fs.IntVar(&f.compareSide, "compare-size", 400, "longer side in pixels of the panels of the comparison figure, which is computed on copies of the images scaled to that size")
-	fs.IntVar(&f.compareDraws, "compare-draws", 10, "minibatches each pixel is drawn in for the comparison figure")
+	fs.IntVar(&f.compareDraws, "compare-draws", 5, "minibatches each pixel is drawn in for the comparison figure")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: ot colour-transfer --source A.jpg --target B.jpg [flags]\n\n"+
 			"Recolours the source with the target's palette by the barycentric map of the minibatch\n"+
