@@ -20,9 +20,10 @@ import (
 // symmetric form (Σx Σy)^½ ~ (Σx^½ Σy Σx^½)^½, whose eigenvalues gonum's
 // symmetric eigen-decomposition gives; tiny negative eigenvalues from
 // rounding count as zero. The estimate is biased upwards for finite
-// samples (by about tr(Σ)·d/n), so compare FIDs computed from equally many
-// rows; use at least d rows on each side (FID of MNIST samples in the
-// feature space of package classifier is usually computed with 10,000).
+// samples (the mean term alone by tr(Σx)/n + tr(Σy)/m for n and m rows),
+// so compare FIDs computed from equally many rows, at least d on each side
+// (for instance 10,000 generated digits against the 10,000 MNIST test
+// digits, in the 64 features of package classifier).
 // Rows must be finite, and each side needs at least 2 of them.
 func FID(x, y []float32, d int) (float64, error) {
 	if _, err := rows("eval: fid: x", x, d, 2); err != nil {

@@ -202,7 +202,7 @@ func TestMNISTMetricsFollowCorruption(t *testing.T) {
 		t.Fatal(err)
 	}
 	kidOpts := eval.KIDOptions{Subsets: 20, Seed: 3}
-	swdOpts := eval.SWDOptions{PatchesPerImage: 8, Directions: 256, Seed: 4}
+	swdOpts := eval.SWDOptions{PatchesPerImage: 8, Directions: 128, Seed: 4}
 	type values struct{ fid, kid, kidStd, swdMean, swdFine, mmd, rec float64 }
 	measure := func(y []float32) values {
 		t.Helper()
@@ -234,8 +234,11 @@ func TestMNISTMetricsFollowCorruption(t *testing.T) {
 	self, indep := measure(a), measure(b)
 	t.Logf("A vs A: %+v", self)
 	t.Logf("A vs B: %+v", indep)
-	if self.fid > 1e-6 || self.swdMean != 0 || math.Abs(self.kid) > 3*self.kidStd {
-		t.Errorf("a sample against itself: FID %g, SWD %g, KID %g ± %g", self.fid, self.swdMean, self.kid, self.kidStd)
+	// KID and MMD of A against itself are not checked: their subsets or
+	// pairs share rows, and the unbiased estimate, meant for independent
+	// samples, is then slightly negative; A against B is their 0.
+	if self.fid > 1e-6 || self.swdMean != 0 {
+		t.Errorf("a sample against itself: FID %g, SWD %g", self.fid, self.swdMean)
 	}
 	if indep.rec != 0 {
 		t.Errorf("reconstruction error of B against itself %g", indep.rec)

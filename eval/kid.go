@@ -11,9 +11,8 @@ import (
 	"gonum.org/v1/gonum/stat"
 )
 
-// KIDOptions configure KID. The zero value selects the defaults of
-// Bińkowski et al.'s reference code as torch-fidelity uses them: 100
-// subsets of 1,000 rows, seed 0.
+// KIDOptions configure KID. The zero value selects 100 subsets of 1,000
+// rows (the defaults of torch-fidelity's KID) and seed 0.
 type KIDOptions struct {
 	// Subsets is the number of random subsets whose estimates are
 	// averaged (default 100).

@@ -16,7 +16,7 @@ import (
 
 // SWDOptions configure PyramidSWD. The zero value selects the settings of
 // Karras et al. 2018 (7×7 patches, 128 per image and level, 4×128 random
-// directions), with at most 65,536 patches per level and side.
+// directions), with about 65,536 patches at most per level and side.
 type SWDOptions struct {
 	// PatchSize is the side of the square patches (default 7).
 	PatchSize int
