@@ -209,7 +209,7 @@ func values32(n *G.Node) ([]float32, error) {
 // Predict returns the most likely digit of each of the n digits in images
 // (n×784 pixels in [0, 1], row-major, as data.MNIST gives them).
 func (c *Classifier) Predict(images []float32, n int) ([]int, error) {
-	out := make([]int, n)
+	out := make([]int, max(n, 0))
 	err := c.run(images, n, func(start, rows int, _, logits []float32) {
 		for i := 0; i < rows; i++ {
 			out[start+i] = argmax(logits[i*Classes : (i+1)*Classes])
@@ -226,7 +226,7 @@ func (c *Classifier) Predict(images []float32, n int) ([]int, error) {
 // FeatureDim values, row-major. These are the features in which package
 // eval computes FID and KID.
 func (c *Classifier) Features(images []float32, n int) (feat []float32, dim int, err error) {
-	feat = make([]float32, n*FeatureDim)
+	feat = make([]float32, max(n, 0)*FeatureDim)
 	err = c.run(images, n, func(start, rows int, f, _ []float32) {
 		copy(feat[start*FeatureDim:], f)
 	})
@@ -234,6 +234,23 @@ func (c *Classifier) Features(images []float32, n int) (feat []float32, dim int,
 		return nil, 0, err
 	}
 	return feat, FeatureDim, nil
+}
+
+// FeaturesAndLabels returns what Features and Predict return, from one pass
+// through the network (what FID, KID and LabelKL of the same samples need).
+func (c *Classifier) FeaturesAndLabels(images []float32, n int) (feat []float32, labels []int, err error) {
+	feat = make([]float32, max(n, 0)*FeatureDim)
+	labels = make([]int, max(n, 0))
+	err = c.run(images, n, func(start, rows int, f, logits []float32) {
+		copy(feat[start*FeatureDim:], f)
+		for i := 0; i < rows; i++ {
+			labels[start+i] = argmax(logits[i*Classes : (i+1)*Classes])
+		}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return feat, labels, nil
 }
 
 // Accuracy returns the fraction of the digits in images (len(labels)

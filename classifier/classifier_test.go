@@ -185,6 +185,14 @@ func TestSaveLoad(t *testing.T) {
 	if !slices.Equal(f1, f2) {
 		t.Error("loaded classifier computes other features")
 	}
+	f4, l4, err := d.FeaturesAndLabels(x, 700)
+	p4, _ := d.Predict(x, 700)
+	if err != nil || !slices.Equal(f4, f1) || !slices.Equal(l4, p4) {
+		t.Errorf("FeaturesAndLabels differs from Features and Predict (%v)", err)
+	}
+	if _, _, err := d.FeaturesAndLabels(x, -1); err == nil {
+		t.Error("-1 digits accepted")
+	}
 	e, _ := New(6)
 	f3, _, _ := e.Features(x, 700)
 	if slices.Equal(f1, f3) {
