@@ -19,7 +19,8 @@ import (
 //	               patches (Karras et al. 2018), ×10³, averaged over levels;
 //	eval_fid       FID in the feature space of otgen's MNIST classifier;
 //	eval_kid       KID (unbiased cubic-kernel MMD², Bińkowski et al. 2018)
-//	               in the same feature space, ×10³;
+//	               in the same feature space (its features are unbounded
+//	               ReLU outputs, so values are larger than with Inception's);
 //	eval_label_kl  KL divergence of the classifier's predicted-label
 //	               histogram of generated digits to the uniform one (0 when
 //	               every digit is generated equally often);
@@ -87,7 +88,7 @@ func finalMetrics(dir, dataDir string, clf *classifier.Classifier) (map[string]f
 		if err != nil {
 			return nil, err
 		}
-		out["eval_kid"] = 1e3 * kid
+		out["eval_kid"] = kid
 		labels, err := clf.Predict(gen, n)
 		if err != nil {
 			return nil, err
