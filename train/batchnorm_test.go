@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -20,24 +19,11 @@ import (
 // batch 8, no periodic output.
 func bnMNISTConfig(t *testing.T, loss string, steps int) Config {
 	t.Helper()
-	if os.Getenv("OTGEN_DATA") == "" {
-		t.Skip("OTGEN_DATA not set: the batch-norm checkpoint tests need the real files in $OTGEN_DATA/mnist")
-	}
-	cfg, err := DefaultConfig("mnist", loss)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Out = t.TempDir()
-	cfg.Model.Arch = "dcgan"
-	cfg.Model.Hidden = nil
+	cfg := convMNISTConfig(t, loss, steps)
 	cfg.Model.Channels = 4
 	cfg.Model.Norm = "batch"
 	cfg.Batch = 8
-	if cfg.Loss.M > cfg.Batch {
-		cfg.Loss.M = cfg.Batch
-	}
-	cfg.Steps = steps
-	cfg.SampleEvery, cfg.EvalEvery, cfg.CheckpointEvery, cfg.LogEvery = 0, 0, 0, 0
+	cfg.Loss.M = min(cfg.Loss.M, cfg.Batch)
 	return cfg
 }
 
