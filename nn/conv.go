@@ -67,7 +67,7 @@ func (c *Conv2d) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := G.Mul(cols, w)
+	rows, err := gemm(cols, w, false, false)
 	if err != nil {
 		return nil, fmt.Errorf("nn: conv2d %q: %w", c.Name, err)
 	}
@@ -175,7 +175,7 @@ func (c *ConvTranspose2d) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	cols, err := G.Mul(rows, w)
+	cols, err := gemm(rows, w, false, false)
 	if err != nil {
 		return nil, fmt.Errorf("nn: conv-transpose2d %q: %w", c.Name, err)
 	}
@@ -223,13 +223,7 @@ func params2(g *Graph, name string) (w, b *G.Node, err error) {
 }
 
 // mulT returns a·bᵀ.
-func mulT(a, b *G.Node) (*G.Node, error) {
-	bt, err := G.Transpose(b)
-	if err != nil {
-		return nil, err
-	}
-	return G.Mul(a, bt)
-}
+func mulT(a, b *G.Node) (*G.Node, error) { return gemm(a, b, false, true) }
 
 // addChanBias returns y + b broadcast along axis 1 (channels).
 func addChanBias(g *Graph, y, b *G.Node) (*G.Node, error) {

@@ -42,7 +42,7 @@ func (l *Linear) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	xw, err := G.Mul(x, w)
+	xw, err := gemm(x, w, false, false)
 	if err != nil {
 		return nil, fmt.Errorf("nn: linear %q: %w", l.Name, err)
 	}
@@ -59,9 +59,5 @@ func (l *Linear) InputGrad(g *Graph, _, _, gy *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	wt, err := G.Transpose(w)
-	if err != nil {
-		return nil, err
-	}
-	return G.Mul(gy, wt)
+	return gemm(gy, w, false, true)
 }

@@ -1,0 +1,153 @@
+package nn
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+
+	"github.com/chewxy/hm"
+	"gonum.org/v1/gonum/blas"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// gemmOp computes op(A)·op(B) with one BLAS gemm call, op being the
+// identity or the transpose as the flags say. Gorgonia's Mul materialises
+// every transpose its gradients need (xᵀ·dY, dY·Wᵀ) through a generic
+// iterator, 13% of a WGAN-GP iteration; the gemm flags make them free. Its
+// derivatives are gemm nodes again, so gradients of any order exist:
+//
+//	C = A·B:    dA = dC·Bᵀ,   dB = Aᵀ·dC
+//	C = A·Bᵀ:   dA = dC·B,    dB = dCᵀ·A
+//	C = Aᵀ·B:   dA = B·dCᵀ,   dB = A·dC
+//	C = Aᵀ·Bᵀ:  dA = Bᵀ·dCᵀ,  dB = dCᵀ·Aᵀ
+//
+// The product runs on the BLAS Gorgonia uses (G.WhichBLAS: gonum's pure-Go
+// one, or OpenBLAS with the openblas build tag), into a buffer the op keeps
+// from run to run.
+type gemmOp struct {
+	transA, transB bool
+	m, n, k        int // C is m×n, the inner dimension k
+	dt             tensor.Dtype
+	buf            *tensor.Dense
+}
+
+// gemm returns op(a)·op(b) for matrices a and b.
+func gemm(a, b *G.Node, transA, transB bool) (*G.Node, error) {
+	if a.Dims() != 2 || b.Dims() != 2 || a.Dtype() != b.Dtype() {
+		return nil, fmt.Errorf("nn: matrix product of %v %v and %v %v", a.Shape(), a.Dtype(), b.Shape(), b.Dtype())
+	}
+	m, ka := a.Shape()[0], a.Shape()[1]
+	if transA {
+		m, ka = ka, m
+	}
+	kb, n := b.Shape()[0], b.Shape()[1]
+	if transB {
+		kb, n = n, kb
+	}
+	if ka != kb {
+		return nil, fmt.Errorf("nn: matrix product of %v%s and %v%s: inner sizes %d and %d", a.Shape(), tmark(transA), b.Shape(), tmark(transB), ka, kb)
+	}
+	op := &gemmOp{transA: transA, transB: transB, m: m, n: n, k: ka, dt: a.Dtype()}
+	c, err := G.ApplyOp(op, a, b)
+	if err != nil {
+		return nil, fmt.Errorf("nn: matrix product: %w", err)
+	}
+	return c, nil
+}
+
+func tmark(t bool) string {
+	if t {
+		return "ᵀ"
+	}
+	return ""
+}
+
+func (op *gemmOp) Arity() int { return 2 }
+func (op *gemmOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	t := G.TensorType{Dims: 2, Of: a}
+	return hm.NewFnType(t, t, t)
+}
+func (op *gemmOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.m, op.n}, nil
+}
+func (op *gemmOp) ReturnsPtr() bool      { return false }
+func (op *gemmOp) CallsExtern() bool     { return false }
+func (op *gemmOp) OverwritesInput() int  { return -1 }
+func (op *gemmOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s@%p", op, op) }
+func (op *gemmOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+func (op *gemmOp) String() string {
+	return fmt.Sprintf("gemm(A%s·B%s→%d×%d)", tmark(op.transA), tmark(op.transB), op.m, op.n)
+}
+func (op *gemmOp) DiffWRT(int) []bool { return []bool{true, true} }
+
+func (op *gemmOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	a, b := inputs[0], inputs[1]
+	var da, db *G.Node
+	var err error
+	switch {
+	case !op.transA && !op.transB:
+		if da, err = gemm(grad, b, false, true); err == nil {
+			db, err = gemm(a, grad, true, false)
+		}
+	case !op.transA && op.transB:
+		if da, err = gemm(grad, b, false, false); err == nil {
+			db, err = gemm(grad, a, true, false)
+		}
+	case op.transA && !op.transB:
+		if da, err = gemm(b, grad, false, true); err == nil {
+			db, err = gemm(a, grad, false, false)
+		}
+	default:
+		if da, err = gemm(b, grad, true, true); err == nil {
+			db, err = gemm(grad, a, true, true)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{da, db}, nil
+}
+
+func (op *gemmOp) Do(vals ...G.Value) (G.Value, error) {
+	if len(vals) != 2 {
+		return nil, fmt.Errorf("nn: %s: %d inputs", op, len(vals))
+	}
+	a, ok1 := vals[0].(*tensor.Dense)
+	b, ok2 := vals[1].(*tensor.Dense)
+	if !ok1 || !ok2 || a.Shape().TotalSize() != op.m*op.k || b.Shape().TotalSize() != op.k*op.n {
+		return nil, fmt.Errorf("nn: %s: inputs %v, %v", op, vals[0].Shape(), vals[1].Shape())
+	}
+	if a.IsView() {
+		a = a.Materialize().(*tensor.Dense)
+	}
+	if b.IsView() {
+		b = b.Materialize().(*tensor.Dense)
+	}
+	if op.buf == nil {
+		op.buf = tensor.New(tensor.Of(op.dt), tensor.WithShape(op.m, op.n))
+	}
+	tA, tB := blas.NoTrans, blas.NoTrans
+	lda, ldb := op.k, op.n
+	if op.transA {
+		tA, lda = blas.Trans, op.m
+	}
+	if op.transB {
+		tB, ldb = blas.Trans, op.k
+	}
+	impl := G.WhichBLAS()
+	switch c := op.buf.Data().(type) {
+	case []float32:
+		impl.Sgemm(tA, tB, op.m, op.n, op.k, 1, a.Data().([]float32), lda, b.Data().([]float32), ldb, 0, c, op.n)
+	case []float64:
+		impl.Dgemm(tA, tB, op.m, op.n, op.k, 1, a.Data().([]float64), lda, b.Data().([]float64), ldb, 0, c, op.n)
+	default:
+		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
+	}
+	return op.buf, nil
+}
