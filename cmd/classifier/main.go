@@ -24,6 +24,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"otgen/internal/term"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -41,7 +42,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, isTerminal(os.Stderr)); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, term.IsTerminal(os.Stderr)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
@@ -154,15 +155,4 @@ func (l epochLog) Write(p []byte) (int, error) {
 		fmt.Fprintln(l.w)
 	}
 	return l.w.Write(p)
-}
-
-// isTerminal reports whether w is a character device, where a progress
-// bar can redraw itself.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

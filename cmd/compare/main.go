@@ -31,6 +31,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"otgen/internal/term"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -340,7 +341,7 @@ func trainOne(ctx context.Context, cfg train.Config, log io.Writer, tty bool) (r
 	}
 	defer r.Close()
 	r.Progress = log
-	r.TTY = tty && isTerminal(log)
+	r.TTY = tty && term.IsTerminal(log)
 	var tm timing
 	if b, err := os.ReadFile(filepath.Join(cfg.Out, timingName)); err == nil {
 		if err := json.Unmarshal(b, &tm); err != nil {
@@ -413,16 +414,6 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 			return len(b), err
 		}
 	}
-}
-
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // metricOrder lists the evaluation metrics of the results (a metric some

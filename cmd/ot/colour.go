@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"otgen/internal/term"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -77,7 +78,7 @@ func colourTransfer(args []string, stdout, stderr io.Writer) error {
 	if filepath.Ext(f.out) == "" {
 		return fmt.Errorf("--out %q: want a file name ending in .png", f.out)
 	}
-	f.tty = isTerminal(stderr)
+	f.tty = term.IsTerminal(stderr)
 	return f.run(stdout, stderr)
 }
 

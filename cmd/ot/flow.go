@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"otgen/internal/term"
 	"path/filepath"
 	"strings"
 
@@ -91,7 +92,7 @@ func flowCmd(args []string, stdout, stderr io.Writer) error {
 			f.everySet = true
 		}
 	})
-	f.tty = isTerminal(stderr)
+	f.tty = term.IsTerminal(stderr)
 	if err := f.load(); err != nil {
 		return err
 	}

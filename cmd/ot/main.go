@@ -78,14 +78,3 @@ func run(args []string, stdout, stderr io.Writer) error {
 	usage(stderr)
 	return fmt.Errorf("unknown command %q", args[0])
 }
-
-// isTerminal reports whether w is a character device, so that a progress
-// bar can redraw itself there.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"otgen/internal/term"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,7 +65,7 @@ func plans(args []string, stdout, stderr io.Writer) error {
 	if c.eps, err = parseFloats(eps); err != nil {
 		return fmt.Errorf("--eps: %w", err)
 	}
-	figure, list, err := c.figure(stderr, isTerminal(stderr))
+	figure, list, err := c.figure(stderr, term.IsTerminal(stderr))
 	if err != nil {
 		return err
 	}

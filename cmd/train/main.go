@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"otgen/internal/term"
 	"strconv"
 	"strings"
 	"syscall"
@@ -255,7 +256,7 @@ Flags:
 	}
 	defer r.Close()
 	r.Progress = stderr
-	r.TTY = isTerminal(stderr)
+	r.TTY = term.IsTerminal(stderr)
 
 	if w := nn.BLASWarning(); w != "" {
 		fmt.Fprintln(stderr, "warning:", w)
@@ -296,13 +297,4 @@ func summary(m map[string]float64) string {
 	}
 	sortStrings(parts)
 	return strings.Join(parts, " ")
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
