@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"path/filepath"
 
 	"otgen/classifier"
 	"otgen/data"
@@ -37,7 +38,7 @@ const (
 // for 2-D data, whose metrics train's evaluation already gives). clf is the
 // MNIST classifier (nil for other data).
 func finalMetrics(dir, dataDir string, clf *classifier.Classifier) (map[string]float64, error) {
-	l, err := train.Load(dir + "/" + train.CheckpointName)
+	l, err := train.Load(filepath.Join(dir, train.CheckpointName))
 	if err != nil {
 		return nil, err
 	}
