@@ -539,3 +539,24 @@ func TestConvShapeErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRowBcastAdjoint: <rowBcast(v), m> = <v, rowSum(m)> and rowBcast
+// repeats v[i] along row i.
+func TestRowBcastAdjoint(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	const n, d = 5, 7
+	v, m := randVec(rng, n), randVec(rng, n*d)
+	bv, sm := make([]float64, n*d), make([]float64, n)
+	runLin(&linOp{kind: kRowBcast}, bv, v)
+	runLin(&linOp{kind: kRowSum}, sm, m)
+	if a, b := dot(bv, m), dot(v, sm); math.Abs(a-b) > 1e-10*(1+math.Abs(a)) {
+		t.Fatalf("<rowBcast v, m> = %.12g, <v, rowSum m> = %.12g", a, b)
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j < d; j++ {
+			if bv[i*d+j] != v[i] {
+				t.Fatalf("rowBcast[%d,%d] = %v, want %v", i, j, bv[i*d+j], v[i])
+			}
+		}
+	}
+}

@@ -38,9 +38,11 @@ const (
 	kChanBcast
 	kChanSum
 	kReshape
+	kRowBcast
+	kRowSum
 )
 
-var linNames = [...]string{"im2col", "col2im", "rows2nchw", "nchw2rows", "chanBcast", "chanSum", "reshape"}
+var linNames = [...]string{"im2col", "col2im", "rows2nchw", "nchw2rows", "chanBcast", "chanSum", "reshape", "rowBcast", "rowSum"}
 
 func (k linKind) adjoint() linKind {
 	switch k {
@@ -56,6 +58,10 @@ func (k linKind) adjoint() linKind {
 		return kChanSum
 	case kChanSum:
 		return kChanBcast
+	case kRowBcast:
+		return kRowSum
+	case kRowSum:
+		return kRowBcast
 	default:
 		return kReshape
 	}
@@ -173,6 +179,15 @@ func chanBcast(gg *G.ExprGraph, v *G.Node, shape tensor.Shape) (*G.Node, error) 
 	return applyLin(gg, kChanBcast, v, geom{}, tensor.Shape{shape[1]}, shape)
 }
 
+// rowBcast returns the N×D matrix whose row i repeats v[i] (v of shape N);
+// its derivative sums each row.
+func rowBcast(gg *G.ExprGraph, v *G.Node, d int) (*G.Node, error) {
+	if v.Dims() != 1 {
+		return nil, fmt.Errorf("nn: row broadcast of shape %v", v.Shape())
+	}
+	return applyLin(gg, kRowBcast, v, geom{}, v.Shape().Clone(), tensor.Shape{v.Shape()[0], d})
+}
+
 // reshapeCopy returns a copy of x with the given shape (same total size).
 func reshapeCopy(gg *G.ExprGraph, x *G.Node, shape tensor.Shape) (*G.Node, error) {
 	if x.Shape().TotalSize() != shape.TotalSize() {
@@ -275,6 +290,23 @@ func runLin[T float32 | float64](op *linOp, dst, src []T) {
 		}
 	case kReshape:
 		copy(dst, src)
+	case kRowBcast:
+		d := len(dst) / len(src)
+		for i, v := range src {
+			row := dst[i*d : (i+1)*d]
+			for j := range row {
+				row[j] = v
+			}
+		}
+	case kRowSum:
+		d := len(src) / len(dst)
+		for i := range dst {
+			var s T
+			for _, v := range src[i*d : (i+1)*d] {
+				s += v
+			}
+			dst[i] = s
+		}
 	case kChanSum:
 		c := op.in[1]
 		inner := op.in.TotalSize() / (op.in[0] * c)

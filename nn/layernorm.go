@@ -64,7 +64,7 @@ func (l *LayerNorm) normalise(g *Graph, x *G.Node) (xh, inv *G.Node, err error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	xc, err := G.BroadcastSub(xf, mu, nil, []byte{1})
+	xc, err := rowOp(g, G.Sub, xf, mu)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -87,7 +87,7 @@ func (l *LayerNorm) normalise(g *Graph, x *G.Node) (xh, inv *G.Node, err error) 
 	if inv, err = G.Inverse(sd); err != nil {
 		return nil, nil, err
 	}
-	if xh, err = G.BroadcastHadamardProd(xc, inv, nil, []byte{1}); err != nil {
+	if xh, err = rowOp(g, G.HadamardProd, xc, inv); err != nil {
 		return nil, nil, err
 	}
 	return xh, inv, nil
@@ -161,7 +161,7 @@ func (l *LayerNorm) inputGrad(g *Graph, x, gy *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	gx, err := G.BroadcastSub(gh, m1, nil, []byte{1})
+	gx, err := rowOp(g, G.Sub, gh, m1)
 	if err != nil {
 		return nil, err
 	}
@@ -173,15 +173,27 @@ func (l *LayerNorm) inputGrad(g *Graph, x, gy *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	corr, err := G.BroadcastHadamardProd(xh, m2, nil, []byte{1})
+	corr, err := rowOp(g, G.HadamardProd, xh, m2)
 	if err != nil {
 		return nil, err
 	}
 	if gx, err = G.Sub(gx, corr); err != nil {
 		return nil, err
 	}
-	if gx, err = G.BroadcastHadamardProd(gx, inv, nil, []byte{1}); err != nil {
+	if gx, err = rowOp(g, G.HadamardProd, gx, inv); err != nil {
 		return nil, err
 	}
 	return reshapeLike(g, gx, x)
+}
+
+// rowOp returns f(a, v broadcast along the rows of a) for an N×D matrix a
+// and an N vector v, broadcasting with rowBcast (one pass into a kept
+// buffer) rather than Gorgonia's Broadcast ops (a repeat into a fresh
+// tensor per run).
+func rowOp(g *Graph, f func(a, b *G.Node) (*G.Node, error), a, v *G.Node) (*G.Node, error) {
+	vb, err := rowBcast(g.G, v, a.Shape()[1])
+	if err != nil {
+		return nil, err
+	}
+	return f(a, vb)
 }
