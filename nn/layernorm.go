@@ -125,7 +125,8 @@ func (l *LayerNorm) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 //
 //	gx = (ĝ − mean(ĝ) − x̂·mean(ĝ ⊙ x̂)) / sqrt(σ² + Eps),  ĝ = γ ⊙ gy,
 //
-// with means over each example, built from ordinary differentiable nodes.
+// with means over each example, as one lnGrad node whose derivatives (in
+// ĝ, and in x for the second order of a gradient penalty) are written out.
 func (l *LayerNorm) InputGrad(g *Graph, x, _, gy *G.Node) (*G.Node, error) {
 	if !gy.Shape().Eq(x.Shape()) {
 		return nil, fmt.Errorf("nn: layer norm %q: output gradient %v for input %v", l.Name, gy.Shape(), x.Shape())
@@ -138,10 +139,6 @@ func (l *LayerNorm) InputGrad(g *Graph, x, _, gy *G.Node) (*G.Node, error) {
 }
 
 func (l *LayerNorm) inputGrad(g *Graph, x, gy *G.Node) (*G.Node, error) {
-	xh, inv, err := l.normalise(g, x)
-	if err != nil {
-		return nil, err
-	}
 	gain, err := g.Param(l.Name + ".g")
 	if err != nil {
 		return nil, err
@@ -154,33 +151,17 @@ func (l *LayerNorm) inputGrad(g *Graph, x, gy *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if gh, err = reshapeLike(g, gh, xh); err != nil {
-		return nil, err
-	}
-	m1, err := G.Mean(gh, 1)
+	s := x.Shape()
+	flat := tensor.Shape{s[0], s.TotalSize() / s[0]}
+	xf, err := reshapeCopy(g.G, x, flat)
 	if err != nil {
 		return nil, err
 	}
-	gx, err := rowOp(g, G.Sub, gh, m1)
+	if gh, err = reshapeCopy(g.G, gh, flat); err != nil {
+		return nil, err
+	}
+	gx, err := lnGrad(xf, gh, l.Eps)
 	if err != nil {
-		return nil, err
-	}
-	gxh, err := G.HadamardProd(gh, xh)
-	if err != nil {
-		return nil, err
-	}
-	m2, err := G.Mean(gxh, 1)
-	if err != nil {
-		return nil, err
-	}
-	corr, err := rowOp(g, G.HadamardProd, xh, m2)
-	if err != nil {
-		return nil, err
-	}
-	if gx, err = G.Sub(gx, corr); err != nil {
-		return nil, err
-	}
-	if gx, err = rowOp(g, G.HadamardProd, gx, inv); err != nil {
 		return nil, err
 	}
 	return reshapeLike(g, gx, x)

@@ -1,0 +1,207 @@
+package nn
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"math"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// lnGradOp is LayerNorm's input gradient as one node. For one example (a
+// row of N×D) with x̂ = (x − μ)·s, s = (σ² + Eps)^(-1/2):
+//
+//	lnGrad(x, h) = J·h = s·(h − mean(h) − x̂·mean(h ⊙ x̂)),
+//
+// J = ∂x̂/∂x being symmetric. Its derivatives, for an upstream gradient u:
+//
+//	∂⟨u, J·h⟩/∂h = J·u                          (lnGrad again)
+//	∂⟨u, J·h⟩/∂x = −(s/D)·(V·x̂ + Q·J·u + P·J·h)  (lnGradX)
+//
+// with V = ⟨u, J·h⟩, P = Σ u ⊙ x̂, Q = Σ h ⊙ x̂: from ∂s/∂x = −s²·x̂/D and
+// ∂x̂/∂x = J. That is what a gradient penalty through a LayerNorm needs
+// (second order); lnGradX itself has no derivative. Built from Gorgonia's
+// element-wise ops the same expression is ~20 nodes, each a full pass
+// with a fresh tensor, and a third of a DCGAN critic step.
+type lnGradOp struct {
+	second bool // lnGradX(x, h, u) instead of lnGrad(x, h)
+	n, d   int
+	eps    float64
+	dt     tensor.Dtype
+	buf    *tensor.Dense
+}
+
+// lnGrad returns J·h row by row for N×D matrices x and h.
+func lnGrad(x, h *G.Node, eps float64) (*G.Node, error) {
+	return applyLNGrad(&lnGradOp{eps: eps}, x, h)
+}
+
+func applyLNGrad(op *lnGradOp, in ...*G.Node) (*G.Node, error) {
+	x := in[0]
+	if x.Dims() != 2 {
+		return nil, fmt.Errorf("nn: layer norm gradient of shape %v", x.Shape())
+	}
+	for _, v := range in[1:] {
+		if !v.Shape().Eq(x.Shape()) || v.Dtype() != x.Dtype() {
+			return nil, fmt.Errorf("nn: layer norm gradient of %v %v and %v %v", x.Shape(), x.Dtype(), v.Shape(), v.Dtype())
+		}
+	}
+	op.n, op.d, op.dt = x.Shape()[0], x.Shape()[1], x.Dtype()
+	out, err := G.ApplyOp(op, in...)
+	if err != nil {
+		return nil, fmt.Errorf("nn: layer norm gradient: %w", err)
+	}
+	return out, nil
+}
+
+func (op *lnGradOp) Arity() int {
+	if op.second {
+		return 3
+	}
+	return 2
+}
+func (op *lnGradOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	t := G.TensorType{Dims: 2, Of: a}
+	if op.second {
+		return hm.NewFnType(t, t, t, t)
+	}
+	return hm.NewFnType(t, t, t)
+}
+func (op *lnGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.n, op.d}, nil
+}
+func (op *lnGradOp) ReturnsPtr() bool      { return false }
+func (op *lnGradOp) CallsExtern() bool     { return false }
+func (op *lnGradOp) OverwritesInput() int  { return -1 }
+func (op *lnGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s@%p", op, op) }
+func (op *lnGradOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+func (op *lnGradOp) String() string {
+	if op.second {
+		return fmt.Sprintf("lnGradX(%d×%d)", op.n, op.d)
+	}
+	return fmt.Sprintf("lnGrad(%d×%d)", op.n, op.d)
+}
+
+func (op *lnGradOp) DiffWRT(int) []bool {
+	if op.second {
+		return []bool{false, false, false}
+	}
+	return []bool{true, true}
+}
+
+func (op *lnGradOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	if op.second {
+		return nil, fmt.Errorf("nn: %s has no derivative (third order through a LayerNorm)", op)
+	}
+	x, h := inputs[0], inputs[1]
+	dx, err := applyLNGrad(&lnGradOp{second: true, eps: op.eps}, x, h, grad)
+	if err != nil {
+		return nil, err
+	}
+	dh, err := lnGrad(x, grad, op.eps)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx, dh}, nil
+}
+
+func (op *lnGradOp) Do(vals ...G.Value) (G.Value, error) {
+	if len(vals) != op.Arity() {
+		return nil, fmt.Errorf("nn: %s: %d inputs", op, len(vals))
+	}
+	ts := make([]*tensor.Dense, len(vals))
+	for i, v := range vals {
+		t, ok := v.(*tensor.Dense)
+		if !ok || t.Shape().TotalSize() != op.n*op.d || t.Dtype() != op.dt {
+			return nil, fmt.Errorf("nn: %s: input %v", op, v.Shape())
+		}
+		if t.IsView() {
+			t = t.Materialize().(*tensor.Dense)
+		}
+		ts[i] = t
+	}
+	if op.buf == nil {
+		op.buf = tensor.New(tensor.Of(op.dt), tensor.WithShape(op.n, op.d))
+	}
+	switch dst := op.buf.Data().(type) {
+	case []float32:
+		lnGradK(op, dst, data32(ts))
+	case []float64:
+		lnGradK(op, dst, data64(ts))
+	default:
+		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
+	}
+	return op.buf, nil
+}
+
+func data32(ts []*tensor.Dense) [][]float32 {
+	out := make([][]float32, len(ts))
+	for i, t := range ts {
+		out[i] = t.Data().([]float32)
+	}
+	return out
+}
+
+func data64(ts []*tensor.Dense) [][]float64 {
+	out := make([][]float64, len(ts))
+	for i, t := range ts {
+		out[i] = t.Data().([]float64)
+	}
+	return out
+}
+
+// lnGradK computes lnGrad (in = x, h) or lnGradX (in = x, h, u) row by row,
+// accumulating in float64.
+func lnGradK[T float32 | float64](op *lnGradOp, dst []T, in [][]T) {
+	d := op.d
+	fd := float64(d)
+	for r := 0; r < op.n; r++ {
+		x, h, out := in[0][r*d:(r+1)*d], in[1][r*d:(r+1)*d], dst[r*d:(r+1)*d]
+		var mu, v float64
+		for _, xi := range x {
+			mu += float64(xi)
+		}
+		mu /= fd
+		for _, xi := range x {
+			c := float64(xi) - mu
+			v += c * c
+		}
+		s := 1 / math.Sqrt(v/fd+op.eps)
+		// Sums of h and h ⊙ x̂ (and of u, u ⊙ x̂, u ⊙ h for lnGradX).
+		var sh, shx float64
+		for i, hi := range h {
+			sh += float64(hi)
+			shx += float64(hi) * (float64(x[i]) - mu) * s
+		}
+		if !op.second {
+			for i, hi := range h {
+				xh := (float64(x[i]) - mu) * s
+				out[i] = T(s * (float64(hi) - sh/fd - xh*shx/fd))
+			}
+			continue
+		}
+		u := in[2][r*d : (r+1)*d]
+		var su, sux, suh float64
+		for i, ui := range u {
+			xh := (float64(x[i]) - mu) * s
+			su += float64(ui)
+			sux += float64(ui) * xh
+			suh += float64(ui) * float64(h[i])
+		}
+		vv := s * (suh - su*sh/fd - sux*shx/fd) // ⟨u, J·h⟩
+		for i := range out {
+			xh := (float64(x[i]) - mu) * s
+			ju := s * (float64(u[i]) - su/fd - xh*sux/fd)
+			jh := s * (float64(h[i]) - sh/fd - xh*shx/fd)
+			out[i] = T(-(s / fd) * (vv*xh + shx*ju + sux*jh))
+		}
+	}
+}
