@@ -3,7 +3,6 @@ package classifier
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 	"math"
 
 	"github.com/chewxy/hm"
@@ -54,13 +53,9 @@ func (op *xentOp) ReturnsPtr() bool                               { return false
 func (op *xentOp) CallsExtern() bool                              { return false }
 func (op *xentOp) OverwritesInput() int                           { return -1 }
 func (op *xentOp) WriteHash(h hash.Hash)                          { fmt.Fprintf(h, "xent@%p", op) }
-func (op *xentOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
-func (op *xentOp) String() string     { return "softmaxCrossEntropy" }
-func (op *xentOp) DiffWRT(int) []bool { return []bool{true} }
+func (op *xentOp) Hashcode() uint32                               { return nn.OpHash(op) }
+func (op *xentOp) String() string                                 { return "softmaxCrossEntropy" }
+func (op *xentOp) DiffWRT(int) []bool                             { return []bool{true} }
 
 func (op *xentOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	g, err := G.ApplyOp(&xentGradOp{parent: op}, inputs[0], grad)
@@ -153,12 +148,8 @@ func (op *xentGradOp) ReturnsPtr() bool      { return false }
 func (op *xentGradOp) CallsExtern() bool     { return false }
 func (op *xentGradOp) OverwritesInput() int  { return -1 }
 func (op *xentGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "xentGrad@%p", op.parent) }
-func (op *xentGradOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
-func (op *xentGradOp) String() string { return "softmaxCrossEntropyGrad" }
+func (op *xentGradOp) Hashcode() uint32      { return nn.OpHash(op) }
+func (op *xentGradOp) String() string        { return "softmaxCrossEntropyGrad" }
 
 func (op *xentGradOp) Do(vals ...G.Value) (G.Value, error) {
 	z, ok := vals[0].(*tensor.Dense)

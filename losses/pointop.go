@@ -3,7 +3,6 @@ package losses
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 	"math"
 
 	"github.com/chewxy/hm"
@@ -90,12 +89,8 @@ func (op *pointLossOp) OverwritesInput() int { return -1 }
 func (op *pointLossOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "%s@%p", op.f.name(), op)
 }
-func (op *pointLossOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
-func (op *pointLossOp) String() string { return op.f.name() }
+func (op *pointLossOp) Hashcode() uint32 { return nn.OpHash(op) }
+func (op *pointLossOp) String() string   { return op.f.name() }
 
 func (op *pointLossOp) DiffWRT(int) []bool { return []bool{true, true} }
 
@@ -171,11 +166,7 @@ func (op *pointGradOp) OverwritesInput() int { return -1 }
 func (op *pointGradOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "grad%d(%s@%p)", op.which, op.parent.f.name(), op.parent)
 }
-func (op *pointGradOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
+func (op *pointGradOp) Hashcode() uint32 { return nn.OpHash(op) }
 func (op *pointGradOp) String() string {
 	return fmt.Sprintf("grad%d(%s)", op.which, op.parent.f.name())
 }

@@ -3,7 +3,6 @@ package nn
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 	"math"
 
 	"github.com/chewxy/hm"
@@ -230,11 +229,7 @@ func (op *bnOp) ReturnsPtr() bool                               { return false }
 func (op *bnOp) CallsExtern() bool                              { return false }
 func (op *bnOp) OverwritesInput() int                           { return -1 }
 func (op *bnOp) WriteHash(h hash.Hash)                          { fmt.Fprintf(h, "%s@%p", op, op) }
-func (op *bnOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
+func (op *bnOp) Hashcode() uint32                               { return OpHash(op) }
 func (op *bnOp) String() string {
 	return fmt.Sprintf("%s(%s)%v", bnNames[op.kind], op.st.name, op.st.shape)
 }

@@ -3,7 +3,6 @@ package nn
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 
 	"github.com/chewxy/hm"
 	"gonum.org/v1/gonum/blas"
@@ -76,11 +75,7 @@ func (op *gemmOp) ReturnsPtr() bool      { return false }
 func (op *gemmOp) CallsExtern() bool     { return false }
 func (op *gemmOp) OverwritesInput() int  { return -1 }
 func (op *gemmOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s@%p", op, op) }
-func (op *gemmOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
+func (op *gemmOp) Hashcode() uint32      { return OpHash(op) }
 func (op *gemmOp) String() string {
 	return fmt.Sprintf("gemm(A%s·B%s→%d×%d)", tmark(op.transA), tmark(op.transB), op.m, op.n)
 }

@@ -3,7 +3,6 @@ package nn
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -214,12 +213,8 @@ func (op *linOp) OverwritesInput() int { return -1 }
 func (op *linOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "%s%v→%v@%p", linNames[op.kind], op.in, op.out, op)
 }
-func (op *linOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
-func (op *linOp) String() string { return fmt.Sprintf("%s%v→%v", linNames[op.kind], op.in, op.out) }
+func (op *linOp) Hashcode() uint32 { return OpHash(op) }
+func (op *linOp) String() string   { return fmt.Sprintf("%s%v→%v", linNames[op.kind], op.in, op.out) }
 
 func (op *linOp) DiffWRT(int) []bool { return []bool{true} }
 

@@ -3,7 +3,6 @@ package nn
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 	"math"
 
 	"github.com/chewxy/hm"
@@ -78,11 +77,7 @@ func (op *lnGradOp) ReturnsPtr() bool      { return false }
 func (op *lnGradOp) CallsExtern() bool     { return false }
 func (op *lnGradOp) OverwritesInput() int  { return -1 }
 func (op *lnGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s@%p", op, op) }
-func (op *lnGradOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
+func (op *lnGradOp) Hashcode() uint32      { return OpHash(op) }
 func (op *lnGradOp) String() string {
 	if op.second {
 		return fmt.Sprintf("lnGradX(%d×%d)", op.n, op.d)

@@ -3,7 +3,6 @@ package nn
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 	"math"
 
 	"github.com/chewxy/hm"
@@ -51,13 +50,9 @@ func (op *slopeMulOp) ReturnsPtr() bool                               { return f
 func (op *slopeMulOp) CallsExtern() bool                              { return false }
 func (op *slopeMulOp) OverwritesInput() int                           { return -1 }
 func (op *slopeMulOp) WriteHash(h hash.Hash)                          { fmt.Fprintf(h, "slopeMul(%g)@%p", op.alpha, op) }
-func (op *slopeMulOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
-func (op *slopeMulOp) String() string     { return fmt.Sprintf("slopeMul(%g)", op.alpha) }
-func (op *slopeMulOp) DiffWRT(int) []bool { return []bool{true, false} }
+func (op *slopeMulOp) Hashcode() uint32                               { return OpHash(op) }
+func (op *slopeMulOp) String() string                                 { return fmt.Sprintf("slopeMul(%g)", op.alpha) }
+func (op *slopeMulOp) DiffWRT(int) []bool                             { return []bool{true, false} }
 
 func (op *slopeMulOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	d, err := slopeMul(grad.Graph(), grad, inputs[1], op.alpha)
