@@ -1,13 +1,11 @@
 package viz
 
 import (
-	"bufio"
 	"fmt"
 	"image"
 	"image/png"
 	"io"
-	"os"
-	"path/filepath"
+	"otgen/internal/atomicfile"
 )
 
 // SavePNG encodes img as PNG and writes it to path atomically: the image is
@@ -23,53 +21,14 @@ func SavePNG(path string, img image.Image) error {
 	})
 }
 
-// writeAtomic writes the bytes produced by write to path through a temporary
-// file in the same directory, which is synced, closed, given mode 0644 and
-// renamed over path. The temporary file never outlives a failure.
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
+// writeAtomic writes the bytes produced by write to path atomically (see
+// atomicfile.Write).
+func writeAtomic(path string, write func(io.Writer) error) error {
 	if path == "" {
 		return inputErrorf("empty file name")
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("viz: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close() // may already be closed; the error is the first one
-			_ = os.Remove(tmp)
-		}
-	}()
-
-	bw := bufio.NewWriter(f)
-	if err = write(bw); err != nil {
-		return fmt.Errorf("viz: write %s: %w", path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("viz: write %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("viz: write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("viz: sync %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("viz: close %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("viz: rename %s: %w", path, err)
-	}
-	// Make the rename durable. Not every platform can sync a directory,
-	// and the file itself is already complete, so a failure here is ignored.
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync()
-		_ = d.Close()
+	if err := atomicfile.Write(path, write); err != nil {
+		return fmt.Errorf("viz: %w", err)
 	}
 	return nil
 }

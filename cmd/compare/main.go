@@ -31,6 +31,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"otgen/internal/atomicfile"
 	"otgen/internal/term"
 	"path/filepath"
 	"sort"
@@ -359,7 +360,7 @@ func trainOne(ctx context.Context, cfg train.Config, log io.Writer, tty bool) (r
 		tm.WallS += time.Since(start).Seconds()
 		tm.Steps += done
 		b, _ := json.Marshal(tm)
-		if err := writeFileAtomic(filepath.Join(cfg.Out, timingName), b); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(cfg.Out, timingName), b); err != nil {
 			return result{}, err
 		}
 	}
@@ -371,24 +372,6 @@ func trainOne(ctx context.Context, cfg train.Config, log io.Writer, tty bool) (r
 		res.StepMS = 1000 * tm.WallS / float64(tm.Steps)
 	}
 	return res, nil
-}
-
-// writeFileAtomic writes b to path through a temporary file and a rename.
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return err
-	}
-	_, werr := tmp.Write(b)
-	if err := errors.Join(werr, tmp.Close()); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
 }
 
 // prefixWriter writes whole lines to w, each behind prefix, under mu.
@@ -487,33 +470,32 @@ func writeResults(o options, results []result, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "| %s |\n", strings.Join(cells, " | "))
 	}
 	// CSV and JSON: one row per run.
-	f, err := os.Create(filepath.Join(o.out, "results.csv"))
-	if err != nil {
-		return fmt.Errorf("results.csv: %w", err)
-	}
-	w := csv.NewWriter(f)
-	w.Write(append(append([]string{"loss", "seed"}, names...), "steps", "wall_s", "step_ms"))
-	for _, r := range results {
-		row := []string{r.Loss, strconv.FormatUint(r.Seed, 10)}
-		for _, n := range names {
-			cell := ""
-			if x, ok := r.Metrics[n]; ok {
-				cell = strconv.FormatFloat(x, 'g', 6, 64)
+	err := atomicfile.Write(filepath.Join(o.out, "results.csv"), func(f io.Writer) error {
+		w := csv.NewWriter(f)
+		w.Write(append(append([]string{"loss", "seed"}, names...), "steps", "wall_s", "step_ms"))
+		for _, r := range results {
+			row := []string{r.Loss, strconv.FormatUint(r.Seed, 10)}
+			for _, n := range names {
+				cell := ""
+				if x, ok := r.Metrics[n]; ok {
+					cell = strconv.FormatFloat(x, 'g', 6, 64)
+				}
+				row = append(row, cell)
 			}
-			row = append(row, cell)
+			row = append(row, strconv.Itoa(r.Steps), strconv.FormatFloat(r.WallS, 'f', 2, 64), strconv.FormatFloat(r.StepMS, 'f', 2, 64))
+			w.Write(row)
 		}
-		row = append(row, strconv.Itoa(r.Steps), strconv.FormatFloat(r.WallS, 'f', 2, 64), strconv.FormatFloat(r.StepMS, 'f', 2, 64))
-		w.Write(row)
-	}
-	w.Flush()
-	if err := errors.Join(w.Error(), f.Close()); err != nil {
+		w.Flush()
+		return w.Error()
+	})
+	if err != nil {
 		return fmt.Errorf("results.csv: %w", err)
 	}
 	b, err := json.MarshalIndent(results, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(o.out, "results.json"), append(b, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(o.out, "results.json"), append(b, '\n')); err != nil {
 		return fmt.Errorf("results.json: %w", err)
 	}
 	fmt.Fprintf(stdout, "\nwrote %s/results.csv, results.json, samples.png, curves.png\n", o.out)

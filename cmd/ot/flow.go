@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"otgen/internal/atomicfile"
 	"otgen/internal/term"
 	"path/filepath"
 	"strings"
@@ -354,7 +355,7 @@ func (f *flowFlags) saveSummary(losses []float64, snaps []image.Image) ([]string
 		fmt.Fprintf(&csv, "%d,%.10g\n", t, l)
 	}
 	path := filepath.Join(f.out, "loss.csv")
-	if err := writeFileAtomic(path, csv.Bytes()); err != nil {
+	if err := atomicfile.WriteBytes(path, csv.Bytes()); err != nil {
 		return files, err
 	}
 	files = append(files, path)
@@ -416,39 +417,4 @@ func (v *toyView) save(path string, s flow.State) error {
 		{Name: "target", XY: v.targets, Color: color.RGBA{R: 170, G: 170, B: 170, A: 255}, Radius: 1.5},
 		{Name: "particles", XY: s.X.RawMatrix().Data, Color: color.RGBA{R: 31, G: 119, B: 180, A: 255}, Radius: 1.5},
 	}, &v.opts)
-}
-
-// writeFileAtomic writes b to path through a temporary file in the same
-// folder, renamed over path once complete.
-func writeFileAtomic(path string, b []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err = tmp.Write(b); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
