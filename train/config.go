@@ -58,7 +58,7 @@ type Config struct {
 	// SampleEvery, CheckpointEvery and EvalEvery are periods in iterations
 	// (0 disables; a checkpoint and an evaluation are always written at the
 	// end). LogEvery is the period of plain log lines when not on a
-	// terminal.
+	// terminal (0: every tenth of the run).
 	SampleEvery     int `json:"sample_every"`
 	CheckpointEvery int `json:"checkpoint_every"`
 	EvalEvery       int `json:"eval_every"`

@@ -11,11 +11,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"time"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"otgen/internal/progress"
 	"otgen/losses"
 	"otgen/models"
 	"otgen/nn"
@@ -284,8 +284,8 @@ func (r *Run) Train(ctx context.Context) (err error) {
 			err = cerr
 		}
 	}()
-	p := newProgress(r)
-	defer p.finish()
+	p := progress.New(r.Progress, r.TTY, "step", r.Config.Steps, &progress.Options{LogEvery: r.Config.LogEvery, Start: r.step})
+	defer p.Finish()
 	cfg := r.Config
 	for r.step < cfg.Steps {
 		select {
@@ -293,13 +293,13 @@ func (r *Run) Train(ctx context.Context) (err error) {
 			if err := r.Save(); err != nil {
 				return fmt.Errorf("train: interrupted at step %d and the checkpoint failed: %w", r.step, err)
 			}
-			p.finish()
+			p.Finish()
 			fmt.Fprintf(r.Progress, "interrupted at step %d; checkpoint written to %s\n", r.step, r.CheckpointPath())
 			return ErrInterrupted
 		default:
 		}
 		if err := r.iterate(); err != nil {
-			p.finish()
+			p.Finish()
 			if errors.Is(err, ErrNonFinite) {
 				if r.savedStep >= 0 {
 					return fmt.Errorf("%w; training stopped, the last good checkpoint is %s (step %d)", err, r.CheckpointPath(), r.savedStep)
@@ -318,7 +318,12 @@ func (r *Run) Train(ctx context.Context) (err error) {
 		if err := r.writeMetrics(evalNow); err != nil {
 			return err
 		}
-		p.update()
+		if r.TTY && r.step%10 != 0 && !final {
+			// The bar redraws at most every 10 steps: building the status
+			// string costs more than a fast step.
+		} else {
+			p.Set(r.step, r.summary())
+		}
 		if final || (cfg.SampleEvery > 0 && r.step%cfg.SampleEvery == 0) {
 			if err := r.SaveSamples(filepath.Join(cfg.Out, "samples", fmt.Sprintf("step_%07d.png", r.step))); err != nil {
 				return err
@@ -354,46 +359,6 @@ func (r *Run) writeConfig() error {
 		return fmt.Errorf("train: write config: %w", err)
 	}
 	return nil
-}
-
-// progress shows a bar on a terminal and log lines otherwise.
-type progress struct {
-	r   *Run
-	bar interface {
-		Set(int) error
-		Describe(string)
-		Finish() error
-	}
-	start time.Time
-	from  int
-	done  bool
-}
-
-func (p *progress) update() {
-	r := p.r
-	if p.bar != nil {
-		if r.step%10 == 0 || r.step == r.Config.Steps {
-			p.bar.Describe(r.summary())
-			p.bar.Set(r.step)
-		}
-		return
-	}
-	if r.Config.LogEvery > 0 && (r.step%r.Config.LogEvery == 0 || r.step == r.Config.Steps) {
-		el := time.Since(p.start).Seconds()
-		rate := float64(r.step-p.from) / math.Max(el, 1e-9)
-		fmt.Fprintf(r.Progress, "step %d/%d  %s  (%.1f it/s)\n", r.step, r.Config.Steps, r.summary(), rate)
-	}
-}
-
-func (p *progress) finish() {
-	if p.done {
-		return
-	}
-	p.done = true
-	if p.bar != nil {
-		p.bar.Finish()
-		fmt.Fprintln(p.r.Progress)
-	}
 }
 
 // summary formats the latest training metrics.

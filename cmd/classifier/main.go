@@ -18,18 +18,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
+	"otgen/internal/cli"
+	"otgen/internal/progress"
 	"otgen/internal/term"
 	"path/filepath"
-	"syscall"
 	"time"
-
-	"github.com/schollz/progressbar/v3"
 
 	"otgen/classifier"
 	"otgen/data"
@@ -37,18 +34,9 @@ import (
 )
 
 func main() {
-	if err := nn.ReexecWithFastBLAS(); err != nil {
-		fmt.Fprintln(os.Stderr, "warning:", err)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, term.IsTerminal(os.Stderr)); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "classifier:", err)
-		os.Exit(1)
-	}
+	cli.Main("classifier", os.Args[1:], func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return run(ctx, args, stdout, stderr, term.IsTerminal(stderr))
+	}, nn.ReexecWithFastBLAS)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool) error {
@@ -108,21 +96,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 		return err
 	}
 	opts := classifier.TrainOptions{Epochs: *epochs, Batch: *batch, LR: *lr, Limit: *limit}
-	var bar *progressbar.ProgressBar
+	var bar *progress.Bar
 	if tty {
 		opts.Progress = func(step, total int, _ float64) {
 			if bar == nil {
-				bar = progressbar.NewOptions(total,
-					progressbar.OptionSetWriter(stderr),
-					progressbar.OptionSetDescription("training"),
-					progressbar.OptionShowCount(),
-					progressbar.OptionShowIts(),
-					progressbar.OptionSetItsString("step"),
-					progressbar.OptionThrottle(100*time.Millisecond),
-					progressbar.OptionSetWidth(30),
-				)
+				bar = progress.New(stderr, true, "training", total, &progress.Options{Unit: "step"})
 			}
-			bar.Set(step)
+			bar.Set(step, "")
 		}
 	}
 	fmt.Fprintf(stderr, "training the MNIST classifier in %s (matrix products: %s)\n", dir, nn.BLAS)
@@ -130,7 +110,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	c, err := classifier.TrainMNIST(ctx, dir, *seed, opts, epochLog{stderr, tty})
 	if bar != nil {
 		bar.Finish()
-		fmt.Fprintln(stderr)
 	}
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"otgen/internal/progress"
 	"otgen/internal/term"
 	"path/filepath"
 	"strconv"
@@ -157,17 +158,17 @@ func (f *colourFlags) transfer(stderr io.Writer, name string, src, tgt image.Ima
 	if f.method == "sinkhorn" {
 		o.Eps = f.eps
 	}
-	var p *progress
+	var p *progress.Bar
 	o.Progress = func(done, total int) {
 		if p == nil {
-			p = newProgress(stderr, f.tty, fmt.Sprintf("%s m=%d", name, o.M), total)
+			p = progress.New(stderr, f.tty, fmt.Sprintf("%s m=%d", name, o.M), total, nil)
 		}
-		p.set(done)
+		p.Set(done, "")
 	}
 	start := time.Now()
 	res, err := colour.Transfer(src, tgt, o)
 	if p != nil {
-		p.finish()
+		p.Finish()
 	}
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"otgen/internal/atomicfile"
+	"otgen/internal/progress"
 	"otgen/internal/term"
 	"path/filepath"
 	"strings"
@@ -282,7 +283,7 @@ func (f *flowFlags) run(stdout, stderr io.Writer) error {
 	if f.imageShape != nil {
 		o.Lo, o.Hi = 0, 1
 	}
-	p := newProgress(stderr, f.tty, "flow", f.steps)
+	p := progress.New(stderr, f.tty, "flow", f.steps, nil)
 	var snaps []image.Image
 	var files []string
 	var view *toyView
@@ -291,10 +292,7 @@ func (f *flowFlags) run(stdout, stderr io.Writer) error {
 	}
 	losses, err := flow.Run(f.particles, f.targets, o, func(s flow.State) error {
 		if s.Step > 0 {
-			if p.bar != nil {
-				p.bar.Describe(fmt.Sprintf("flow loss %.4g", s.Loss))
-			}
-			p.set(s.Step)
+			p.Set(s.Step, fmt.Sprintf("loss %.4g", s.Loss))
 		}
 		if s.Step%f.every != 0 && s.Step != f.steps {
 			return nil
@@ -314,7 +312,7 @@ func (f *flowFlags) run(stdout, stderr io.Writer) error {
 		files = append(files, path)
 		return nil
 	})
-	p.finish()
+	p.Finish()
 	if err != nil {
 		return err
 	}

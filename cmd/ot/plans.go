@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"otgen/internal/progress"
 	"otgen/internal/term"
 	"slices"
 	"strconv"
@@ -170,15 +171,15 @@ func (c *plansConfig) compute(progress func(done, total int)) ([]namedPlan, []na
 // figure computes the plans and draws them as heat maps, minibatch plans
 // in the top row and entropic plans in the bottom row.
 func (c *plansConfig) figure(stderr io.Writer, tty bool) (*image.RGBA, []namedPlan, error) {
-	var p *progress
+	var p *progress.Bar
 	mb, ent, err := c.compute(func(done, total int) {
 		if p == nil {
-			p = newProgress(stderr, tty, "plans", total)
+			p = progress.New(stderr, tty, "plans", total, nil)
 		}
-		p.set(done)
+		p.Set(done, "")
 	})
 	if p != nil {
-		p.finish()
+		p.Finish()
 	}
 	if err != nil {
 		return nil, nil, err

@@ -16,13 +16,14 @@
 package main
 
 import (
-	"errors"
+	"context"
 	"flag"
 	"fmt"
 	"image/color"
 	"io"
 	"math/rand/v2"
 	"os"
+	"otgen/internal/cli"
 	"otgen/nn"
 	"path/filepath"
 
@@ -31,16 +32,9 @@ import (
 )
 
 func main() {
-	if err := nn.ReexecWithFastBLAS(); err != nil {
-		fmt.Fprintln(os.Stderr, "warning:", err)
-	}
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "sample:", err)
-		os.Exit(1)
-	}
+	cli.Main("sample", os.Args[1:], func(_ context.Context, args []string, stdout, stderr io.Writer) error {
+		return run(args, stdout, stderr)
+	}, nn.ReexecWithFastBLAS)
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
