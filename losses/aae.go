@@ -1,12 +1,17 @@
 package losses
 
 import (
+	"fmt"
+
 	G "gorgonia.org/gorgonia"
 
 	"otgen/models"
 	"otgen/nn"
 )
 
+// AAE is POT, the penalised optimal-transport objective with a GAN
+// penalty in the latent space (WAE-GAN).
+//
 // newAAE builds the penalised optimal-transport objective with a GAN
 // penalty in the latent space: POT of Bousquet, Gelly, Tolstikhin,
 // Simon-Gabriel & Schölkopf 2017 ("From optimal transport to generative
@@ -24,8 +29,46 @@ import (
 // and the encoder and decoder minimise 1/n Σ_i c(x_i, G(z̃_i)) + λ/n Σ_i
 // softplus(−l(z̃_i)) (the non-saturating −λ log D(z̃_i) of Algorithm 1).
 // The cost c is squared Euclidean, Euclidean or L1 (Config.Cost).
+var AAE = Spec{
+	Name: "aae", Aliases: []string{"pot", "wae-gan"}, Rank: 30,
+	Title:    "POT / WAE-GAN: cost c(X, G(Z)) + λ × GAN divergence between Q_Z and P_Z by a latent discriminator",
+	Paper:    "Bousquet, Gelly, Tolstikhin, Simon-Gabriel & Schölkopf 2017, From optimal transport to generative modeling: the VEGAN cookbook; Tolstikhin et al. 2018, Algorithm 1",
+	Equation: "Theorem 1 and eq. 5: min_{Q,G} 1/n Σ c(x_i, G(Q(x_i))) + λ·D_GAN(Q_Z, P_Z)",
+	Model:    "deterministic encoder, decoder, latent discriminator",
+	Uses:     []string{"lambda", "cost", "n-critic"},
+	Defaults: func(c *Config, _ *Training, _ Data) {
+		if c.Lambda == 0 {
+			c.Lambda = 1
+		}
+		if c.Cost == "" {
+			c.Cost = "l2sq"
+		}
+		if c.NCritic == 0 {
+			c.NCritic = 1
+		}
+	},
+	Validate: func(c Config) error {
+		switch c.Cost {
+		case "l2sq", "l2", "l1":
+			return nil
+		}
+		return fmt.Errorf("losses: cost %q, want l2sq, l2 or l1", c.Cost)
+	},
+	ConfigureModel: func(_ Config, mc *models.Config) {
+		mc.Encoder = models.EncoderDeterministic
+		mc.CriticOn = models.CriticOnLatent
+		if len(mc.Critic) == 0 {
+			mc.Critic = []int{64, 64}
+		}
+	},
+	Build: newAAE,
+}
+
+func init() { register(AAE) }
+
+// newAAE builds the steps of the loss (see its Spec).
 func newAAE(cfg Config, m *models.Model, batch int) ([]*Step, error) {
-	if err := needCritic(m, "latent", "aae"); err != nil {
+	if err := needCritic(m, models.CriticOnLatent, "aae"); err != nil {
 		return nil, err
 	}
 	if m.Encoder == nil {

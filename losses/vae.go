@@ -1,6 +1,7 @@
 package losses
 
 import (
+	"fmt"
 	"math"
 
 	G "gorgonia.org/gorgonia"
@@ -9,6 +10,8 @@ import (
 	"otgen/nn"
 )
 
+// VAE is the negative evidence lower bound of the variational auto-encoder.
+//
 // newVAE builds the negative evidence lower bound of the variational
 // auto-encoder (Kingma & Welling 2014, "Auto-Encoding Variational Bayes",
 // eq. 10 with the Gaussian KL of Appendix B):
@@ -20,6 +23,48 @@ import (
 // −log p(x|z) = Σ_d softplus(l_d) − x_d l_d on the logits l (computed
 // stably as max(l,0) + log1p(exp(−|l|)) − x l); for a Gaussian decoder with
 // standard deviation s it is Σ_d (x_d − g_d)²/(2s²) + D/2·log(2πs²).
+var VAE = Spec{
+	Name: "vae", Rank: 10,
+	Title:    "negative ELBO of the variational auto-encoder; Bernoulli decoder for pixels in [0,1], Gaussian otherwise",
+	Paper:    "Kingma & Welling 2014, Auto-Encoding Variational Bayes (ICLR)",
+	Equation: "eq. 10: −L(x) = −log p(x|z) + KL(q(z|x) ‖ N(0, I)), z = μ(x) + σ(x)⊙ε",
+	Model:    "Gaussian encoder, decoder",
+	Uses:     []string{"decoder-std", "likelihood"},
+	Defaults: func(c *Config, _ *Training, d Data) {
+		if c.Likelihood == "" {
+			c.Likelihood = "gaussian"
+			if d.Output == "sigmoid" {
+				c.Likelihood = "bernoulli"
+			}
+		}
+		if c.Likelihood == "gaussian" && c.DecoderStd == 0 {
+			c.DecoderStd = 0.1
+		}
+	},
+	Validate: func(c Config) error {
+		switch c.Likelihood {
+		case "bernoulli":
+		case "gaussian":
+			if !(c.DecoderStd > 0) || math.IsInf(c.DecoderStd, 0) {
+				return fmt.Errorf("losses: vae decoder-std %v, want a finite number > 0", c.DecoderStd)
+			}
+		default:
+			return fmt.Errorf("losses: vae likelihood %q, want bernoulli or gaussian", c.Likelihood)
+		}
+		return nil
+	},
+	ConfigureModel: func(c Config, mc *models.Config) {
+		mc.Encoder = models.EncoderGaussian
+		if c.Likelihood == "bernoulli" {
+			mc.Output = "sigmoid"
+		}
+	},
+	Build: oneStep(newVAE),
+}
+
+func init() { register(VAE) }
+
+// newVAE builds the steps of the loss (see its Spec).
 func newVAE(cfg Config, m *models.Model, batch int) (*Step, error) {
 	return build(func() (*Step, error) {
 		if m.Encoder == nil || m.Encoder.LogVar == nil {

@@ -1,12 +1,18 @@
 package losses
 
 import (
+	"errors"
+	"fmt"
+	"math"
+
 	G "gorgonia.org/gorgonia"
 
 	"otgen/models"
 	"otgen/nn"
 )
 
+// WAEMMD is the Wasserstein auto-encoder with the MMD penalty.
+//
 // newWAEMMD builds the Wasserstein auto-encoder with the MMD penalty
 // (Tolstikhin, Bousquet, Gelly & Schölkopf 2018, "Wasserstein
 // Auto-Encoders", eq. 4 with the MMD divergence of Algorithm 2):
@@ -18,6 +24,39 @@ import (
 // inverse multiquadratic kernel k(x, y) = C/(C + ‖x − y‖²) summed over
 // C = 2·d_z·Var(P_Z)·s for the configured scales s (the paper uses
 // C = 2·d_z·σ² and several scales in its code).
+var WAEMMD = Spec{
+	Name: "wae-mmd", Rank: 20,
+	Title:    "Wasserstein auto-encoder with the MMD penalty, inverse multiquadratic kernel",
+	Paper:    "Tolstikhin, Bousquet, Gelly & Schölkopf 2018, Wasserstein Auto-Encoders (ICLR)",
+	Equation: "eq. 4 with Algorithm 2: 1/n Σ c(x_i, G(Q(x_i))) + λ·MMD_k(Q_Z, P_Z)",
+	Model:    "deterministic encoder, decoder",
+	Uses:     []string{"lambda", "scales"},
+	Defaults: func(c *Config, _ *Training, _ Data) {
+		if c.Lambda == 0 {
+			c.Lambda = 10
+		}
+		if len(c.Scales) == 0 {
+			c.Scales = []float64{0.1, 0.2, 0.5, 1, 2, 5, 10}
+		}
+	},
+	Validate: func(c Config) error {
+		if len(c.Scales) == 0 {
+			return errors.New("losses: wae-mmd needs at least one kernel scale")
+		}
+		for _, s := range c.Scales {
+			if !(s > 0) || math.IsInf(s, 0) {
+				return fmt.Errorf("losses: kernel scale %v, want a finite number > 0", s)
+			}
+		}
+		return nil
+	},
+	ConfigureModel: func(_ Config, mc *models.Config) { mc.Encoder = models.EncoderDeterministic },
+	Build:          oneStep(newWAEMMD),
+}
+
+func init() { register(WAEMMD) }
+
+// newWAEMMD builds the steps of the loss (see its Spec).
 func newWAEMMD(cfg Config, m *models.Model, batch int) (*Step, error) {
 	return build(func() (*Step, error) {
 		if m.Encoder == nil {
@@ -37,7 +76,7 @@ func newWAEMMD(cfg Config, m *models.Model, batch int) (*Step, error) {
 		}
 		rec := must(G.Mean(must(G.Sum(must(G.Square(must(G.Sub(x, out)))), 1))))
 		variance := 1.0
-		if m.Config.Prior == "uniform" {
+		if m.Config.Prior == models.PriorUniform {
 			variance = 1.0 / 3
 		}
 		cs := make([]float64, len(cfg.Scales))

@@ -9,6 +9,8 @@ import (
 	"otgen/nn"
 )
 
+// WGAN is the Wasserstein GAN with weight clipping.
+//
 // newWGAN builds the Wasserstein GAN with weight clipping (Arjovsky,
 // Chintala & Bottou 2017, "Wasserstein GAN", eq. 3 and Algorithm 1): the
 // critic f, clipped to [−c, c] after each RMSProp update, maximises
@@ -17,8 +19,31 @@ import (
 //
 // (it minimises the negation, n_critic times per iteration) and the
 // generator minimises −E_z f(G(z)).
+var WGAN = Spec{
+	Name: "wgan", Rank: 40,
+	Title:    "WGAN with weight clipping, RMSProp",
+	Paper:    "Arjovsky, Chintala & Bottou 2017, Wasserstein GAN (ICML)",
+	Equation: "eq. 3 and Algorithm 1: max_{‖f‖_L ≤ 1} E_x f(x) − E_z f(G(z)), f clipped to [−c, c]",
+	Model:    "generator, critic",
+	Uses:     []string{"n-critic", "clip"},
+	Defaults: func(c *Config, t *Training, _ Data) {
+		if c.NCritic == 0 {
+			c.NCritic = 5
+		}
+		if c.Clip == 0 {
+			c.Clip = 0.01
+		}
+		t.LR = 5e-5 // Algorithm 1's RMSProp rate
+	},
+	ConfigureModel: configureDataCritic,
+	Build:          newWGAN,
+}
+
+func init() { register(WGAN) }
+
+// newWGAN builds the steps of the loss (see its Spec).
 func newWGAN(cfg Config, m *models.Model, batch int) ([]*Step, error) {
-	if err := needCritic(m, "data", "wgan"); err != nil {
+	if err := needCritic(m, models.CriticOnData, "wgan"); err != nil {
 		return nil, err
 	}
 	critic, err := build(func() (*Step, error) {
@@ -77,7 +102,8 @@ func generatorStep(m *models.Model, batch int, o Optim) (*Step, error) {
 	})
 }
 
-func needCritic(m *models.Model, on, loss string) error {
+// needCritic reports an error unless m has a critic reading on.
+func needCritic(m *models.Model, on models.CriticInput, loss string) error {
 	if m.Critic == nil || m.Config.CriticOn != on {
 		return fmt.Errorf("%s needs a model with a critic on the %s (use ConfigureModel)", loss, on)
 	}

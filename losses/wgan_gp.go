@@ -7,6 +7,8 @@ import (
 	"otgen/nn"
 )
 
+// WGANGP is the Wasserstein GAN with gradient penalty.
+//
 // newWGANGP builds the Wasserstein GAN with gradient penalty (Gulrajani,
 // Ahmed, Arjovsky, Dumoulin & Courville 2017, "Improved Training of
 // Wasserstein GANs", eq. 3 and Algorithm 1): the critic minimises
@@ -17,8 +19,34 @@ import (
 // minimises −E_z f(G(z)). The input gradient ∇_x̂ f is built by the critic's
 // layers as ordinary graph nodes, so one Grad call differentiates the
 // penalty w.r.t. the critic's parameters (second order).
+var WGANGP = Spec{
+	Name: "wgan-gp", Rank: 50,
+	Title:    "WGAN-GP, Adam(0.5, 0.9), gradient penalty differentiated at second order",
+	Paper:    "Gulrajani, Ahmed, Arjovsky, Dumoulin & Courville 2017, Improved Training of Wasserstein GANs (NeurIPS)",
+	Equation: "eq. 3: E_z f(G(z)) − E_x f(x) + λ E_x̂ (‖∇_x̂ f(x̂)‖₂ − 1)²",
+	Model:    "generator, critic",
+	Uses:     []string{"lambda", "n-critic"},
+	Defaults: func(c *Config, t *Training, d Data) {
+		if c.NCritic == 0 {
+			c.NCritic = 5
+		}
+		if c.Lambda == 0 {
+			c.Lambda = 10
+			if d.Points() {
+				c.Lambda = 0.1 // gan_toy.py's LAMBDA for the 2-D toys
+			}
+		}
+		t.LR = 1e-4 // Algorithm 1's Adam rate
+	},
+	ConfigureModel: configureDataCritic,
+	Build:          newWGANGP,
+}
+
+func init() { register(WGANGP) }
+
+// newWGANGP builds the steps of the loss (see its Spec).
 func newWGANGP(cfg Config, m *models.Model, batch int) ([]*Step, error) {
-	if err := needCritic(m, "data", "wgan-gp"); err != nil {
+	if err := needCritic(m, models.CriticOnData, "wgan-gp"); err != nil {
 		return nil, err
 	}
 	adam := Optim{Name: "adam", Beta1: 0.5, Beta2: 0.9}

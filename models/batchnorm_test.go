@@ -203,7 +203,7 @@ func TestDCGANBatchNormGradients(t *testing.T) {
 		t.Run(loss, func(t *testing.T) {
 			mc, lc := dcganConfig([]int{1, 28, 28}, 2, loss)
 			if loss == "vae" {
-				lc = losses.Defaults(losses.Config{Name: "vae", Likelihood: "gaussian", DecoderStd: 0.5}, "tanh")
+				lc = losses.Defaults(losses.Config{Name: "vae", Likelihood: "gaussian", DecoderStd: 0.5}, nil, losses.Data{Output: "tanh"})
 			}
 			mc.Norm = "batch"
 			m, err := models.New(mc, tensor.Float64)

@@ -15,7 +15,7 @@ import (
 func dcganConfig(shape []int, channels int, loss string) (models.Config, losses.Config) {
 	mc := models.Config{Arch: "dcgan", DataShape: shape, Latent: 3, Channels: channels,
 		Activation: "relu", Output: "tanh", Prior: "gaussian", Seed: 5}
-	lc := losses.Defaults(losses.Config{Name: loss}, mc.Output)
+	lc := losses.Defaults(losses.Config{Name: loss}, nil, losses.Data{Shape: mc.DataShape, Output: mc.Output})
 	if err := losses.ConfigureModel(lc, &mc); err != nil {
 		panic(err)
 	}
@@ -99,7 +99,7 @@ func TestDCGANGradients(t *testing.T) {
 		t.Run(loss, func(t *testing.T) {
 			mc, lc := dcganConfig([]int{1, 28, 28}, 2, loss)
 			if loss == "vae" {
-				lc = losses.Defaults(losses.Config{Name: "vae", Likelihood: "gaussian", DecoderStd: 0.5}, "tanh")
+				lc = losses.Defaults(losses.Config{Name: "vae", Likelihood: "gaussian", DecoderStd: 0.5}, nil, losses.Data{Output: "tanh"})
 			}
 			m, err := models.New(mc, tensor.Float64)
 			if err != nil {

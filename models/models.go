@@ -49,14 +49,15 @@ type Config struct {
 	// Output is the decoder's output non-linearity: "linear" for real
 	// vectors, "sigmoid" for pixels in [0,1], "tanh" for pixels in [-1,1].
 	Output string `json:"output"`
-	// Encoder is "none" (generator only), "deterministic" (WAE) or
-	// "gaussian" (VAE: mean and log-variance heads).
-	Encoder string `json:"encoder"`
-	// Critic lists the hidden widths of a critic or discriminator; empty
-	// means none. CriticOn says what it reads: "data" (WGAN) or "latent"
-	// (the latent discriminator of POT/AAE).
-	Critic   []int  `json:"critic,omitempty"`
-	CriticOn string `json:"critic_on,omitempty"`
+	// Encoder is the kind of encoder Q(Z|X), none for a generator only.
+	Encoder EncoderKind `json:"encoder"`
+	// CriticOn says whether the model has a critic (or discriminator) and
+	// what it reads: nothing (CriticNone), the data (WGAN) or the latent
+	// codes (the latent discriminator of POT/AAE). Critic lists the hidden
+	// widths of an MLP critic; a dcgan's data critic takes its widths from
+	// Channels and ignores Critic.
+	Critic   []int       `json:"critic,omitempty"`
+	CriticOn CriticInput `json:"critic_on,omitempty"`
 	// Norm is the normalisation of a dcgan's encoder and decoder: "none"
 	// (or empty, the default) or "batch": a BatchNorm after every
 	// convolution of the encoder, after the decoder's first Linear (per
@@ -65,12 +66,54 @@ type Config struct {
 	// critic keeps its LayerNorm (a gradient penalty cannot go through batch
 	// normalisation). Only the dcgan architecture accepts "batch".
 	Norm string `json:"norm,omitempty"`
-	// Prior is the latent distribution P_Z: "gaussian" (N(0, I)) or
-	// "uniform" (U[-1, 1]^Latent).
-	Prior string `json:"prior"`
+	// Prior is the latent distribution P_Z.
+	Prior Prior `json:"prior"`
 	// Seed initialises the parameters.
 	Seed uint64 `json:"seed"`
 }
+
+// EncoderKind is the kind of encoder of a model.
+type EncoderKind string
+
+// The encoder kinds.
+const (
+	EncoderNone          EncoderKind = "none"          // a generator only
+	EncoderDeterministic EncoderKind = "deterministic" // z = Q(x) (WAE, POT)
+	EncoderGaussian      EncoderKind = "gaussian"      // mean and log-variance heads (VAE)
+)
+
+// CriticInput says what a model's critic reads, if it has one.
+type CriticInput string
+
+// The critic inputs.
+const (
+	CriticNone     CriticInput = ""       // no critic
+	CriticOnData   CriticInput = "data"   // a critic of examples (WGAN)
+	CriticOnLatent CriticInput = "latent" // a discriminator of latent codes (POT/AAE)
+)
+
+// Prior is the latent distribution P_Z of a model.
+type Prior string
+
+// The priors.
+const (
+	PriorGaussian Prior = "gaussian" // N(0, I)
+	PriorUniform  Prior = "uniform"  // U[-1, 1]^Latent
+)
+
+// Size bounds that Validate enforces before anything is allocated, so an
+// absurd configuration (a typo, a corrupt checkpoint) is an error instead
+// of a crash for want of memory.
+const (
+	// MaxWidth bounds every layer width, the latent size and a dcgan's
+	// base channels.
+	MaxWidth = 1 << 16
+	// MaxDataDim bounds the values of one example (3×1024×1024).
+	MaxDataDim = 3 << 20
+	// MaxParameters bounds the number of parameters of all networks of a
+	// model (2 GB of float32).
+	MaxParameters = 500_000_000
+)
 
 // DataDim returns the number of values of one example.
 func (c Config) DataDim() int {
@@ -86,10 +129,15 @@ func (c Config) Validate() error {
 	if len(c.DataShape) == 0 {
 		return errors.New("models: empty data shape")
 	}
+	dim := 1
 	for _, d := range c.DataShape {
 		if d <= 0 {
 			return fmt.Errorf("models: data shape %v has a non-positive size", c.DataShape)
 		}
+		if d > MaxDataDim || dim*d > MaxDataDim {
+			return fmt.Errorf("models: data shape %v has more than %d values", c.DataShape, MaxDataDim)
+		}
+		dim *= d
 	}
 	switch c.Arch {
 	case "mlp":
@@ -100,13 +148,16 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("models: unknown architecture %q (want mlp or dcgan)", c.Arch)
 	}
-	if c.Latent <= 0 {
-		return fmt.Errorf("models: latent size %d, want > 0", c.Latent)
+	if c.Latent <= 0 || c.Latent > MaxWidth {
+		return fmt.Errorf("models: latent size %d, want 1 to %d", c.Latent, MaxWidth)
 	}
 	for _, h := range append(append([]int(nil), c.Hidden...), c.Critic...) {
-		if h <= 0 {
-			return fmt.Errorf("models: hidden width %d, want > 0", h)
+		if h <= 0 || h > MaxWidth {
+			return fmt.Errorf("models: hidden width %d, want 1 to %d", h, MaxWidth)
 		}
+	}
+	if c.Channels < 0 || c.Channels > MaxWidth {
+		return fmt.Errorf("models: channels %d, want 1 to %d (0: the default)", c.Channels, MaxWidth)
 	}
 	if _, err := nn.Activation(c.Activation); err != nil {
 		return fmt.Errorf("models: %w", err)
@@ -117,11 +168,20 @@ func (c Config) Validate() error {
 		return fmt.Errorf("models: unknown output %q (want linear, sigmoid or tanh)", c.Output)
 	}
 	switch c.Encoder {
-	case "none", "deterministic", "gaussian":
+	case EncoderNone, EncoderDeterministic, EncoderGaussian:
 	default:
 		return fmt.Errorf("models: unknown encoder %q (want none, deterministic or gaussian)", c.Encoder)
 	}
-	if len(c.Critic) > 0 && c.CriticOn != "data" && c.CriticOn != "latent" {
+	switch c.CriticOn {
+	case CriticNone:
+		if len(c.Critic) > 0 {
+			return fmt.Errorf("models: critic widths %v but no critic input (want data or latent)", c.Critic)
+		}
+	case CriticOnData, CriticOnLatent:
+		if len(c.Critic) == 0 && (c.Arch == "mlp" || c.CriticOn == CriticOnLatent) {
+			return fmt.Errorf("models: a critic on the %s needs hidden widths", c.CriticOn)
+		}
+	default:
 		return fmt.Errorf("models: critic input %q, want data or latent", c.CriticOn)
 	}
 	switch c.Norm {
@@ -133,12 +193,62 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("models: unknown norm %q (want none or batch)", c.Norm)
 	}
+	if n := c.parameterEstimate(); n > MaxParameters {
+		return fmt.Errorf("models: about %.3g parameters, more than the %d this build allows (check --hidden, --latent, --channels)", n, MaxParameters)
+	}
 	switch c.Prior {
-	case "gaussian", "uniform":
+	case PriorGaussian, PriorUniform:
 	default:
 		return fmt.Errorf("models: unknown prior %q (want gaussian or uniform)", c.Prior)
 	}
 	return nil
+}
+
+// parameterEstimate returns the number of weights of the model's networks
+// (biases and normalisation gains left out), computed in float64 from the
+// configuration alone so that it cannot overflow.
+func (c Config) parameterEstimate() float64 {
+	dense := func(in float64, widths []int, out float64) float64 {
+		n := 0.0
+		for _, w := range widths {
+			n += in * float64(w)
+			in = float64(w)
+		}
+		return n + in*out
+	}
+	dim, z := float64(c.DataDim()), float64(c.Latent)
+	heads := 1.0
+	if c.Encoder == EncoderGaussian {
+		heads = 2
+	}
+	var n float64
+	if g, err := dcganLayout(c); c.Arch == "dcgan" && err == nil {
+		conv := float64(g.c) * float64(g.width(0)) * 16
+		for i := 1; i < g.stages; i++ {
+			conv += float64(g.width(i-1)) * float64(g.width(i)) * 16
+		}
+		lc, lh, lw := g.last()
+		flat := float64(lc) * float64(lh) * float64(lw)
+		n = conv + z*flat // decoder: projection and transposed convolutions
+		if c.Encoder != EncoderNone {
+			n += conv + heads*flat*z
+		}
+		if c.CriticOn == CriticOnData {
+			n += conv + flat
+		}
+	} else {
+		n = dense(z, c.Hidden, dim)
+		if c.Encoder != EncoderNone {
+			n += dense(dim, c.Hidden, heads*z)
+		}
+		if c.CriticOn == CriticOnData {
+			n += dense(dim, c.Critic, 1)
+		}
+	}
+	if c.CriticOn == CriticOnLatent {
+		n += dense(z, c.Critic, 1)
+	}
+	return n
 }
 
 // Model is a set of networks sharing one parameter store.
@@ -148,7 +258,7 @@ type Model struct {
 	// Encoder is nil for generator-only models.
 	Encoder *Encoder
 	Decoder *Decoder
-	// Critic is nil unless Config.Critic is set.
+	// Critic is nil unless Config.CriticOn names its input.
 	Critic *Critic
 }
 
@@ -168,7 +278,7 @@ func New(cfg Config, dtype tensor.Dtype) (*Model, error) {
 		return m, nil
 	}
 	var err error
-	if cfg.Encoder != "none" {
+	if cfg.Encoder != EncoderNone {
 		if m.Encoder, err = newEncoder(s, cfg, rng); err != nil {
 			return nil, err
 		}
@@ -176,9 +286,9 @@ func New(cfg Config, dtype tensor.Dtype) (*Model, error) {
 	if m.Decoder, err = newDecoder(s, cfg, rng); err != nil {
 		return nil, err
 	}
-	if len(cfg.Critic) > 0 {
+	if cfg.CriticOn != CriticNone {
 		in := cfg.DataDim()
-		if cfg.CriticOn == "latent" {
+		if cfg.CriticOn == CriticOnLatent {
 			in = cfg.Latent
 		}
 		if m.Critic, err = newCritic(s, cfg, in, rng); err != nil {
@@ -195,7 +305,7 @@ func (m *Model) newDCGAN(rng *rand.Rand) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Encoder != "none" {
+	if cfg.Encoder != EncoderNone {
 		if m.Encoder, err = newDCGANEncoder(s, cfg, g, rng); err != nil {
 			return err
 		}
@@ -203,9 +313,9 @@ func (m *Model) newDCGAN(rng *rand.Rand) error {
 	if m.Decoder, err = newDCGANDecoder(s, cfg, g, rng); err != nil {
 		return err
 	}
-	switch {
-	case len(cfg.Critic) == 0:
-	case cfg.CriticOn == "latent":
+	switch cfg.CriticOn {
+	case CriticNone:
+	case CriticOnLatent:
 		m.Critic, err = newCritic(s, cfg, cfg.Latent, rng)
 	default:
 		m.Critic, err = newDCGANCritic(s, g, rng)

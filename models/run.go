@@ -17,17 +17,21 @@ func (m *Model) SamplePrior(rng *rand.Rand, z []float32) {
 	SamplePrior(m.Config.Prior, rng, z)
 }
 
-// SamplePrior fills z with draws from prior "gaussian" (N(0,1) each) or
-// "uniform" (U[-1,1] each).
-func SamplePrior(prior string, rng *rand.Rand, z []float32) {
-	if prior == "uniform" {
+// SamplePrior fills z with draws from prior: N(0,1) or U[-1,1] for each
+// value. It panics on a prior that is not one of the constants (Config's
+// Validate rejects those before a model exists).
+func SamplePrior(prior Prior, rng *rand.Rand, z []float32) {
+	switch prior {
+	case PriorUniform:
 		for i := range z {
 			z[i] = float32(2*rng.Float64() - 1)
 		}
-		return
-	}
-	for i := range z {
-		z[i] = float32(rng.NormFloat64())
+	case PriorGaussian:
+		for i := range z {
+			z[i] = float32(rng.NormFloat64())
+		}
+	default:
+		panic(fmt.Sprintf("models: unknown prior %q", prior))
 	}
 }
 

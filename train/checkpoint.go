@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 
 	"gorgonia.org/tensor"
 
@@ -61,7 +63,8 @@ func (r *Run) Save() error {
 	return r.SaveAs(r.CheckpointPath())
 }
 
-// SaveAs writes the run's checkpoint atomically to path.
+// SaveAs writes the run's checkpoint atomically to path. It does not flush
+// metrics.csv (Train does, before each checkpoint).
 func (r *Run) SaveAs(path string) error {
 	rng, err := r.pcg.MarshalBinary()
 	if err != nil {
@@ -75,14 +78,14 @@ func (r *Run) SaveAs(path string) error {
 	for i, st := range r.obj.Steps {
 		m.Optim = append(m.Optim, optimMeta{Step: st.Name, Name: r.opts[i].Name, T: r.opts[i].T})
 	}
-	if err := r.flushMetrics(); err != nil {
-		return err
-	}
 	if err := checkpoints.Write(path, m, r.tensors()); err != nil {
 		return fmt.Errorf("train: checkpoint: %w", err)
 	}
 	if path == r.CheckpointPath() {
 		r.savedStep = r.step
+		if st, err := os.Stat(path); err == nil {
+			r.ckpt, r.ckptStat = path, st
+		}
 	}
 	return nil
 }
@@ -105,15 +108,23 @@ func readMeta(path string) (*checkpoints.File, *meta, error) {
 
 // Resume rebuilds the run saved in the checkpoint at path and restores its
 // parameters, optimiser state, random state and data position, so that
-// training continues exactly as if it had not stopped. edit, when not nil,
-// may change the configuration's Steps, Out and periods before the run is
-// rebuilt (changing anything else is refused).
+// training continues exactly as if it had not stopped. The run continues in
+// the checkpoint's own folder, whatever folder the checkpoint recorded (a
+// copied or moved run folder is resumed where it is). edit, when not nil,
+// may change the configuration's Steps, Out, data folder and periods before
+// the run is rebuilt (changing anything else is refused); Train accepts a
+// new Out only if it is missing or empty.
 func Resume(path string, edit func(*Config)) (*Run, error) {
 	f, m, err := readMeta(path)
 	if err != nil {
 		return nil, err
 	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
 	cfg := m.Config
+	cfg.Out = filepath.Dir(path)
 	if edit != nil {
 		before := cfg
 		edit(&cfg)
@@ -156,6 +167,7 @@ func Resume(path string, edit func(*Config)) (*Run, error) {
 	}
 	r.step = m.Step
 	r.savedStep = m.Step
+	r.ckpt, r.ckptStat = path, st
 	for k, v := range m.Metrics {
 		r.last[k] = v
 	}
@@ -220,4 +232,16 @@ func (l *Loaded) PixelRange() (lo, hi float64) {
 		return -1, 1
 	}
 	return 0, 1
+}
+
+// ReadConfig returns the configuration recorded in a training checkpoint,
+// with Out set to the checkpoint's folder (where Resume continues the run).
+func ReadConfig(path string) (Config, error) {
+	_, m, err := readMeta(path)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg := m.Config
+	cfg.Out = filepath.Dir(path)
+	return cfg, nil
 }

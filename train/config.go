@@ -9,8 +9,10 @@
 package train
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 
 	"otgen/losses"
@@ -72,12 +74,19 @@ var DataNames = []string{"8gaussians", "25gaussians", "swissroll", "mnist", "cel
 // that trains in well under a minute on two cores for the 2-D toys, and a
 // 784-512-256-8 autoencoder for MNIST, and a DCGAN (base width 32, latent
 // 64, batch 64) for CelebA at 64×64.
+//
+// The loss's own defaults (and its choices for the loop, such as WGAN's
+// learning rate) come from its entry in the losses registry.
 func DefaultConfig(dataName, lossName string) (Config, error) {
+	spec, err := losses.Lookup(lossName)
+	if err != nil {
+		return Config{}, err
+	}
 	cfg := Config{
 		Data: DataConfig{Name: dataName},
-		Loss: losses.Config{Name: lossName},
-		LR:   1e-3, Beta1: 0.9, Beta2: 0.999, Seed: 1,
-		Model: models.Config{Arch: "mlp", Activation: "relu", Prior: "gaussian"},
+		Loss: losses.Config{Name: spec.Name},
+		LR:   1e-3, Beta1: 0.9, Beta2: 0.999, Seed: 1, Schedule: "constant",
+		Model: models.Config{Arch: "mlp", Activation: "relu", Prior: models.PriorGaussian, Norm: "none"},
 	}
 	switch dataName {
 	case "8gaussians", "25gaussians", "swissroll":
@@ -110,29 +119,9 @@ func DefaultConfig(dataName, lossName string) (Config, error) {
 	default:
 		return cfg, fmt.Errorf("train: unknown data %q (want one of %s)", dataName, strings.Join(DataNames, ", "))
 	}
-	switch lossName {
-	case "wgan":
-		cfg.LR = 5e-5 // Arjovsky et al. 2017, RMSProp
-	case "minibatch-w":
-		if len(cfg.Model.DataShape) == 1 {
-			// The 8-Gaussians headline run: the larger the minibatch the
-			// smaller the bias of the estimator (Fatras et al. 2020, Thm 1),
-			// and a decaying rate lets the modes sharpen (measured: batch
-			// 256 m 64 k 16 leaves a ring with 1% of samples within 3 std
-			// of a mode; batch 512 m 512 with linear decay 29% after 1,500
-			// steps, 42 s on 2 cores, and 32% after 2,000, 57 s).
-			cfg.Steps = 1500
-			cfg.Batch = 512
-			cfg.Loss.M, cfg.Loss.K = 512, 1
-			cfg.Schedule = "linear"
-		}
-	case "wgan-gp":
-		cfg.LR = 1e-4 // Gulrajani et al. 2017, Adam(0.5, 0.9)
-		if len(cfg.Model.DataShape) == 1 {
-			cfg.Loss.Lambda = 0.1 // gan_toy.py's LAMBDA for the 2-D toys
-		}
-	}
-	cfg.Loss = losses.Defaults(cfg.Loss, cfg.Model.Output)
+	t := losses.Training{LR: cfg.LR, Beta1: cfg.Beta1, Beta2: cfg.Beta2, Batch: cfg.Batch, Steps: cfg.Steps, Schedule: cfg.Schedule}
+	cfg.Loss = losses.Defaults(cfg.Loss, &t, losses.Data{Name: dataName, Shape: cfg.Model.DataShape, Output: cfg.Model.Output})
+	cfg.LR, cfg.Beta1, cfg.Beta2, cfg.Batch, cfg.Steps, cfg.Schedule = t.LR, t.Beta1, t.Beta2, t.Batch, t.Steps, t.Schedule
 	if err := losses.ConfigureModel(cfg.Loss, &cfg.Model); err != nil {
 		return cfg, err
 	}
@@ -186,4 +175,83 @@ func (cfg Config) lrFactor(done int) float64 {
 		return 0.5 * (1 + math.Cos(math.Pi*t))
 	}
 	return 1
+}
+
+// UseArch switches the configuration to another network family ("mlp" or
+// "dcgan") and lets the loss configure the model again: a dcgan's data
+// critic takes its widths from Channels, an MLP's from Hidden.
+func (cfg *Config) UseArch(arch string) error {
+	if cfg.Model.Arch == arch {
+		return nil
+	}
+	cfg.Model.Arch = arch
+	if cfg.Model.CriticOn == models.CriticOnData {
+		cfg.Model.Critic = nil
+	}
+	return losses.ConfigureModel(cfg.Loss, &cfg.Model)
+}
+
+// Differences lists the settings in which a and b differ, as "name: A vs
+// B" in a fixed (sorted) order, leaving out where a run writes (Out) and
+// where its data are read from (Data.Dir), which do not change what it
+// computes.
+func Differences(a, b Config) []string {
+	// New copies the run's seed into the model's; a configuration not yet
+	// started may not have it.
+	a.Model.Seed, b.Model.Seed = a.Seed, b.Seed
+	fa, fb := flatConfig(a), flatConfig(b)
+	keys := map[string]bool{}
+	for k := range fa {
+		keys[k] = true
+	}
+	for k := range fb {
+		keys[k] = true
+	}
+	var names []string
+	for k := range keys {
+		if k != "out" && k != "data.dir" && fa[k] != fb[k] {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	out := make([]string, len(names))
+	for i, k := range names {
+		va, vb := fa[k], fb[k]
+		if va == "" {
+			va = "(unset)"
+		}
+		if vb == "" {
+			vb = "(unset)"
+		}
+		out[i] = fmt.Sprintf("%s: %s vs %s", k, va, vb)
+	}
+	return out
+}
+
+// flatConfig maps every setting of c to its JSON text by dotted path.
+func flatConfig(c Config) map[string]string {
+	b, _ := json.Marshal(c)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	out := map[string]string{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		if mm, ok := v.(map[string]any); ok {
+			for k, x := range mm {
+				p := k
+				if prefix != "" {
+					p = prefix + "." + k
+				}
+				walk(p, x)
+			}
+			return
+		}
+		t, _ := json.Marshal(v)
+		out[prefix] = strings.Trim(string(t), `"`)
+		if out[prefix] == "null" || out[prefix] == "0" || out[prefix] == "[]" {
+			out[prefix] = ""
+		}
+	}
+	walk("", m)
+	return out
 }

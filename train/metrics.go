@@ -21,6 +21,15 @@ func (r *Run) openMetrics() error {
 	path := filepath.Join(r.Config.Out, MetricsName)
 	header := "step," + strings.Join(r.columns, ",")
 	old, err := os.ReadFile(path)
+	if os.IsNotExist(err) && r.ckpt != "" {
+		// A resumed run moved to a new folder carries its table along.
+		if b, serr := os.ReadFile(filepath.Join(filepath.Dir(r.ckpt), MetricsName)); serr == nil {
+			old, err = b, nil
+			if err := os.WriteFile(path, nil, 0o644); err != nil {
+				return fmt.Errorf("train: create %s: %w", path, err)
+			}
+		}
+	}
 	switch {
 	case err == nil && len(old) > 0:
 		lines := strings.Split(strings.TrimRight(string(old), "\n"), "\n")
@@ -35,7 +44,7 @@ func (r *Run) openMetrics() error {
 				keep.WriteString(l + "\n")
 			}
 		}
-		if keep.Len() != len(old) {
+		if cur, _ := os.ReadFile(path); !bytes.Equal(cur, keep.Bytes()) {
 			if err := os.WriteFile(path, keep.Bytes(), 0o644); err != nil {
 				return fmt.Errorf("train: rewrite %s: %w", path, err)
 			}

@@ -15,7 +15,9 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"otgen/internal/atomicfile"
 	"otgen/internal/progress"
+	"otgen/internal/runlock"
 	"otgen/losses"
 	"otgen/models"
 	"otgen/nn"
@@ -60,8 +62,14 @@ type Run struct {
 	evalObj       *losses.Objective
 	evalVMs       []G.VM
 	savedStep     int
-	metrics       *bufio.Writer
-	metricsF      *os.File
+	// ckpt is the checkpoint this run last read (Resume) or wrote into its
+	// folder, and ckptStat its file information then ("" and nil for a new
+	// run that has not saved yet): Train checks that nobody else replaced
+	// it before it continues.
+	ckpt     string
+	ckptStat os.FileInfo
+	metrics  *bufio.Writer
+	metricsF *os.File
 }
 
 // New starts a run from cfg with freshly initialised parameters.
@@ -199,6 +207,10 @@ func (r *Run) runStep(i int, record bool) error {
 	vm := r.vms[i]
 	vm.Reset()
 	if err := vm.RunAll(); err != nil {
+		if errors.Is(err, losses.ErrNonFinite) {
+			r.opts[i].ZeroGrad()
+			return fmt.Errorf("%w: the %s step met NaN or infinite values at step %d", ErrNonFinite, st.Name, r.step+1)
+		}
 		return fmt.Errorf("train: step %s: %w", st.Name, err)
 	}
 	loss, err := scalarValue(st.Loss)
@@ -265,14 +277,24 @@ func scalarValue(n *G.Node) (float64, error) {
 }
 
 // Train runs iterations until the configured number of steps, writing
-// metrics, figures and checkpoints into the run folder. When ctx is
-// cancelled it writes a checkpoint and returns ErrInterrupted; when a loss
-// turns NaN or infinite it stops, leaves the last good checkpoint as it is
-// and returns an error wrapping ErrNonFinite.
+// metrics, figures and checkpoints into the run folder, which it holds
+// locked for the whole call (a second process on the same folder gets an
+// error naming this one's PID). When ctx is cancelled it writes a
+// checkpoint and returns ErrInterrupted; when a loss turns NaN or infinite
+// it stops, leaves the last good checkpoint as it is and returns an error
+// wrapping ErrNonFinite. At every step that is due for both, the checkpoint
+// is written before the figures, so a figure or metrics write that fails
+// (a full disk) is reported with the checkpoint intact.
 func (r *Run) Train(ctx context.Context) (err error) {
-	if err := os.MkdirAll(r.Config.Out, 0o755); err != nil {
-		return fmt.Errorf("train: output folder: %w", err)
+	lock, err := runlock.Acquire(r.Config.Out)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
 	}
+	defer lock.Release()
+	if err := r.checkFolder(); err != nil {
+		return err
+	}
+	removeOrphans(r.Config.Out)
 	if err := r.writeConfig(); err != nil {
 		return err
 	}
@@ -284,16 +306,20 @@ func (r *Run) Train(ctx context.Context) (err error) {
 			err = cerr
 		}
 	}()
-	p := progress.New(r.Progress, r.TTY, "step", r.Config.Steps, &progress.Options{LogEvery: r.Config.LogEvery, Start: r.step})
-	defer p.Finish()
 	cfg := r.Config
+	p := progress.New(r.Progress, r.TTY, "step", cfg.Steps, &progress.Options{LogEvery: cfg.LogEvery, Start: r.step})
+	defer p.Finish()
 	for r.step < cfg.Steps {
 		select {
 		case <-ctx.Done():
+			ferr := r.flushMetrics()
 			if err := r.Save(); err != nil {
 				return fmt.Errorf("train: interrupted at step %d and the checkpoint failed: %w", r.step, err)
 			}
 			p.Finish()
+			if ferr != nil {
+				return r.afterCheckpoint(ferr)
+			}
 			fmt.Fprintf(r.Progress, "interrupted at step %d; checkpoint written to %s\n", r.step, r.CheckpointPath())
 			return ErrInterrupted
 		default:
@@ -315,30 +341,102 @@ func (r *Run) Train(ctx context.Context) (err error) {
 				return err
 			}
 		}
-		if err := r.writeMetrics(evalNow); err != nil {
-			return err
-		}
-		if r.TTY && r.step%10 != 0 && !final {
-			// The bar redraws at most every 10 steps: building the status
-			// string costs more than a fast step.
-		} else {
+		merr := r.writeMetrics(evalNow)
+		if !r.TTY || r.step%10 == 0 || final {
+			// A bar redraws at most every 10 steps: building the status
+			// costs more than a fast step.
 			p.Set(r.step, r.summary())
 		}
-		if final || (cfg.SampleEvery > 0 && r.step%cfg.SampleEvery == 0) {
-			if err := r.SaveSamples(filepath.Join(cfg.Out, "samples", fmt.Sprintf("step_%07d.png", r.step))); err != nil {
-				return err
-			}
-			if err := r.SaveSamples(filepath.Join(cfg.Out, "samples.png")); err != nil {
-				return err
-			}
-		}
 		if final || (cfg.CheckpointEvery > 0 && r.step%cfg.CheckpointEvery == 0) {
+			if ferr := r.flushMetrics(); merr == nil {
+				merr = ferr
+			}
 			if err := r.Save(); err != nil {
 				return err
 			}
 		}
+		if merr != nil {
+			return r.afterCheckpoint(merr)
+		}
+		if final || (cfg.SampleEvery > 0 && r.step%cfg.SampleEvery == 0) {
+			if err := r.SaveSamples(filepath.Join(cfg.Out, "samples", fmt.Sprintf("step_%07d.png", r.step))); err != nil {
+				return r.afterCheckpoint(err)
+			}
+			if err := r.SaveSamples(filepath.Join(cfg.Out, "samples.png")); err != nil {
+				return r.afterCheckpoint(err)
+			}
+		}
 	}
 	return nil
+}
+
+// afterCheckpoint adds to the error of a failed metrics or figure write
+// where the run's last checkpoint is, which that failure did not touch.
+func (r *Run) afterCheckpoint(err error) error {
+	if r.savedStep >= 0 {
+		return fmt.Errorf("%w; training stopped at step %d, the checkpoint %s (step %d) is intact", err, r.step, r.CheckpointPath(), r.savedStep)
+	}
+	return fmt.Errorf("%w; training stopped at step %d before any checkpoint was written", err, r.step)
+}
+
+// checkFolder makes sure that the run folder is this run's to write, once
+// the run holds its lock: a new run needs a folder without a checkpoint; a
+// resumed run continues next to the checkpoint it was read from (which
+// must not have been replaced since; a deleted one is written again) or in
+// an empty folder.
+func (r *Run) checkFolder() error {
+	out := r.Config.Out
+	ckpt := r.CheckpointPath()
+	if r.ckpt == "" {
+		if _, err := os.Stat(ckpt); err == nil {
+			return fmt.Errorf("train: %s already holds a run; resume it with --resume %s or choose another --out", out, ckpt)
+		}
+		return nil
+	}
+	src := filepath.Dir(r.ckpt)
+	if sameDir(src, out) {
+		st, err := os.Stat(r.ckpt)
+		if err == nil && (!os.SameFile(st, r.ckptStat) || st.ModTime() != r.ckptStat.ModTime() || st.Size() != r.ckptStat.Size()) {
+			return fmt.Errorf("train: %s changed since this run read or wrote it (did another process train this run?); resume it again", r.ckpt)
+		}
+		return nil
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		return fmt.Errorf("train: run folder %s: %w", out, err)
+	}
+	for _, e := range entries {
+		if e.Name() == runlock.LockName {
+			continue
+		}
+		if _, err := os.Stat(ckpt); err == nil {
+			return fmt.Errorf("train: --out %s holds another run (%s); a resumed run continues next to its checkpoint %s or in an empty folder", out, ckpt, r.ckpt)
+		}
+		return fmt.Errorf("train: --out %s is not empty (it holds %s); a resumed run continues next to its checkpoint %s or in an empty folder", out, e.Name(), r.ckpt)
+	}
+	return nil
+}
+
+// sameDir reports whether a and b name the same folder.
+func sameDir(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	if err1 != nil || err2 != nil {
+		return filepath.Clean(a) == filepath.Clean(b)
+	}
+	return os.SameFile(sa, sb)
+}
+
+// removeOrphans deletes the temporary files that an atomic write killed
+// before its rename (SIGKILL, power loss) left in the run folder. Only the
+// caller, who holds the folder's lock, can be writing there.
+func removeOrphans(dir string) {
+	for _, pattern := range []string{"." + CheckpointName + "-*.tmp", ".*.tmp-*"} {
+		names, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, n := range names {
+			os.Remove(n)
+		}
+	}
 }
 
 // CheckpointPath is the path of the run's checkpoint.
@@ -349,13 +447,7 @@ func (r *Run) writeConfig() error {
 	if err != nil {
 		return fmt.Errorf("train: config: %w", err)
 	}
-	path := filepath.Join(r.Config.Out, "config.json")
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("train: write config: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(r.Config.Out, "config.json"), append(b, '\n')); err != nil {
 		return fmt.Errorf("train: write config: %w", err)
 	}
 	return nil

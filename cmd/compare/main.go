@@ -24,21 +24,20 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"image"
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"otgen/internal/atomicfile"
+	"otgen/internal/cli"
 	"otgen/internal/term"
+	"otgen/models"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"otgen/classifier"
@@ -49,16 +48,7 @@ import (
 )
 
 func main() {
-	if err := nn.ReexecWithFastBLAS(); err != nil {
-		fmt.Fprintln(os.Stderr, "warning:", err)
-	}
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "compare:", err)
-		os.Exit(1)
-	}
+	cli.Main("compare", os.Args[1:], runContext, nn.ReexecWithFastBLAS)
 }
 
 // options are the settings shared by every run of a comparison.
@@ -89,10 +79,9 @@ type result struct {
 	Dir     string             `json:"dir"`
 }
 
+// run is runContext without cancellation (for tests).
 func run(args []string, stdout, stderr io.Writer) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return runContext(ctx, args, stdout, stderr)
+	return runContext(context.Background(), args, stdout, stderr)
 }
 
 // afterRun, when set (by tests), is called after each finished run.
@@ -100,55 +89,61 @@ var afterRun func(result)
 
 // runContext is run with the interruption signalled by ctx.
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	lossList := fs.String("losses", "minibatch-w,sinkhorn,wgan-gp,wgan,aae,wae-mmd,vae", "comma-separated losses: "+strings.Join(losses.Names, ", "))
+	fs := cli.NewFlagSet("compare", stderr, "Usage: compare [flags]\n\nTrains each loss with the same data, seed and budget and prints a table.\nRerunning the same command resumes unfinished runs and reuses finished ones;\na rerun with other settings is refused (or starts over with --fresh).")
+	lossList := cli.Strings{"minibatch-w", "sinkhorn", "wgan-gp", "wgan", "aae", "wae-mmd", "vae"}
+	fs.Var(&lossList, "losses", "comma-separated losses: "+strings.Join(losses.Names(), ", ")+" (or their aliases)")
 	data := fs.String("data", "8gaussians", "data: "+strings.Join(train.DataNames, ", "))
-	dataDir := fs.String("data-dir", "", "folder of a file dataset (default $OTGEN_DATA/mnist)")
+	dataDir := fs.String("data-dir", "", "folder of a file dataset (default $OTGEN_DATA/<data>)")
 	steps := fs.Int("steps", 1000, "training iterations per loss")
 	batch := fs.Int("batch", 256, "batch size of every loss")
-	seeds := fs.String("seeds", "1", "comma-separated seeds; each loss runs once per seed")
+	seeds := cli.Uints{1}
+	fs.Var(&seeds, "seeds", "comma-separated seeds; each loss runs once per seed")
+	seed := fs.Uint64("seed", 1, "one seed (the one-seed form of --seeds)")
 	out := fs.String("out", "", "output folder (default runs/compare-<data>)")
-	hidden := fs.String("hidden", "", "hidden widths of every network (default: the dataset's)")
-	evalEvery := fs.Int("eval-every", 0, "evaluate every N steps for the curves (default: steps/10)")
-	channels := fs.Int("channels", 0, "dcgan base channel width (default: the dataset's)")
+	var hidden cli.Ints
+	fs.Var(&hidden, "hidden", "hidden widths of every network (default: the dataset's)")
+	evalEvery := fs.Int("eval-every", 0, "evaluate every N steps for the curves (0: steps/10)")
+	channels := fs.Int("channels", 0, "dcgan base channel width (0: the dataset's)")
 	limit := fs.Int("limit", 0, "celeba: use only the first N images (0: all)")
 	clfPath := fs.String("classifier", "", "MNIST classifier checkpoint for FID, KID and label KL (default: the cache path; trained there first, ~2 min, when missing)")
 	jobs := fs.Int("jobs", 1, "runs trained at the same time (each uses its own goroutines; results do not depend on it, timings do)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: compare [flags]\n\nTrains each loss with the same data, seed and budget and prints a table.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	fresh := fs.Bool("fresh", false, "start over: move the existing --out folder aside (to <out>.previous-<time>) instead of resuming its runs")
+	if err := cli.Parse(fs, args, 0); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
-	}
-	o := options{data: *data, dataDir: *dataDir, steps: *steps, batch: *batch, out: *out, evalEvery: *evalEvery, channels: *channels, limit: *limit}
-	for _, l := range strings.Split(*lossList, ",") {
-		if l = strings.TrimSpace(l); l != "" {
-			o.losses = append(o.losses, losses.Canonical(l))
+	set := cli.Explicit(fs)
+	if set["seed"] {
+		if set["seeds"] {
+			return errors.New("--seed and --seeds: give one of them")
 		}
+		seeds = cli.Uints{*seed}
+	}
+	o := options{data: *data, dataDir: *dataDir, steps: *steps, batch: *batch, out: *out, evalEvery: *evalEvery, channels: *channels, limit: *limit, hidden: hidden}
+	given := map[string]string{}
+	for _, l := range lossList {
+		spec, err := losses.Lookup(l)
+		if err != nil {
+			return fmt.Errorf("--losses: %w", err)
+		}
+		if prev, dup := given[spec.Name]; dup {
+			return fmt.Errorf("--losses: %s is given twice (%s and %s): each loss runs once per seed", spec.Name, prev, l)
+		}
+		given[spec.Name] = l
+		o.losses = append(o.losses, spec.Name)
 	}
 	if len(o.losses) == 0 {
 		return errors.New("--losses is empty")
 	}
-	for _, s := range strings.Split(*seeds, ",") {
-		v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
-		if err != nil {
-			return fmt.Errorf("--seeds: %q is not a seed", s)
+	seen := map[uint64]bool{}
+	for _, s := range seeds {
+		if seen[s] {
+			return fmt.Errorf("--seeds: seed %d is given twice (a repeated seed is the same run, not another sample)", s)
 		}
-		o.seeds = append(o.seeds, v)
+		seen[s] = true
 	}
-	if *hidden != "" {
-		for _, f := range strings.Split(*hidden, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || n <= 0 {
-				return fmt.Errorf("--hidden: %q is not a positive width", f)
-			}
-			o.hidden = append(o.hidden, n)
-		}
+	o.seeds = seeds
+	if len(o.seeds) == 0 {
+		return errors.New("--seeds is empty")
 	}
 	if o.steps <= 0 {
 		return fmt.Errorf("--steps %d, want > 0", o.steps)
@@ -175,6 +170,14 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			}
 			cfgs[key(l, s)] = cfg
 		}
+	}
+	if *fresh {
+		if err := moveAside(o.out, stderr); err != nil {
+			return err
+		}
+	}
+	if err := checkReruns(o, cfgs); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return fmt.Errorf("output folder: %w", err)
@@ -222,6 +225,49 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func key(loss string, seed uint64) string { return fmt.Sprintf("%s-seed%d", loss, seed) }
 
+// checkReruns refuses a compare whose --out holds runs trained with other
+// settings: reusing them would print their numbers under this compare's
+// heading. Runs whose whole configuration matches are resumed or reused.
+func checkReruns(o options, cfgs map[string]train.Config) error {
+	var keys []string
+	for k := range cfgs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		ckpt := filepath.Join(cfgs[k].Out, train.CheckpointName)
+		if _, err := os.Stat(ckpt); err != nil {
+			continue
+		}
+		had, err := train.ReadConfig(ckpt)
+		if err != nil {
+			return fmt.Errorf("%w (remove that run folder or use --fresh)", err)
+		}
+		if d := train.Differences(had, cfgs[k]); len(d) > 0 {
+			return fmt.Errorf("%s was trained with other settings (%s, this compare's second); rerun with the same settings, choose another --out, or add --fresh to start over",
+				cfgs[k].Out, strings.Join(d, "; "))
+		}
+	}
+	return nil
+}
+
+// moveAside renames an existing output folder to <out>.previous-<time> so
+// that --fresh starts over without deleting anything.
+func moveAside(out string, log io.Writer) error {
+	if _, err := os.Stat(out); os.IsNotExist(err) {
+		return nil
+	}
+	dst := out + ".previous-" + time.Now().Format("20060102-150405")
+	if _, err := os.Stat(dst); err == nil {
+		return fmt.Errorf("--fresh: %s exists already; try again in a second", dst)
+	}
+	if err := os.Rename(out, dst); err != nil {
+		return fmt.Errorf("--fresh: %w", err)
+	}
+	fmt.Fprintf(log, "moved the previous compare to %s\n", dst)
+	return nil
+}
+
 // config is the run configuration of one loss and seed: the dataset's
 // defaults for the loss, with the shared batch, steps, seed and widths.
 func (o options) config(loss string, seed uint64) (train.Config, error) {
@@ -238,7 +284,7 @@ func (o options) config(loss string, seed uint64) (train.Config, error) {
 		cfg.EvalEvery = max(1, o.steps/10)
 	}
 	if len(o.hidden) > 0 {
-		if len(cfg.Model.Critic) > 0 && cfg.Model.CriticOn == "data" {
+		if cfg.Model.CriticOn == models.CriticOnData && cfg.Model.Arch != "dcgan" {
 			cfg.Model.Critic = append([]int(nil), o.hidden...)
 		}
 		cfg.Model.Hidden = append([]int(nil), o.hidden...)
@@ -250,9 +296,7 @@ func (o options) config(loss string, seed uint64) (train.Config, error) {
 		cfg.Model.Channels = o.channels
 	}
 	cfg.Data.Limit = o.limit
-	if cfg.Loss.Name == "minibatch-w" && cfg.Loss.M > cfg.Batch {
-		cfg.Loss.M = cfg.Batch
-	}
+	losses.FitBatch(&cfg.Loss, cfg.Batch)
 	return cfg, nil
 }
 

@@ -6,6 +6,9 @@
 // checkpoint.otgen, metrics.csv, config.json, samples.png (generated points
 // over the data) and samples/step_*.png.
 //
+// The defaults depend on the data and the loss: `train --data mnist --loss
+// wgan-gp --help` prints the ones that run would use.
+//
 // Usage:
 //
 //	go run ./cmd/train [flags]
@@ -20,22 +23,20 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"otgen/internal/term"
-	"strconv"
+	"path/filepath"
+	"sort"
 	"strings"
-	"syscall"
 
 	"otgen/data"
+	"otgen/internal/cli"
+	"otgen/internal/term"
 	"otgen/losses"
+	"otgen/models"
 	"otgen/nn"
 	"otgen/train"
 )
 
 func main() {
-	if err := nn.ReexecWithFastBLAS(); err != nil {
-		fmt.Fprintln(os.Stderr, "warning:", err)
-	}
 	args := os.Args[1:]
 	// A test re-executes its own binary as the command: skip test flags.
 	for i, a := range args {
@@ -44,215 +45,116 @@ func main() {
 			break
 		}
 	}
-	if err := run(args, os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "train:", err)
-		os.Exit(1)
-	}
+	cli.Main("train", args, run, nn.ReexecWithFastBLAS)
 }
 
-func run(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var (
-		dataName = fs.String("data", "8gaussians", "training data: "+strings.Join(train.DataNames, ", ")+" (the toys are generated, no download)")
-		dataDir  = fs.String("data-dir", "", "folder of a file dataset: MNIST IDX files (default $OTGEN_DATA/mnist) or the CelebA folder holding img_align_celeba/ (default $OTGEN_DATA/celeba)")
-		attr     = fs.String("attr", "", "celeba: keep only images with these attributes, e.g. Male=1 or Male=1,Smiling=-1 (needs list_attr_celeba.txt)")
-		limit    = fs.Int("limit", 0, "celeba: use only the first N images by file name (0: all); the last 10% are held out")
-		arch     = fs.String("arch", "", "network family: mlp or dcgan (convolutional, for mnist and celeba; default mlp, dcgan for celeba)")
-		norm     = fs.String("norm", "none", "dcgan normalisation of the encoder and decoder/generator: none or batch (BatchNorm, as DCGAN and the WAE paper; critics keep LayerNorm)")
-		channels = fs.Int("channels", 0, "dcgan base channel width, doubled at every stride-2 stage (default 32; celeba 32, use 64 for the WAE paper's widths)")
-		lossName = fs.String("loss", "minibatch-w", "loss: "+strings.Join(losses.Names, ", ")+" (aliases: mbw, pot, wae-gan)")
-		steps    = fs.Int("steps", 0, "total training iterations (default: 2000 for toys — 1500 for minibatch-w — and 3000 for mnist)")
-		batch    = fs.Int("batch", 0, "batch size (default: 256 for toys — 512 for minibatch-w — and 100 for mnist)")
-		lr       = fs.Float64("lr", 0, "learning rate (default 1e-3)")
-		schedule = fs.String("schedule", "", "learning-rate schedule: constant, linear or cosine (decays to zero at --steps; default linear for minibatch-w on the toys)")
-		seed     = fs.Uint64("seed", 1, "seed of every random choice (initial weights, batches, noise)")
-		out      = fs.String("out", "", "run folder (default runs/<data>-<loss>)")
-		resume   = fs.String("resume", "", "checkpoint to resume; the run continues exactly, with its own settings (only --steps, --out and --data-dir may change)")
-		latent   = fs.Int("latent", 0, "latent size (default: 2 for toys, 8 for mnist, 64 for celeba)")
-		hidden   = fs.String("hidden", "", "hidden widths, comma separated (default: 128,128,128 for toys, 512,256 for mnist)")
-		lambda   = fs.Float64("lambda", 0, "weight of the latent divergence (wae-mmd: 10, aae: 1) or of the gradient penalty (wgan-gp: 10)")
-		prior    = fs.String("prior", "gaussian", "latent prior P_Z: gaussian or uniform")
-		critic   = fs.String("critic", "", "hidden widths of the critic (wgan, wgan-gp; default: the generator's) or of the latent discriminator (aae; default 64,64)")
-		costName = fs.String("cost", "l2sq", "reconstruction cost of aae: l2sq, l2 or l1")
-		nCritic  = fs.Int("n-critic", 0, "critic steps per generator step (wgan, wgan-gp: 5; aae: 1)")
-		clip     = fs.Float64("clip", 0, "weight clipping bound of wgan (default 0.01)")
-		eps      = fs.Float64("eps", 0, "entropic regularisation of the sinkhorn loss (default 0.1)")
-		iters    = fs.Int("iters", 0, "Sinkhorn iterations of the sinkhorn loss (default 100)")
-		kPairs   = fs.Int("k", 0, "minibatch pairs of minibatch-w (default 16; on the 2-D toys 1 pair with m = batch)")
-		mSize    = fs.Int("m", 0, "minibatch size of minibatch-w (default 64, on the 2-D toys the batch; at most --batch)")
-		sampleEv = fs.Int("sample-every", -1, "write a sample figure every N steps (0: only at the end)")
-		ckptEv   = fs.Int("checkpoint-every", -1, "write a checkpoint every N steps (0: only at the end)")
-	)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, `Usage: train [flags]
+const header = `Usage: train [flags]
 
 Trains a generative model and writes a run folder: checkpoint.otgen,
 metrics.csv, config.json and sample figures. Ctrl-C writes a checkpoint and
-stops; --resume continues from it exactly.
+stops; --resume continues from it exactly. The defaults below are those of
+the chosen --data, --loss and --arch: "train --data mnist --loss vae --help"
+shows that run's.
 
 Examples:
   train                                   # minibatch Wasserstein on the 8-Gaussians ring, < 1 minute
-  train --loss wgan-gp --lambda 0.1       # WGAN-GP, as in gan_toy.py
+  train --loss wgan-gp                    # WGAN-GP, as in gan_toy.py
   train --data mnist --loss vae           # VAE on MNIST ($OTGEN_DATA/mnist)
   train --data mnist --arch dcgan --loss wgan-gp   # conv generator and critic
   train --data celeba --loss wae-mmd --attr Male=1 # DCGAN on 64x64 faces ($OTGEN_DATA/celeba)
-  train --resume runs/8gaussians-minibatch-w/checkpoint.otgen --steps 4000
+  train --resume runs/8gaussians-minibatch-w/checkpoint.otgen --steps 4000`
 
-Flags:
-`)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+// resumable lists the flags that --resume accepts with a new value; any
+// other flag must repeat the checkpoint's value.
+var resumable = []string{"steps", "out", "data-dir", "sample-every", "checkpoint-every"}
 
-	var (
-		r   *train.Run
-		err error
-	)
-	if *resume != "" {
-		for _, name := range []string{"data", "attr", "limit", "arch", "channels", "norm", "loss", "batch", "lr", "seed", "latent", "hidden", "lambda", "prior", "critic", "cost", "schedule", "n-critic", "clip", "eps", "iters", "k", "m"} {
-			if set[name] {
-				return fmt.Errorf("--%s cannot change when resuming: the checkpoint's settings are used", name)
-			}
+// firstPass holds the flags read before the defaults are known.
+type firstPass struct {
+	data, loss, arch, resume string
+	set                      map[string]bool
+}
+
+// scanFirst reads --data, --loss, --arch and --resume from args (in any of
+// the flag package's spellings) without parsing the rest.
+func scanFirst(args []string) firstPass {
+	fp := firstPass{data: "8gaussians", loss: "minibatch-w", set: map[string]bool{}}
+	dst := map[string]*string{"data": &fp.data, "loss": &fp.loss, "arch": &fp.arch, "resume": &fp.resume}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
 		}
-		r, err = train.Resume(*resume, func(c *train.Config) {
-			if set["steps"] {
-				c.Steps = *steps
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		p, ok := dst[name]
+		if !ok {
+			continue
+		}
+		if !hasVal {
+			if i+1 >= len(args) {
+				continue // the flag package reports the missing value
 			}
-			if set["out"] {
-				c.Out = *out
-			}
-			if set["data-dir"] {
-				c.Data.Dir = *dataDir
-			}
-			if *sampleEv >= 0 {
-				c.SampleEvery = *sampleEv
-			}
-			if *ckptEv >= 0 {
-				c.CheckpointEvery = *ckptEv
-			}
-		})
-		if err != nil {
+			i++
+			val = args[i]
+		}
+		*p = val
+		fp.set[name] = true
+	}
+	return fp
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fp := scanFirst(args)
+	var (
+		cfg  train.Config
+		spec *losses.Spec
+		err  error
+	)
+	if fp.resume != "" {
+		if cfg, err = train.ReadConfig(fp.resume); err != nil {
 			return err
 		}
 	} else {
-		*lossName = losses.Canonical(*lossName)
-		cfg, err := train.DefaultConfig(*dataName, *lossName)
-		if err != nil {
+		if cfg, err = train.DefaultConfig(fp.data, losses.Canonical(fp.loss)); err != nil {
 			return err
 		}
-		cfg.Data.Dir = *dataDir
-		if set["attr"] {
-			if *dataName != "celeba" {
-				return fmt.Errorf("--attr: only celeba has attributes")
-			}
-			if _, err := data.ParseAttrFilter(*attr); err != nil {
-				return fmt.Errorf("--attr: %w", err)
-			}
-			cfg.Data.Attr = *attr
-		}
-		if set["limit"] {
-			if *dataName != "celeba" || *limit < 0 {
-				return fmt.Errorf("--limit: a number of images >= 0, for celeba")
-			}
-			cfg.Data.Limit = *limit
-		}
-		if set["arch"] {
-			cfg.Model.Arch = *arch
-		}
-		if set["channels"] {
-			if cfg.Model.Arch != "dcgan" {
-				return fmt.Errorf("--channels: only for --arch dcgan")
-			}
-			cfg.Model.Channels = *channels
-		}
-		if set["norm"] {
-			if cfg.Model.Arch != "dcgan" && *norm != "none" {
-				return fmt.Errorf("--norm %s: only for --arch dcgan", *norm)
-			}
-			cfg.Model.Norm = *norm
-		}
-		cfg.Seed = *seed
-		cfg.Out = *out
-		if cfg.Out == "" {
-			cfg.Out = "runs/" + *dataName + "-" + *lossName
-		}
-		if set["steps"] {
-			cfg.Steps = *steps
-		}
-		if set["batch"] {
-			cfg.Batch = *batch
-		}
-		if set["lr"] {
-			cfg.LR = *lr
-		}
-		if set["latent"] {
-			cfg.Model.Latent = *latent
-		}
-		if set["hidden"] {
-			ws, err := parseInts(*hidden)
-			if err != nil {
-				return fmt.Errorf("--hidden: %w", err)
-			}
-			cfg.Model.Hidden = ws
-		}
-		if set["critic"] {
-			ws, err := parseInts(*critic)
-			if err != nil {
-				return fmt.Errorf("--critic: %w", err)
-			}
-			if len(cfg.Model.Critic) == 0 {
-				return fmt.Errorf("--critic: loss %s has no critic", cfg.Loss.Name)
-			}
-			cfg.Model.Critic = ws
-		}
-		cfg.Model.Prior = *prior
-		if set["schedule"] {
-			cfg.Schedule = *schedule
-		}
-		floats := map[string]*float64{"lambda": &cfg.Loss.Lambda, "clip": &cfg.Loss.Clip, "eps": &cfg.Loss.Eps}
-		vals := map[string]float64{"lambda": *lambda, "clip": *clip, "eps": *eps}
-		for name, dst := range floats {
-			if set[name] {
-				*dst = vals[name]
+		if fp.arch != "" {
+			if err := cfg.UseArch(fp.arch); err != nil {
+				return err
 			}
 		}
-		ints := map[string]*int{"n-critic": &cfg.Loss.NCritic, "iters": &cfg.Loss.Iters, "k": &cfg.Loss.K, "m": &cfg.Loss.M}
-		ivals := map[string]int{"n-critic": *nCritic, "iters": *iters, "k": *kPairs, "m": *mSize}
-		for name, dst := range ints {
-			if set[name] {
-				*dst = ivals[name]
-			}
+		cfg.Out = filepath.Join("runs", cfg.Data.Name+"-"+cfg.Loss.Name)
+	}
+	if spec, err = losses.Lookup(cfg.Loss.Name); err != nil {
+		return err
+	}
+	before := cfg
+	fs := cli.NewFlagSet("train", stderr, header)
+	bind(fs, &cfg, spec, fp)
+	if err := cli.Parse(fs, args, 0); err != nil {
+		return err
+	}
+	set := cli.Explicit(fs)
+
+	var r *train.Run
+	if fp.resume != "" {
+		if err := checkResumeFlags(fs, set, before, fp); err != nil {
+			return err
 		}
-		if set["cost"] {
-			cfg.Loss.Cost = *costName
-		}
-		if cfg.Loss.Name == "minibatch-w" && !set["m"] && cfg.Loss.M > cfg.Batch {
-			cfg.Loss.M = cfg.Batch // a smaller --batch shrinks the default minibatch
-		}
-		if *sampleEv >= 0 {
-			cfg.SampleEvery = *sampleEv
-		}
-		if *ckptEv >= 0 {
-			cfg.CheckpointEvery = *ckptEv
-		}
-		if _, err := os.Stat(cfg.Out + "/" + train.CheckpointName); err == nil {
-			return fmt.Errorf("%s already holds a run; use --resume %s/%s to continue it or --out for a new one", cfg.Out, cfg.Out, train.CheckpointName)
+		r, err = train.Resume(fp.resume, func(c *train.Config) {
+			c.Steps, c.Out, c.Data.Dir = cfg.Steps, cfg.Out, cfg.Data.Dir
+			c.SampleEvery, c.CheckpointEvery = cfg.SampleEvery, cfg.CheckpointEvery
+		})
+	} else {
+		if err := finish(&cfg, set); err != nil {
+			return err
 		}
 		r, err = train.New(cfg)
-		if err != nil {
-			return err
-		}
+	}
+	if err != nil {
+		return err
 	}
 	defer r.Close()
 	r.Progress = stderr
@@ -261,9 +163,11 @@ Flags:
 	if w := nn.BLASWarning(); w != "" {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	cfg := r.Config
+	cfg = r.Config
+	if r.Step() >= cfg.Steps {
+		fmt.Fprintf(stdout, "the run is already at step %d of %d: nothing to train, nothing written (raise --steps to continue)\n", r.Step(), cfg.Steps)
+		return nil
+	}
 	fmt.Fprintf(stdout, "training %s on %s: %d steps, batch %d, seed %d -> %s\n", cfg.Loss.Name, cfg.Data.Name, cfg.Steps, cfg.Batch, cfg.Seed, cfg.Out)
 	err = r.Train(ctx)
 	if errors.Is(err, train.ErrInterrupted) {
@@ -274,20 +178,133 @@ Flags:
 		return err
 	}
 	fmt.Fprintf(stdout, "done: step %d, %s\n", r.Step(), summary(r.Metrics()))
-	fmt.Fprintf(stdout, "checkpoint %s, samples %s/samples.png, metrics %s/%s\n", r.CheckpointPath(), cfg.Out, cfg.Out, train.MetricsName)
+	fmt.Fprintf(stdout, "checkpoint %s, samples %s, metrics %s\n", r.CheckpointPath(),
+		filepath.Join(cfg.Out, "samples.png"), filepath.Join(cfg.Out, train.MetricsName))
 	return nil
 }
 
-func parseInts(s string) ([]int, error) {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n <= 0 {
-			return nil, fmt.Errorf("%q is not a positive integer", f)
+// bind defines every flag on fs, bound to the field of cfg it sets, so
+// that the defaults --help prints are cfg's values: those of the chosen
+// data, loss and architecture, or of the checkpoint being resumed.
+func bind(fs *flag.FlagSet, cfg *train.Config, spec *losses.Spec, fp firstPass) {
+	// The first-pass flags are parsed again only so that the flag package
+	// accepts them; their values were read by scanFirst.
+	var ignored string
+	fs.StringVar(&ignored, "data", cfg.Data.Name, "training data: "+strings.Join(train.DataNames, ", ")+" (the toys are generated, no download)")
+	fs.StringVar(&ignored, "loss", cfg.Loss.Name, "loss: "+strings.Join(losses.Names(), ", ")+" (aliases: "+strings.Join(losses.Aliases(), ", ")+")")
+	fs.StringVar(&ignored, "arch", cfg.Model.Arch, "network family: mlp or dcgan (convolutional, for mnist and celeba)")
+	fs.StringVar(&ignored, "resume", fp.resume, "checkpoint to resume; the run continues exactly, in the checkpoint's folder, with its own settings (only --"+strings.Join(resumable, ", --")+" may change)")
+
+	fs.StringVar(&cfg.Data.Dir, "data-dir", cfg.Data.Dir, "folder of a file dataset: MNIST IDX files (default $OTGEN_DATA/mnist) or the CelebA folder holding img_align_celeba/ (default $OTGEN_DATA/celeba)")
+	fs.StringVar(&cfg.Data.Attr, "attr", cfg.Data.Attr, "celeba: keep only images with these attributes, e.g. Male=1 or Male=1,Smiling=-1 (needs list_attr_celeba.txt)")
+	fs.IntVar(&cfg.Data.Limit, "limit", cfg.Data.Limit, "celeba: use only the first N images by file name (0: all); the last 10% are held out")
+	fs.IntVar(&cfg.Steps, "steps", cfg.Steps, "total training iterations")
+	fs.IntVar(&cfg.Batch, "batch", cfg.Batch, "batch size")
+	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "learning rate")
+	fs.Var(cli.OneOf(&cfg.Schedule, "", "constant", "linear", "cosine"), "schedule", "learning-rate schedule: constant, linear or cosine (decays to zero at --steps)")
+	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of every random choice (initial weights, batches, noise)")
+	fs.StringVar(&cfg.Out, "out", cfg.Out, "run folder (a resumed run: the checkpoint's folder, or a new empty one)")
+	fs.IntVar(&cfg.SampleEvery, "sample-every", cfg.SampleEvery, "write a sample figure every N steps (0: only at the end)")
+	fs.IntVar(&cfg.CheckpointEvery, "checkpoint-every", cfg.CheckpointEvery, "write a checkpoint every N steps (0: only at the end)")
+
+	fs.IntVar(&cfg.Model.Latent, "latent", cfg.Model.Latent, "latent size")
+	fs.Var((*cli.Ints)(&cfg.Model.Hidden), "hidden", "hidden widths of the MLPs, comma separated (mlp)")
+	fs.Var((*cli.Ints)(&cfg.Model.Critic), "critic", "hidden widths of the critic (wgan, wgan-gp with mlp) or of the latent discriminator (aae)")
+	fs.Var(cli.OneOf(&cfg.Model.Prior, models.PriorGaussian, models.PriorUniform), "prior", "latent prior P_Z: gaussian or uniform")
+	fs.IntVar(&cfg.Model.Channels, "channels", cfg.Model.Channels, "dcgan base channel width, doubled at every stride-2 stage (0: 32 for 28x28, 64 for 64x64)")
+	fs.Var(cli.OneOf(&cfg.Model.Norm, "", "none", "batch"), "norm", "dcgan normalisation of the encoder and decoder/generator: none or batch (BatchNorm; critics keep LayerNorm)")
+
+	l := &cfg.Loss
+	usage := func(flag, what string) string {
+		var users []string
+		for _, s := range losses.Specs() {
+			if s.UsesSetting(flag) {
+				users = append(users, s.Name)
+			}
 		}
-		out = append(out, n)
+		u := what + " (" + strings.Join(users, ", ")
+		if !spec.UsesSetting(flag) {
+			u += "; not used by " + spec.Name
+		}
+		return u + ")"
 	}
-	return out, nil
+	fs.Float64Var(&l.Lambda, "lambda", l.Lambda, usage("lambda", "weight of the latent divergence or of the gradient penalty"))
+	fs.Var(cli.OneOf(&l.Cost, "", "l2sq", "l2", "l1"), "cost", usage("cost", "reconstruction cost: l2sq, l2 or l1"))
+	fs.IntVar(&l.NCritic, "n-critic", l.NCritic, usage("n-critic", "critic steps per generator step"))
+	fs.Float64Var(&l.Clip, "clip", l.Clip, usage("clip", "weight-clipping bound"))
+	fs.Float64Var(&l.Eps, "eps", l.Eps, usage("eps", "entropic regularisation"))
+	fs.IntVar(&l.Iters, "iters", l.Iters, usage("iters", "Sinkhorn iterations"))
+	fs.IntVar(&l.K, "k", l.K, usage("k", "minibatch pairs"))
+	fs.IntVar(&l.M, "m", l.M, usage("m", "minibatch size, at most --batch"))
+	fs.Var(cli.OneOf(&l.Likelihood, "", "bernoulli", "gaussian"), "likelihood", usage("likelihood", "decoder likelihood: bernoulli (pixels in [0,1]) or gaussian"))
+	fs.Float64Var(&l.DecoderStd, "decoder-std", l.DecoderStd, usage("decoder-std", "standard deviation of the Gaussian decoder"))
+	fs.Var((*cli.Floats)(&l.Scales), "scales", usage("scales", "multipliers of the inverse multiquadratic kernel's scale"))
+}
+
+// checkResumeFlags refuses, on --resume, a flag outside resumable whose
+// value differs from the checkpoint's (repeating the same value is fine).
+func checkResumeFlags(fs *flag.FlagSet, set map[string]bool, ckpt train.Config, fp firstPass) error {
+	allowed := map[string]bool{"resume": true}
+	for _, n := range resumable {
+		allowed[n] = true
+	}
+	same := map[string]bool{
+		"data": fp.data == ckpt.Data.Name,
+		"loss": losses.Canonical(fp.loss) == ckpt.Loss.Name,
+		"arch": fp.arch == ckpt.Model.Arch,
+	}
+	var names []string
+	for n := range set {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if allowed[n] {
+			continue
+		}
+		f := fs.Lookup(n)
+		unchanged, first := same[n]
+		if !first {
+			unchanged = f.Value.String() == f.DefValue
+		}
+		if !unchanged {
+			return fmt.Errorf("--%s cannot change when resuming (the checkpoint has %s); a resumed run keeps its settings, only --%s may change",
+				n, f.DefValue, strings.Join(resumable, ", --"))
+		}
+	}
+	return nil
+}
+
+// finish checks the settings that only make sense together and lets the
+// loss adapt its defaults to a batch size the user chose.
+func finish(cfg *train.Config, set map[string]bool) error {
+	if set["attr"] {
+		if cfg.Data.Name != "celeba" {
+			return fmt.Errorf("--attr: only celeba has attributes")
+		}
+		if _, err := data.ParseAttrFilter(cfg.Data.Attr); err != nil {
+			return fmt.Errorf("--attr: %w", err)
+		}
+	}
+	if set["limit"] && (cfg.Data.Name != "celeba" || cfg.Data.Limit < 0) {
+		return fmt.Errorf("--limit %d: a number of images >= 0, for celeba", cfg.Data.Limit)
+	}
+	if set["channels"] && cfg.Model.Arch != "dcgan" {
+		return fmt.Errorf("--channels: only for --arch dcgan")
+	}
+	if set["norm"] && cfg.Model.Arch != "dcgan" && cfg.Model.Norm == "batch" {
+		return fmt.Errorf("--norm batch: only for --arch dcgan")
+	}
+	if set["critic"] && cfg.Model.CriticOn == models.CriticNone {
+		return fmt.Errorf("--critic: loss %s has no critic", cfg.Loss.Name)
+	}
+	if set["sample-every"] && cfg.SampleEvery < 0 || set["checkpoint-every"] && cfg.CheckpointEvery < 0 {
+		return fmt.Errorf("--sample-every %d, --checkpoint-every %d: want >= 0", cfg.SampleEvery, cfg.CheckpointEvery)
+	}
+	if set["batch"] && !set["m"] {
+		losses.FitBatch(&cfg.Loss, cfg.Batch)
+	}
+	return nil
 }
 
 func summary(m map[string]float64) string {
@@ -295,6 +312,6 @@ func summary(m map[string]float64) string {
 	for k, v := range m {
 		parts = append(parts, fmt.Sprintf("%s=%.4g", k, v))
 	}
-	sortStrings(parts)
+	sort.Strings(parts)
 	return strings.Join(parts, " ")
 }

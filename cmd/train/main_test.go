@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,9 +17,14 @@ import (
 	"otgen/checkpoints"
 )
 
+// runArgs runs the command with a background context.
+func runArgs(args []string, stdout, stderr io.Writer) error {
+	return run(context.Background(), args, stdout, stderr)
+}
+
 func TestHelpExplainsFlags(t *testing.T) {
 	var out, errb bytes.Buffer
-	err := run([]string{"--help"}, &out, &errb)
+	err := runArgs([]string{"--help"}, &out, &errb)
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("--help: %v", err)
 	}
@@ -31,7 +38,7 @@ func TestHelpExplainsFlags(t *testing.T) {
 func TestTrainResumeAndErrors(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	var out, errb bytes.Buffer
-	if err := run([]string{"--steps", "20", "--hidden", "16,16", "--batch", "32", "--out", dir}, &out, &errb); err != nil {
+	if err := runArgs([]string{"--steps", "20", "--hidden", "16,16", "--batch", "32", "--out", dir}, &out, &errb); err != nil {
 		t.Fatalf("%v\n%s", err, errb.String())
 	}
 	for _, f := range []string{"checkpoint.otgen", "metrics.csv", "samples.png", "config.json"} {
@@ -40,16 +47,16 @@ func TestTrainResumeAndErrors(t *testing.T) {
 		}
 	}
 	// A second run into the same folder is refused; resuming works.
-	if err := run([]string{"--steps", "20", "--out", dir}, &out, &errb); err == nil || !strings.Contains(err.Error(), "--resume") {
+	if err := runArgs([]string{"--steps", "20", "--out", dir}, &out, &errb); err == nil || !strings.Contains(err.Error(), "--resume") {
 		t.Fatalf("rerun into a used folder: %v", err)
 	}
-	if err := run([]string{"--resume", filepath.Join(dir, "checkpoint.otgen"), "--steps", "30"}, &out, &errb); err != nil {
+	if err := runArgs([]string{"--resume", filepath.Join(dir, "checkpoint.otgen"), "--steps", "30"}, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "done: step 30") {
 		t.Fatalf("output %q", out.String())
 	}
-	if err := run([]string{"--resume", filepath.Join(dir, "checkpoint.otgen"), "--lr", "1"}, &out, &errb); err == nil {
+	if err := runArgs([]string{"--resume", filepath.Join(dir, "checkpoint.otgen"), "--lr", "1"}, &out, &errb); err == nil {
 		t.Fatal("changing --lr on resume accepted")
 	}
 	bad := [][]string{
@@ -59,7 +66,7 @@ func TestTrainResumeAndErrors(t *testing.T) {
 	}
 	for _, args := range bad {
 		args = append(args, "--out", filepath.Join(t.TempDir(), "x"))
-		if err := run(args, &out, &errb); err == nil {
+		if err := runArgs(args, &out, &errb); err == nil {
 			t.Errorf("%v accepted", args)
 		}
 	}

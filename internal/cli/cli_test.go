@@ -90,3 +90,21 @@ func TestUsageShowsHeaderAndDefaults(t *testing.T) {
 		t.Fatalf("usage:\n%s", got)
 	}
 }
+
+func TestChoice(t *testing.T) {
+	type prior string
+	p := prior("gaussian")
+	fs := NewFlagSet("x", io.Discard, "")
+	fs.Var(OneOf(&p, "gaussian", "uniform"), "prior", "")
+	if d := fs.Lookup("prior").DefValue; d != "gaussian" {
+		t.Errorf("default %q", d)
+	}
+	if err := Parse(fs, []string{"--prior", "uniform"}, 0); err != nil || p != "uniform" {
+		t.Fatalf("%v %q", err, p)
+	}
+	fs = NewFlagSet("x", io.Discard, "")
+	fs.Var(OneOf(&p, "gaussian", "uniform"), "prior", "")
+	if err := Parse(fs, []string{"--prior", "gausian"}, 0); err == nil || !strings.Contains(err.Error(), "gaussian, uniform") {
+		t.Fatalf("typo accepted or unclear: %v", err)
+	}
+}

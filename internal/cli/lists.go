@@ -129,3 +129,38 @@ func splitList(s string) []string {
 	}
 	return parts
 }
+
+// Choice is a flag.Value for a string-typed setting with a fixed set of
+// values ("--prior gaussian|uniform"): a typo is an error at parse time
+// instead of a silent fallback. Bind it with fs.Var(cli.OneOf(&cfg.Prior,
+// "gaussian", "uniform"), ...).
+type Choice[T ~string] struct {
+	p       *T
+	allowed []T
+}
+
+// OneOf returns a Choice bound to p that accepts the allowed values.
+func OneOf[T ~string](p *T, allowed ...T) *Choice[T] { return &Choice[T]{p: p, allowed: allowed} }
+
+// String returns the bound value.
+func (c *Choice[T]) String() string {
+	if c == nil || c.p == nil {
+		return ""
+	}
+	return string(*c.p)
+}
+
+// Set accepts one of the allowed values.
+func (c *Choice[T]) Set(s string) error {
+	for _, a := range c.allowed {
+		if string(a) == s {
+			*c.p = a
+			return nil
+		}
+	}
+	names := make([]string, len(c.allowed))
+	for i, a := range c.allowed {
+		names[i] = string(a)
+	}
+	return fmt.Errorf("%q is not one of %s", s, strings.Join(names, ", "))
+}

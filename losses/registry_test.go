@@ -1,0 +1,107 @@
+package losses
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"otgen/models"
+)
+
+// TestDocTableListsEveryLoss keeps doc.go's table of papers in step with
+// the registry: every registered loss has a row with its Spec's variable.
+func TestDocTableListsEveryLoss(t *testing.T) {
+	b, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(strings.TrimPrefix(line, "//"))
+		if len(f) > 1 {
+			rows[f[0]] = true
+		}
+	}
+	for _, s := range Specs() {
+		if !rows[s.Name] {
+			t.Errorf("doc.go has no row for %s", s.Name)
+		}
+	}
+}
+
+func TestLookupAliasesAndOrder(t *testing.T) {
+	for alias, want := range map[string]string{"mbw": "minibatch-w", "POT": "aae", "wae-gan": "aae", " vae ": "vae", "minibatch-wasserstein": "minibatch-w"} {
+		s, err := Lookup(alias)
+		if err != nil || s.Name != want {
+			t.Errorf("Lookup(%q) = %v, %v; want %s", alias, s, err, want)
+		}
+	}
+	if _, err := Lookup("gan"); err == nil || !strings.Contains(err.Error(), "minibatch-w") {
+		t.Errorf("unknown loss: %v, want an error listing the losses", err)
+	}
+	names := Names()
+	if strings.Join(names, ",") != "vae,wae-mmd,aae,wgan,wgan-gp,sinkhorn,minibatch-w" {
+		t.Errorf("Names() = %v", names)
+	}
+}
+
+// TestValidationMessagesAreOneRangePerSetting: a setting's message states
+// the same range whatever the bad value (it said ">= 1" for k = 0 and
+// ">= 0" for k = -2).
+func TestValidationMessagesAreOneRangePerSetting(t *testing.T) {
+	d := Data{Name: "8gaussians", Shape: []int{2}, Output: "linear"}
+	for _, tc := range []struct {
+		loss, want string
+		set        func(*Config, float64)
+	}{
+		{"minibatch-w", "want an integer >= 1", func(c *Config, v float64) { c.K = int(v) }},
+		{"sinkhorn", "want a finite number > 0", func(c *Config, v float64) { c.Eps = v }},
+		{"wgan", "want an integer >= 1", func(c *Config, v float64) { c.NCritic = int(v) }},
+	} {
+		var msgs []string
+		for _, v := range []float64{0, -2} {
+			c := Defaults(Config{Name: tc.loss}, nil, d)
+			tc.set(&c, v)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s value %v: %v, want %q", tc.loss, v, err, tc.want)
+				continue
+			}
+			msgs = append(msgs, strings.Replace(err.Error(), "-2", "0", 1))
+		}
+		if len(msgs) == 2 && msgs[0] != msgs[1] {
+			t.Errorf("%s: two ranges for one setting: %q vs %q", tc.loss, msgs[0], msgs[1])
+		}
+	}
+}
+
+// TestValidateOrderIsFixed: with several bad settings the first in
+// Settings' order is reported, every time (Validate ranged over a map).
+func TestValidateOrderIsFixed(t *testing.T) {
+	c := Config{Name: "vae", Likelihood: "bernoulli", Lambda: -1, Clip: -1, Eps: -1, K: -1, M: -1}
+	for i := 0; i < 50; i++ {
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "lambda") {
+			t.Fatalf("run %d: %v, want the lambda error first", i, err)
+		}
+	}
+}
+
+func TestConfigureModelClearsAnUnusedCritic(t *testing.T) {
+	mc := models.Config{Arch: "mlp", Hidden: []int{8}, Critic: []int{5}, CriticOn: models.CriticOnData}
+	if err := ConfigureModel(Config{Name: "vae"}, &mc); err != nil {
+		t.Fatal(err)
+	}
+	if mc.CriticOn != models.CriticNone || mc.Critic != nil || mc.Encoder != models.EncoderGaussian {
+		t.Errorf("vae model config %+v", mc)
+	}
+	mc = models.Config{Arch: "mlp", Hidden: []int{8, 8}}
+	ConfigureModel(Config{Name: "wgan"}, &mc)
+	if mc.CriticOn != models.CriticOnData || len(mc.Critic) != 2 {
+		t.Errorf("wgan model config %+v, want a data critic with the hidden widths", mc)
+	}
+	mc = models.Config{Arch: "mlp", Hidden: []int{8, 8}, Critic: []int{3}}
+	ConfigureModel(Config{Name: "aae"}, &mc)
+	if mc.CriticOn != models.CriticOnLatent || len(mc.Critic) != 1 || mc.Critic[0] != 3 {
+		t.Errorf("aae model config %+v, want the given discriminator widths kept", mc)
+	}
+}
