@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"otgen/train"
@@ -53,5 +54,24 @@ func TestSampleCelebAGrid(t *testing.T) {
 		if b := img.Bounds(); b.Dx() < 4*64 || b.Dy() < 64 {
 			t.Fatalf("%s is %v, too small for 64×64 images", f, b)
 		}
+	}
+	// Without the data (moved, another machine) the samples and the walk
+	// are still written, reconstructions are skipped with a reason, and the
+	// command succeeds (it wrote samples.png, then failed).
+	out = filepath.Join(t.TempDir(), "nodata")
+	stdout.Reset()
+	if err := run([]string{"--n", "16", "--out", out, "--data-dir", filepath.Join(t.TempDir(), "gone"), r.CheckpointPath()}, &stdout, &stderr); err != nil {
+		t.Fatalf("without the data: %v", err)
+	}
+	if !strings.Contains(stdout.String(), "skipped reconstructions.png") {
+		t.Errorf("output %q does not say reconstructions were skipped", stdout.String())
+	}
+	for _, f := range []string{"samples.png", "walk.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "reconstructions.png")); err == nil {
+		t.Error("reconstructions.png written without data")
 	}
 }

@@ -70,7 +70,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("output folder: %w", err)
 	}
-	s := &sampler{l: l, dir: dir, n: *n, seed: *seed, dataDir: *dataDir}
+	s := &sampler{l: l, dir: dir, n: *n, seed: *seed, dataDir: *dataDir, log: stdout}
 	files, err := s.all()
 	for _, f := range files {
 		fmt.Fprintln(stdout, "wrote", f)
@@ -84,17 +84,31 @@ type sampler struct {
 	n       int
 	seed    uint64
 	dataDir string
+	log     io.Writer
+	// real holds the examples to reconstruct, read by all (nil when the
+	// model has no encoder or the data cannot be read).
+	real []float32
 }
 
 func (s *sampler) all() ([]string, error) {
 	var files []string
+	skipRec := s.l.Model.Encoder == nil
+	if !skipRec {
+		// Reconstructions need the real data; without it the samples and
+		// the walk are still written.
+		var err error
+		if s.real, err = s.l.Real(min(s.n, 64), s.seed, s.dataDir); err != nil {
+			fmt.Fprintf(s.log, "skipped reconstructions.png: the training data could not be read (%v); pass --data-dir\n", err)
+			skipRec = true
+		}
+	}
 	steps := []struct {
 		name string
 		f    func(string) error
 		skip bool
 	}{
 		{"samples.png", s.samples, false},
-		{"reconstructions.png", s.reconstructions, s.l.Model.Encoder == nil},
+		{"reconstructions.png", s.reconstructions, skipRec},
 		{"walk.png", s.walk, false},
 	}
 	for _, st := range steps {
@@ -149,10 +163,7 @@ func (s *sampler) samples(path string) error {
 
 func (s *sampler) reconstructions(path string) error {
 	n := min(s.n, 64)
-	real, err := s.l.Real(n, s.seed, s.dataDir)
-	if err != nil {
-		return err
-	}
+	real := s.real
 	rec, err := s.l.Model.Reconstruct(real, n)
 	if err != nil {
 		return err
