@@ -55,6 +55,12 @@ type Config struct {
 	// empty), "linear" (to zero at Steps) or "cosine" (half a cosine to
 	// zero at Steps).
 	Schedule string `json:"schedule,omitempty"`
+	// TimeBudget, when positive, ends the run after that many seconds spent
+	// in training iterations (evaluation, figures and checkpoints are not
+	// counted), over interruptions and resumptions: the step it reached
+	// becomes the run's last (Steps is then a cap). Comparisons of losses
+	// at an equal wall-clock budget use it.
+	TimeBudget float64 `json:"time_budget_s,omitempty"`
 	// Seed drives every random choice: initial parameters, batches, noise.
 	Seed uint64 `json:"seed"`
 	// SampleEvery, CheckpointEvery and EvalEvery are periods in iterations
@@ -135,6 +141,9 @@ func (cfg Config) Validate() error {
 	}
 	if cfg.Steps < 0 {
 		return fmt.Errorf("train: steps %d, want >= 0", cfg.Steps)
+	}
+	if cfg.TimeBudget < 0 || math.IsNaN(cfg.TimeBudget) || math.IsInf(cfg.TimeBudget, 0) {
+		return fmt.Errorf("train: time budget %v s, want a finite number >= 0", cfg.TimeBudget)
 	}
 	if cfg.Batch < 2 {
 		return fmt.Errorf("train: batch %d, want >= 2", cfg.Batch)

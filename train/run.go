@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -62,6 +63,9 @@ type Run struct {
 	evalObj       *losses.Objective
 	evalVMs       []G.VM
 	savedStep     int
+	// wall is the time spent in training iterations so far (evaluation,
+	// figures and checkpoints left out), over every resumption.
+	wall float64
 	// ckpt is the checkpoint this run last read (Resume) or wrote into its
 	// folder, and ckptStat its file information then ("" and nil for a new
 	// run that has not saved yet): Train checks that nobody else replaced
@@ -154,6 +158,11 @@ func (r *Run) metricName(st *losses.Step, name string) string {
 	}
 	return st.Name + "/" + name
 }
+
+// WallTime returns the seconds spent in training iterations so far, over
+// every resumption of the run (evaluation, figures and checkpoints are not
+// counted: Config.TimeBudget buys training only).
+func (r *Run) WallTime() float64 { return r.wall }
 
 // Step returns the number of iterations done.
 func (r *Run) Step() int { return r.step }
@@ -324,7 +333,10 @@ func (r *Run) Train(ctx context.Context) (err error) {
 			return ErrInterrupted
 		default:
 		}
-		if err := r.iterate(); err != nil {
+		t0 := time.Now()
+		err := r.iterate()
+		r.wall += time.Since(t0).Seconds()
+		if err != nil {
 			p.Finish()
 			if errors.Is(err, ErrNonFinite) {
 				if r.savedStep >= 0 {
@@ -333,6 +345,10 @@ func (r *Run) Train(ctx context.Context) (err error) {
 				return fmt.Errorf("%w; training stopped before any checkpoint was written", err)
 			}
 			return err
+		}
+		if cfg.TimeBudget > 0 && r.WallTime() >= cfg.TimeBudget {
+			// The budget is spent: this step is the run's last.
+			r.Config.Steps, cfg.Steps = r.step, r.step
 		}
 		final := r.step == cfg.Steps
 		evalNow := final || (cfg.EvalEvery > 0 && r.step%cfg.EvalEvery == 0)
