@@ -1,43 +1,30 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"image"
 	"image/color"
-	_ "image/jpeg" // decoder for loadImage
-	_ "image/png"  // decoder for loadImage
-	"os"
 
 	"golang.org/x/image/draw"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 
+	"otgen/data"
 	"otgen/viz"
 )
 
-// loadImage reads a JPEG or PNG file (recognised by its content) and
-// returns it; an unreadable, undecodable or empty image is an error that
-// names the file and says what it was for.
+// loadImage reads the JPEG or PNG file (recognised by its content) given
+// to the flag --what with data.DecodeImage, which refuses an image of
+// more than data.MaxImagePixels pixels from its header, before decoding
+// it. Errors are one line naming the flag and the file.
 func loadImage(what, path string) (image.Image, error) {
 	if path == "" {
-		return nil, fmt.Errorf("%s image: no file given", what)
+		return nil, fmt.Errorf("--%s: no file given", what)
 	}
-	f, err := os.Open(path)
+	img, err := data.DecodeImage(path, 0)
 	if err != nil {
-		return nil, fmt.Errorf("%s image: %w", what, err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		if errors.Is(err, image.ErrFormat) {
-			err = errors.New("not a JPEG or PNG image")
-		}
-		return nil, fmt.Errorf("%s image %s: %w", what, path, err)
-	}
-	if img.Bounds().Empty() {
-		return nil, fmt.Errorf("%s image %s: no pixels", what, path)
+		return nil, fmt.Errorf("--%s: %w", what, err)
 	}
 	return img, nil
 }

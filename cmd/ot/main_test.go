@@ -145,7 +145,7 @@ func TestColourTransferCommandErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--source", junk, "--target", tgt}, "source image " + junk + ": not a JPEG or PNG image"},
+		{[]string{"--source", junk, "--target", tgt}, "--source: data: image " + junk + ": not a JPEG or PNG image"},
 		{[]string{"--source", src, "--target", filepath.Join(dir, "missing.png")}, "no such file"},
 		{[]string{"--source", src, "--target", tgt, "--m", "500"}, "minibatch size m = 500, want 1 <= m <= 200"},
 		{[]string{"--source", src, "--target", tgt, "--m", "10", "--method", "sinkhorn", "--eps", "0"}, "needs a finite eps > 0"},
