@@ -46,3 +46,13 @@ func TestReadAbsurdSizes(t *testing.T) {
 		t.Log(msg)
 	}
 }
+
+// TestReadDirectory gives Read a folder: the error says so (before: "not
+// a regular file").
+func TestReadDirectory(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Read(dir)
+	if err == nil || !strings.Contains(err.Error(), dir+" is a directory") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("Read of a folder: %v", err)
+	}
+}
