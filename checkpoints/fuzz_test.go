@@ -75,7 +75,7 @@ func TestFuzzCorpus(t *testing.T) {
 			t.Errorf("seed %s: Decode error %v", name, err)
 		}
 		for target, content := range map[string][]byte{
-			"FuzzDecode":         data,
+			"FuzzDecode":   data,
 			"FuzzResealed": data[:max(0, len(data)-sumLen)],
 		} {
 			path := filepath.Join("testdata", "fuzz", target, name)
