@@ -56,3 +56,18 @@ func TestReadDirectory(t *testing.T) {
 		t.Errorf("Read of a folder: %v", err)
 	}
 }
+
+// TestWriteDirectory gives Write a folder as the file: an ErrInvalid error
+// before anything is written (before: the whole checkpoint was encoded
+// into a temporary file, then the rename failed).
+func TestWriteDirectory(t *testing.T) {
+	dir := t.TempDir()
+	err := Write(dir, "m", nil)
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), dir+": is a directory") {
+		t.Errorf("Write to a folder: %v", err)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(dir))
+	if len(entries) != 1 {
+		t.Errorf("Write to a folder left %d entries beside it", len(entries)-1)
+	}
+}

@@ -93,6 +93,10 @@ func writeWith(fsys fileSystem, path string, meta any, tensors []Tensor) (err er
 		return fmt.Errorf("checkpoints: write %s: %w", path, err)
 	}
 
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("checkpoints: write %s: %w", path,
+			&kindError{kind: ErrInvalid, msg: "is a directory, not a checkpoint file"})
+	}
 	dir := filepath.Dir(path)
 	tmp, err := fsys.CreateTemp(dir, tempPrefix+base+"-*"+tempSuffix)
 	if err != nil {

@@ -78,3 +78,20 @@ func TestMNISTFileIsDirectory(t *testing.T) {
 		t.Errorf("error %v, want it to say that %s is a directory", err, path)
 	}
 }
+
+// TestAttributeFileIsDirectory puts a folder where the CelebA attribute
+// file belongs (before: "line 1: read PATH: is a directory").
+func TestAttributeFileIsDirectory(t *testing.T) {
+	dir := fakeCelebA(t)
+	attr := filepath.Join(dir, CelebAAttrFile)
+	if err := os.Remove(attr); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(attr, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := OpenCelebA(dir, CelebAOptions{Attr: AttrFilter{"Male": 1}})
+	if err == nil || !strings.Contains(err.Error(), "attribute file "+attr+" is a directory") || strings.Contains(err.Error(), "line 1") {
+		t.Errorf("error %v", err)
+	}
+}

@@ -140,6 +140,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	if err := s.check(); err != nil {
 		return err
 	}
+	if st, err := os.Stat(*out); *out != "" && err == nil && st.IsDir() {
+		return fmt.Errorf("--out %s is a directory; want a checkpoint file name", *out)
+	}
 	path, try := destination(*out, cache, s), s.nonDefault()
 	if path == "" {
 		fmt.Fprintf(stderr, "quick try (%s): the classifier will not be saved; pass --out FILE to keep it (only a full default training replaces the cached %s that cmd/compare uses)\n", try, cache)

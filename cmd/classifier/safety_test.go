@@ -100,6 +100,13 @@ func TestFlagErrors(t *testing.T) {
 			t.Errorf("%v: error %v, want one line containing %q", c.args, err, c.want)
 		}
 	}
+	// A folder as --out is refused before training, not after.
+	folder := t.TempDir()
+	var out, errs bytes.Buffer
+	err := run(context.Background(), []string{"--data-dir", missing, "--out", folder}, &out, &errs, false)
+	if err == nil || !strings.Contains(err.Error(), "--out "+folder+" is a directory") {
+		t.Errorf("--out a folder: %v", err)
+	}
 }
 
 // TestDivergedTraining trains with a learning rate of 1e10: the error is
