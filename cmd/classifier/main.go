@@ -120,6 +120,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	if err := cli.Parse(fs, args, 0); err != nil {
 		return err
 	}
+	if !*evaluate {
+		if err := s.check(); err != nil {
+			return err
+		}
+		if st, err := os.Stat(*out); *out != "" && err == nil && st.IsDir() {
+			return fmt.Errorf("--out %s is a directory; want a checkpoint file name", *out)
+		}
+	}
 	cache, err := classifier.DefaultPath()
 	if err != nil && *out == "" {
 		return err
@@ -136,12 +144,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 			path = cache
 		}
 		return evaluateFile(stdout, path, dir)
-	}
-	if err := s.check(); err != nil {
-		return err
-	}
-	if st, err := os.Stat(*out); *out != "" && err == nil && st.IsDir() {
-		return fmt.Errorf("--out %s is a directory; want a checkpoint file name", *out)
 	}
 	path, try := destination(*out, cache, s), s.nonDefault()
 	if path == "" {

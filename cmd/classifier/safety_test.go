@@ -100,6 +100,12 @@ func TestFlagErrors(t *testing.T) {
 			t.Errorf("%v: error %v, want one line containing %q", c.args, err, c.want)
 		}
 	}
+	// The flag is named even when MNIST could not be found either.
+	t.Setenv("OTGEN_DATA", "")
+	var o, e bytes.Buffer
+	if err := run(context.Background(), []string{"--epochs", "0"}, &o, &e, false); err == nil || !strings.Contains(err.Error(), "--epochs 0") {
+		t.Errorf("--epochs 0 without OTGEN_DATA: %v", err)
+	}
 	// A folder as --out is refused before training, not after.
 	folder := t.TempDir()
 	var out, errs bytes.Buffer
