@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 )
 
 // FileMode is the permission of the files [Write] creates.
@@ -26,7 +27,8 @@ const FileMode fs.FileMode = 0o644
 // error, since the rename may not survive a crash.
 //
 // Write does not create folders: the folder of path must exist (callers use
-// [os.MkdirAll]).
+// [os.MkdirAll]). A process killed during Write leaves its temporary file;
+// [RemoveStaleTemps] removes such files.
 func Write(path string, meta any, tensors []Tensor) error {
 	return writeWith(osFS{}, path, meta, tensors)
 }
@@ -91,8 +93,12 @@ func writeWith(fsys fileSystem, path string, meta any, tensors []Tensor) (err er
 		return fmt.Errorf("checkpoints: write %s: %w", path, err)
 	}
 
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("checkpoints: write %s: %w", path,
+			&kindError{kind: ErrInvalid, msg: "is a directory, not a checkpoint file"})
+	}
 	dir := filepath.Dir(path)
-	tmp, err := fsys.CreateTemp(dir, "."+base+"-*.tmp")
+	tmp, err := fsys.CreateTemp(dir, tempPrefix+base+"-*"+tempSuffix)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("checkpoints: write %s: folder %s does not exist (Write does not create folders): %w", path, dir, err)
@@ -133,4 +139,60 @@ func writeWith(fsys fileSystem, path string, meta any, tensors []Tensor) (err er
 		return fmt.Errorf("checkpoints: write %s: written, but sync of folder %s failed: %w", path, dir, err)
 	}
 	return nil
+}
+
+// The temporary files of Write are named tempPrefix+NAME+"-"+DIGITS+tempSuffix
+// (os.CreateTemp puts a random decimal number in place of its "*").
+const (
+	tempPrefix = "."
+	tempSuffix = ".tmp"
+)
+
+// isTempName reports whether name is that of a temporary file of Write:
+// ".NAME-DIGITS.tmp" with a non-empty NAME.
+func isTempName(name string) bool {
+	if !strings.HasPrefix(name, tempPrefix) || !strings.HasSuffix(name, tempSuffix) {
+		return false
+	}
+	mid := name[len(tempPrefix) : len(name)-len(tempSuffix)]
+	dash := strings.LastIndexByte(mid, '-')
+	if dash < 1 || dash == len(mid)-1 {
+		return false
+	}
+	for _, r := range mid[dash+1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// RemoveStaleTemps removes, from the folder dir (not its subfolders), the
+// temporary files that a Write killed before its rename left behind
+// (".checkpoint.otgen-123456789.tmp" for checkpoint.otgen), and returns
+// their paths. It removes only regular files named as Write names its
+// temporary files, and all of them, so the caller must make sure that no
+// Write into dir is under way (for a training run: call it while holding
+// the run folder's lock, before the first checkpoint). A missing dir is not
+// an error. The first error met (listing dir or removing a file) is
+// returned with the paths removed until then.
+func RemoveStaleTemps(dir string) (removed []string, err error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("checkpoints: remove stale temporary files: %w", err)
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !isTempName(e.Name()) {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("checkpoints: remove stale temporary file: %w", err)
+		}
+		removed = append(removed, path)
+	}
+	return removed, nil
 }

@@ -127,6 +127,8 @@ func LoadMNIST(dir, split string) (*MNIST, error) {
 // that lists the names tried.
 func findMNISTFile(dir, prefix, kind, idx string) (string, error) {
 	var tried []string
+	var notFile fs.FileInfo // the first name that exists but is no file
+	var notFilePath string
 	for _, sep := range []string{"-", "."} {
 		for _, ext := range []string{".gz", ""} {
 			name := prefix + "-" + kind + sep + idx + "-ubyte" + ext
@@ -138,8 +140,19 @@ func findMNISTFile(dir, prefix, kind, idx string) (string, error) {
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return "", fmt.Errorf("data: mnist: %w", err)
 			}
+			if err == nil && notFile == nil {
+				notFile = info
+				notFilePath = path
+			}
 			tried = append(tried, name)
 		}
+	}
+	if notFile != nil {
+		what := "is not a regular file"
+		if notFile.IsDir() {
+			what = "is a directory"
+		}
+		return "", fmt.Errorf("data: mnist: %s %s, not an IDX file", notFilePath, what)
 	}
 	return "", fmt.Errorf("data: mnist: no %s %s file in %s (tried %s): %w", prefix, kind, dir, strings.Join(tried, ", "), fs.ErrNotExist)
 }

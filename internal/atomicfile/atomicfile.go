@@ -6,10 +6,13 @@ package atomicfile
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Write writes the bytes produced by write to path through a temporary
@@ -24,7 +27,7 @@ func Write(path string, write func(io.Writer) error) (err error) {
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := os.CreateTemp(dir, tempPrefix+base+tempInfix+"*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -69,4 +72,58 @@ func WriteBytes(path string, b []byte) error {
 		_, err := io.Copy(w, bytes.NewReader(b))
 		return err
 	})
+}
+
+// The temporary files of Write are named tempPrefix+NAME+tempInfix+DIGITS
+// (os.CreateTemp puts a random decimal number in place of its "*").
+const (
+	tempPrefix = "."
+	tempInfix  = ".tmp-"
+)
+
+// isTempName reports whether name is that of a temporary file of Write:
+// ".NAME.tmp-DIGITS" with a non-empty NAME.
+func isTempName(name string) bool {
+	if !strings.HasPrefix(name, tempPrefix) {
+		return false
+	}
+	i := strings.LastIndex(name, tempInfix)
+	if i <= len(tempPrefix) || i+len(tempInfix) == len(name) {
+		return false
+	}
+	for _, r := range name[i+len(tempInfix):] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// RemoveStaleTemps removes, from the folder dir (not its subfolders), the
+// temporary files that a Write killed before its rename left behind
+// (".metrics.csv.tmp-123456789" for metrics.csv), and returns their paths.
+// It removes only regular files named as Write names its temporary files,
+// and all of them, so the caller must make sure that no Write into dir is
+// under way (for a training run: hold the run folder's lock). A missing
+// dir is not an error. The first error met is returned with the paths
+// removed until then.
+func RemoveStaleTemps(dir string) (removed []string, err error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("remove stale temporary files: %w", err)
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !isTempName(e.Name()) {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("remove stale temporary file: %w", err)
+		}
+		removed = append(removed, path)
+	}
+	return removed, nil
 }
