@@ -1,0 +1,115 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Ensure makes sure dataset name is in dir and returns the folder. An
+// empty dir means Dir(name, ""): $OTGEN_DATA/<name>, else the user cache.
+// When every file of the dataset is there it returns at once, trusting
+// them (run Verify, or `cmd/data verify`, for a full check); otherwise it
+// calls Fetch. cmd/train --download calls it before opening the data.
+func Ensure(ctx context.Context, name, dir string, o *Options) (string, error) {
+	dir, err := Dir(name, dir)
+	if err != nil {
+		return "", err
+	}
+	d, _ := Lookup(name)
+	if present(d, dir) && (o == nil || len(o.From) == 0) {
+		return dir, nil
+	}
+	if err := Fetch(ctx, name, dir, o); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// Present reports whether every file of dataset name is in dir (without
+// checking their contents).
+func Present(name, dir string) bool {
+	d, err := Lookup(name)
+	return err == nil && present(d, dir)
+}
+
+func present(d Dataset, dir string) bool {
+	for _, f := range d.Files {
+		p := filepath.Join(dir, f.Name)
+		if f.Unpack != "" {
+			p = filepath.Join(dir, f.Unpack)
+		}
+		if _, err := os.Stat(p); err != nil && !f.Optional {
+			return false
+		}
+	}
+	return true
+}
+
+// Fetch downloads into dir (created if needed) every file of dataset name
+// that is missing or whose checksum is wrong, from the dataset's mirrors
+// (or o.Mirrors), tried in order, and verifies each. With o.From it takes
+// the files from local archives and folders instead (CelebA). A file is
+// written under its final name only once its checksum matches; an
+// interrupted download resumes on the next call. Files already right are
+// left alone.
+func Fetch(ctx context.Context, name, dir string, o *Options) error {
+	if o == nil {
+		o = &Options{}
+	}
+	d, err := Lookup(name)
+	if err != nil {
+		return err
+	}
+	if dir == "" {
+		return fmt.Errorf("%s: no folder given", name)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if len(o.From) > 0 {
+		if d.Name != "celeba" {
+			return fmt.Errorf("%s: --from is for celeba; %s downloads from its mirrors", name, name)
+		}
+		return importCelebA(ctx, dir, o)
+	}
+	for _, f := range d.Files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		final := filepath.Join(dir, f.Name)
+		if f.Unpack != "" {
+			if _, err := os.Stat(filepath.Join(dir, f.Unpack)); err == nil {
+				continue // unpacked before; Verify checks its contents
+			}
+		}
+		if _, err := os.Stat(final); err == nil {
+			if checkFile(final, f) == nil {
+				o.logf("%s: %s is there and right", d.Name, f.Name)
+				if f.Unpack == "" {
+					continue
+				}
+			} else if err := download(ctx, d, f, dir, o); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s: %w", name, err)
+		} else if err := download(ctx, d, f, dir, o); err != nil {
+			return err
+		}
+		if f.Unpack != "" {
+			if err := unpackImages(ctx, final, dir, o); err != nil {
+				return err
+			}
+			os.Remove(final)
+		}
+	}
+	r, err := Verify(name, dir)
+	if err != nil {
+		return err
+	}
+	return r.Err()
+}
