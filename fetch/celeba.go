@@ -128,7 +128,7 @@ func verifyCelebAImages(dir string) (FileReport, error) {
 	}
 	for _, n := range names {
 		if err := checkJPEGEnds(filepath.Join(dir, n)); err != nil {
-			fr.State, fr.Detail = Bad, err.Error()
+			fr.State, fr.Detail, fr.err = Bad, err.Error(), err
 			return fr, nil
 		}
 	}
@@ -148,7 +148,8 @@ func verifyCelebAImages(dir string) (FileReport, error) {
 				return fr, err
 			}
 			if got != want {
-				fr.State, fr.Detail = Bad, fmt.Sprintf("%s: %v: SHA-256 %s, want %s", n, ErrChecksum, got, want)
+				fr.err = fmt.Errorf("%s: %w: SHA-256 %s, want %s", n, ErrChecksum, got, want)
+				fr.State, fr.Detail = Bad, fr.err.Error()
 				return fr, nil
 			}
 		}
@@ -171,7 +172,8 @@ func verifyCelebAImages(dir string) (FileReport, error) {
 			}
 		}
 		if got := hex.EncodeToString(h.Sum(nil)); len(names) != celebASampleCount || got != celebASampleAll {
-			fr.State, fr.Detail = Bad, fmt.Sprintf("%v: otgen's 89x109 sample should be %d images with SHA-256 %s in name order, these %d give %s", ErrChecksum, celebASampleCount, celebASampleAll, len(names), got)
+			fr.err = fmt.Errorf("%w: otgen's 89x109 sample should be %d images with SHA-256 %s in name order, these %d give %s", ErrChecksum, celebASampleCount, celebASampleAll, len(names), got)
+			fr.State, fr.Detail = Bad, fr.err.Error()
 			return fr, nil
 		}
 		fr.State, fr.Detail = OK, fmt.Sprintf("otgen's 89x109 sample of %d images (SHA-256 of all of them)", celebASampleCount)
@@ -423,7 +425,23 @@ func unpackImages(ctx context.Context, path, dir string, o *Options) (err error)
 			return fmt.Errorf("celeba: %w", err)
 		}
 	}
+	if err := checkStaged(stage, path); err != nil {
+		return err
+	}
 	return commit()
+}
+
+// checkStaged verifies the images of a staged folder before it replaces
+// dir/img_align_celeba: a bad import leaves the folder as it was.
+func checkStaged(stage, src string) error {
+	fr, err := verifyCelebAImages(stage)
+	if err != nil {
+		return fmt.Errorf("celeba: %w", err)
+	}
+	if fr.State == Bad {
+		return fmt.Errorf("celeba: %s: %w", src, fr.err)
+	}
+	return nil
 }
 
 // extract writes one zip entry to dst, refusing more than limit bytes.
@@ -494,6 +512,9 @@ func copyImages(ctx context.Context, src, dir string, o *Options) (err error) {
 	}
 	if bar != nil {
 		bar.Finish()
+	}
+	if err := checkStaged(stage, src); err != nil {
+		return err
 	}
 	return commit()
 }

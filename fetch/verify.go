@@ -58,6 +58,8 @@ type FileReport struct {
 	// Optional: the dataset is usable without this file, so its absence
 	// is no error.
 	Optional bool
+
+	err error // the error behind a Bad state, when there is one
 }
 
 // Report is the verdict on a dataset folder.
@@ -167,7 +169,7 @@ func verifyFile(path string, f File) FileReport {
 		return fr
 	}
 	if err := checkFile(path, f); err != nil {
-		fr.State, fr.Detail = Bad, err.Error()
+		fr.State, fr.Detail, fr.err = Bad, err.Error(), err
 		return fr
 	}
 	fr.State, fr.Detail = OK, checkedWhat(f)
