@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -146,10 +147,10 @@ func download(ctx context.Context, d Dataset, f File, dir string, o *Options) er
 		if errors.As(err, &local) || ctx.Err() != nil {
 			return err
 		}
-		o.logf("%s: %v", f.Name, err)
+		o.logf("%s: %v; trying the next mirror", f.Name, err)
 		fails = append(fails, err.Error())
 	}
-	msg := fmt.Sprintf("%s %s: no mirror delivered it (%s)", d.Name, f.Name, strings.Join(fails, "; "))
+	msg := fmt.Sprintf("%s %s: no mirror delivered it: %s", d.Name, f.Name, strings.Join(fails, "; "))
 	if d.Manual != "" {
 		msg += "; " + d.Manual
 	}
@@ -191,7 +192,7 @@ func fetchOnce(ctx context.Context, u string, f File, p paths, o *Options) (int6
 	defer timer.Stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s: %v", ErrMirror, u, err)
+		return 0, mirrorf("%s: %v", u, err)
 	}
 	req.Header.Set("User-Agent", "otgen-fetch")
 	if offset > 0 {
@@ -214,7 +215,7 @@ func fetchOnce(ctx context.Context, u string, f File, p paths, o *Options) (int6
 		if !ok || start != offset || (meta.Total > 0 && size >= 0 && size != meta.Total) {
 			// Not the continuation of our bytes: start again.
 			removePart(p)
-			return 0, fmt.Errorf("%w: %s: answered the resume with range %q, starting again", ErrMirror, u, resp.Header.Get("Content-Range"))
+			return 0, mirrorf("%s: answered the resume with range %q, starting again", u, resp.Header.Get("Content-Range"))
 		}
 		total = size
 		if total < 0 {
@@ -230,9 +231,9 @@ func fetchOnce(ctx context.Context, u string, f File, p paths, o *Options) (int6
 			return 0, nil // the partial file is complete already
 		}
 		removePart(p)
-		return 0, fmt.Errorf("%w: %s: cannot resume (HTTP 416), starting again", ErrMirror, u)
+		return 0, mirrorf("%s: cannot resume (HTTP 416), starting again", u)
 	default:
-		return 0, fmt.Errorf("%w: %s: HTTP %s", ErrMirror, u, resp.Status)
+		return 0, mirrorf("%s: HTTP %s", u, resp.Status)
 	}
 
 	// Refuse what is not the file before writing a byte: an HTML page
@@ -279,7 +280,7 @@ func fetchOnce(ctx context.Context, u string, f File, p paths, o *Options) (int6
 		return written, netErr(ctx, u, stall, cerr, true, offset+written, total)
 	}
 	if total >= 0 && offset+written != total {
-		return written, fmt.Errorf("%w: %s: body ended after %d of %d bytes (the partial file is kept: run again to resume)", ErrMirror, u, offset+written, total)
+		return written, mirrorf("%s: body ended after %d of %d bytes (the partial file is kept: run again to resume)", u, offset+written, total)
 	}
 	return written, nil
 }
@@ -319,14 +320,29 @@ func copyWithStall(dst io.Writer, src io.Reader, timer *time.Timer, stall time.D
 func netErr(ctx context.Context, u string, stall time.Duration, err error, answered bool, got, total int64) error {
 	if errors.Is(context.Cause(ctx), errStall) {
 		if answered {
-			return fmt.Errorf("%w: %s: no data for %s after %d bytes, gave up (the partial file is kept: run again to resume)", ErrMirror, u, stall, got)
+			return mirrorf("%s: no data for %s after %d bytes, gave up (the partial file is kept: run again to resume)", u, stall, got)
 		}
-		return fmt.Errorf("%w: %s: no answer for %s, gave up", ErrMirror, u, stall)
+		return mirrorf("%s: no answer for %s, gave up", u, stall)
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) && total >= 0 {
-		return fmt.Errorf("%w: %s: body ended after %d of %d bytes (the partial file is kept: run again to resume)", ErrMirror, u, got, total)
+		return mirrorf("%s: body ended after %d of %d bytes (the partial file is kept: run again to resume)", u, got, total)
 	}
-	return fmt.Errorf("%w: %s: %v", ErrMirror, u, err)
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // the URL is said already
+	}
+	return mirrorf("%s: %v", u, err)
+}
+
+// mirrorError is what went wrong with one mirror; it wraps ErrMirror
+// without repeating its text.
+type mirrorError struct{ msg string }
+
+func (e *mirrorError) Error() string        { return e.msg }
+func (e *mirrorError) Is(target error) bool { return target == ErrMirror }
+
+func mirrorf(format string, args ...any) error {
+	return &mirrorError{fmt.Sprintf(format, args...)}
 }
 
 var titleRE = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
@@ -343,16 +359,16 @@ func sniff(u string, f File, ctype string, head []byte, offset int64) error {
 		if m := titleRE.FindSubmatch(head); m != nil {
 			title = fmt.Sprintf(" %q", strings.Join(strings.Fields(string(m[1])), " "))
 		}
-		return fmt.Errorf("%w: %s answered with an HTML page%s, not the file (a quota, login or error page)", ErrMirror, u, title)
+		return mirrorf("%s answered with an HTML page%s, not the file (a quota, login or error page)", u, title)
 	}
 	if offset > 0 || len(head) == 0 {
 		return nil
 	}
 	switch {
 	case strings.HasSuffix(f.Name, ".gz") && !bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
-		return fmt.Errorf("%w: %s answered with data that is not gzip (starts % x)", ErrMirror, u, head[:min(4, len(head))])
+		return mirrorf("%s answered with data that is not gzip (starts % x)", u, head[:min(4, len(head))])
 	case strings.HasSuffix(f.Name, ".zip") && !bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		return fmt.Errorf("%w: %s answered with data that is not a zip archive (starts % x)", ErrMirror, u, head[:min(4, len(head))])
+		return mirrorf("%s answered with data that is not a zip archive (starts % x)", u, head[:min(4, len(head))])
 	}
 	return nil
 }
