@@ -32,7 +32,7 @@ func TestVerifyCelebASample(t *testing.T) {
 func TestImportCelebAFolder(t *testing.T) {
 	src := filepath.Join(sharedData(t), "celeba")
 	dir := t.TempDir()
-	if err := Fetch(context.Background(), "celeba", dir, &Options{From: []string{src}}); err != nil {
+	if _, err := Fetch(context.Background(), "celeba", dir, &Options{From: []string{src}}); err != nil {
 		t.Fatal(err)
 	}
 	names, _ := celebAImageNames(filepath.Join(dir, CelebAImages))
@@ -93,7 +93,7 @@ func TestImportCelebAZip(t *testing.T) {
 	zipPath := filepath.Join(tmp, "img_align_celeba.zip")
 	zipOf(t, zipPath, entries)
 	dir := filepath.Join(tmp, "celeba")
-	err = Fetch(context.Background(), "celeba", dir, &Options{From: []string{zipPath}})
+	_, err = Fetch(context.Background(), "celeba", dir, &Options{From: []string{zipPath}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestImportCelebAZip(t *testing.T) {
 	os.WriteFile(changed, b, 0o644)
 	entries[4][1] = changed
 	zipOf(t, bad, entries)
-	err = Fetch(context.Background(), "celeba", dir, &Options{From: []string{bad}})
+	_, err = Fetch(context.Background(), "celeba", dir, &Options{From: []string{bad}})
 	if !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), "000005.jpg") {
 		t.Errorf("changed image: %v", err)
 	}
@@ -125,7 +125,7 @@ func TestImportCelebAZip(t *testing.T) {
 	entries[4][1] = changed
 	entries[4][0] = "img_align_celeba/000100.jpg"
 	zipOf(t, bad, entries)
-	err = Fetch(context.Background(), "celeba", dir, &Options{From: []string{bad}})
+	_, err = Fetch(context.Background(), "celeba", dir, &Options{From: []string{bad}})
 	if !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), "000100.jpg: checksum mismatch: JPEG is truncated") {
 		t.Errorf("truncated image: %v", err)
 	}
@@ -141,11 +141,11 @@ func TestImportCelebAZip(t *testing.T) {
 func TestImportCelebABadSource(t *testing.T) {
 	dir := t.TempDir()
 	empty := t.TempDir()
-	err := Fetch(context.Background(), "celeba", dir, &Options{From: []string{empty}})
+	_, err := Fetch(context.Background(), "celeba", dir, &Options{From: []string{empty}})
 	if err == nil || !strings.Contains(err.Error(), "found no img_align_celeba folder") {
 		t.Errorf("empty folder: %v", err)
 	}
-	err = Fetch(context.Background(), "mnist", dir, &Options{From: []string{empty}})
+	_, err = Fetch(context.Background(), "mnist", dir, &Options{From: []string{empty}})
 	if err == nil || !strings.Contains(err.Error(), "--from is for celeba") {
 		t.Errorf("mnist --from: %v", err)
 	}

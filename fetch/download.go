@@ -301,7 +301,7 @@ func copyWithStall(dst io.Writer, src io.Reader, timer *time.Timer, stall time.D
 				werr = io.ErrShortWrite
 			}
 			if werr != nil {
-				return n, errLocal{fmt.Errorf("write: %w", werr)}
+				return n, errLocal{werr}
 			}
 			progress(n)
 		}

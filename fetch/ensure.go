@@ -23,7 +23,7 @@ func Ensure(ctx context.Context, name, dir string, o *Options) (string, error) {
 	if present(d, dir) && (o == nil || len(o.From) == 0) {
 		return dir, nil
 	}
-	if err := Fetch(ctx, name, dir, o); err != nil {
+	if _, err := Fetch(ctx, name, dir, o); err != nil {
 		return "", err
 	}
 	return dir, nil
@@ -55,30 +55,34 @@ func present(d Dataset, dir string) bool {
 // the files from local archives and folders instead (CelebA). A file is
 // written under its final name only once its checksum matches; an
 // interrupted download resumes on the next call. Files already right are
-// left alone.
-func Fetch(ctx context.Context, name, dir string, o *Options) error {
+// left alone. The report says what was checked (each file once); the
+// error is also the report's Err.
+func Fetch(ctx context.Context, name, dir string, o *Options) (*Report, error) {
 	if o == nil {
 		o = &Options{}
 	}
 	d, err := Lookup(name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if dir == "" {
-		return fmt.Errorf("%s: no folder given", name)
+		return nil, fmt.Errorf("%s: no folder given", name)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if len(o.From) > 0 {
 		if d.Name != "celeba" {
-			return fmt.Errorf("%s: --from is for celeba; %s downloads from its mirrors", name, name)
+			return nil, fmt.Errorf("%s: --from is for celeba; %s downloads from its mirrors", name, name)
 		}
-		return importCelebA(ctx, dir, o)
+		if err := importCelebA(ctx, dir, o); err != nil {
+			return nil, err
+		}
+		return finish(verifyCelebA(dir))
 	}
 	for _, f := range d.Files {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		final := filepath.Join(dir, f.Name)
 		if f.Unpack != "" {
@@ -93,23 +97,34 @@ func Fetch(ctx context.Context, name, dir string, o *Options) error {
 					continue
 				}
 			} else if err := download(ctx, d, f, dir, o); err != nil {
-				return err
+				return nil, err
 			}
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("%s: %w", name, err)
+			return nil, fmt.Errorf("%s: %w", name, err)
 		} else if err := download(ctx, d, f, dir, o); err != nil {
-			return err
+			return nil, err
 		}
 		if f.Unpack != "" {
 			if err := unpackImages(ctx, final, dir, o); err != nil {
-				return err
+				return nil, err
 			}
 			os.Remove(final)
 		}
 	}
-	r, err := Verify(name, dir)
-	if err != nil {
-		return err
+	if d.Name == "celeba" {
+		return finish(verifyCelebA(dir))
 	}
-	return r.Err()
+	r := &Report{Dataset: d.Name, Dir: dir}
+	for _, f := range d.Files {
+		r.Files = append(r.Files, FileReport{Name: f.Name, State: OK, Detail: checkedWhat(f), Optional: f.Optional})
+	}
+	return r, nil
+}
+
+// finish returns a report with its Err.
+func finish(r *Report, err error) (*Report, error) {
+	if err != nil {
+		return nil, err
+	}
+	return r, r.Err()
 }

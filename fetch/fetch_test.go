@@ -139,7 +139,7 @@ func TestFetchMNISTTriesMirrorsInOrder(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "mnist")
 	var log bytes.Buffer
 	o := &Options{Mirrors: []string{dead.URL, good.URL + "/{file}"}, Log: &log}
-	if err := Fetch(context.Background(), "mnist", dir, o); err != nil {
+	if _, err := Fetch(context.Background(), "mnist", dir, o); err != nil {
 		t.Fatal(err)
 	}
 	r, err := Verify("mnist", dir)
@@ -169,7 +169,7 @@ func TestFetchMNISTTriesMirrorsInOrder(t *testing.T) {
 	}
 	// A second fetch finds everything right and asks no mirror.
 	before := len(good.requests())
-	if err := Fetch(context.Background(), "mnist", dir, o); err != nil {
+	if _, err := Fetch(context.Background(), "mnist", dir, o); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(good.requests()) - before; n != 0 {
@@ -214,7 +214,7 @@ func TestFetchFashionMNISTFromRecompressedFiles(t *testing.T) {
 	d, _ := Lookup("fashion-mnist")
 	srv := newMirror(t, readDataset(t, fashionDebianDir, d))
 	dir := t.TempDir()
-	if err := Fetch(context.Background(), "fashion-mnist", dir, &Options{Mirrors: []string{srv.URL}}); err != nil {
+	if _, err := Fetch(context.Background(), "fashion-mnist", dir, &Options{Mirrors: []string{srv.URL}}); err != nil {
 		t.Fatal(err)
 	}
 	// Debian's .gz bytes differ from upstream's, the payload does not:
@@ -260,7 +260,7 @@ func TestCelebAQuotaSaysWhatToDo(t *testing.T) {
 		io.WriteString(w, "<html><head><title>Google Drive - Virus scan warning</title></head></html>")
 	}))
 	defer srv.Close()
-	err := Fetch(context.Background(), "celeba", t.TempDir(), &Options{Mirrors: []string{srv.URL + "/uc?id={id}"}})
+	_, err := Fetch(context.Background(), "celeba", t.TempDir(), &Options{Mirrors: []string{srv.URL + "/uc?id={id}"}})
 	if err == nil || !strings.Contains(err.Error(), "fetch celeba --from PATH") || !strings.Contains(err.Error(), "id=0B7EVK8r0v71pZjFTYXZWM3FlRnM") {
 		t.Fatalf("error %v", err)
 	}

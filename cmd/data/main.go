@@ -131,14 +131,13 @@ func runFetch(ctx context.Context, name, dir string, o *fetch.Options, stdout io
 	if err != nil {
 		return err
 	}
-	if err := fetch.Fetch(ctx, name, dir, o); err != nil {
-		return err
+	r, err := fetch.Fetch(ctx, name, dir, o)
+	if r != nil {
+		printReport(stdout, r)
 	}
-	r, err := fetch.Verify(name, dir)
 	if err != nil {
 		return err
 	}
-	printReport(stdout, r)
 	fmt.Fprintf(stdout, "%s: ready in %s\n", name, dir)
 	return nil
 }
