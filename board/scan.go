@@ -399,4 +399,3 @@ func (s *scanner) comparison(dir string, has map[string]bool) Comparison {
 	}
 	return c
 }
-
