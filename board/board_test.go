@@ -184,6 +184,7 @@ func readCSV(t testing.TB, path string) [][]string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	b = b[:bytes.LastIndexByte(b, '\n')+1] // complete lines only
 	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"otgen/data"
 )
 
 // sharedData returns $OTGEN_DATA or skips.
@@ -573,5 +575,14 @@ func TestVerifyFindsTheBadFile(t *testing.T) {
 	}
 	if r, err := Identify(t.TempDir()); err == nil {
 		t.Errorf("an empty folder identified as %s", r.Dataset)
+	}
+}
+
+func TestDataEnvIsData(t *testing.T) {
+	if DataEnv != data.DataEnv {
+		t.Errorf("fetch.DataEnv %q, data.DataEnv %q", DataEnv, data.DataEnv)
+	}
+	if CelebAImages != data.CelebAImages || CelebAAttrFile != data.CelebAAttrFile {
+		t.Errorf("CelebA layout differs from package data's")
 	}
 }
