@@ -87,8 +87,8 @@ func waitFor(t *testing.T, ctx context.Context, what, predicate string) {
 // curve is a polyline of the page: its data and its drawn points.
 type curve struct {
 	Steps, Values, Points string
-	Box, XMin, XMax        string
-	YMin, YMax             string
+	Box, XMin, XMax       string
+	YMin, YMax            string
 }
 
 func curveOf(t *testing.T, ctx context.Context, run, metric string) curve {
