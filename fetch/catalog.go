@@ -32,6 +32,7 @@ var catalog = []Dataset{
 			{Name: "t10k-images-idx3-ubyte.gz", Size: 7840016, SHA256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"},
 			{Name: "t10k-labels-idx1-ubyte.gz", Size: 10008, SHA256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"},
 		},
+		Manual: "check the network, or give another copy: --mirror URL (a server holding the four .gz files) or --from FOLDER (a folder holding them)",
 	},
 	{
 		Name:    "fashion-mnist",
@@ -47,6 +48,7 @@ var catalog = []Dataset{
 			{Name: "t10k-images-idx3-ubyte.gz", Size: 7840016, SHA256: "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"},
 			{Name: "t10k-labels-idx1-ubyte.gz", Size: 10008, SHA256: "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"},
 		},
+		Manual: "check the network, or give another copy: --mirror URL, or --from FOLDER (on Debian and Ubuntu: apt-get install dataset-fashion-mnist, then --from /usr/share/datasets/fashion-mnist)",
 	},
 	{
 		Name:    "celeba",

@@ -146,7 +146,7 @@ func TestImportCelebABadSource(t *testing.T) {
 		t.Errorf("empty folder: %v", err)
 	}
 	_, err = Fetch(context.Background(), "mnist", dir, &Options{From: []string{empty}})
-	if err == nil || !strings.Contains(err.Error(), "--from is for celeba") {
+	if err == nil || !strings.Contains(err.Error(), "mnist: train-images-idx3-ubyte.gz is in none of "+empty) {
 		t.Errorf("mnist --from: %v", err)
 	}
 }

@@ -43,8 +43,9 @@ type Options struct {
 	Log io.Writer
 	// TTY draws progress bars on Log rather than log lines.
 	TTY bool
-	// From lists local archives or folders that hold the dataset's files
-	// (CelebA's img_align_celeba.zip, list_attr_celeba.txt, an unpacked
+	// From lists local folders that hold the dataset's files, e.g.
+	// Debian's /usr/share/datasets/fashion-mnist; for CelebA also its
+	// archives (img_align_celeba.zip, list_attr_celeba.txt, an unpacked
 	// img_align_celeba folder). When set, nothing is downloaded.
 	From []string
 
@@ -143,8 +144,11 @@ func download(ctx context.Context, d Dataset, f File, dir string, o *Options) er
 				return nil
 			}
 		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: interrupted (the partial file is kept: run again to resume): %w", f.Name, ctx.Err())
+		}
 		var local errLocal
-		if errors.As(err, &local) || ctx.Err() != nil {
+		if errors.As(err, &local) {
 			return err
 		}
 		o.logf("%s: %v; trying the next mirror", f.Name, err)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Ensure makes sure dataset name is in dir and returns the folder. An
@@ -52,7 +53,8 @@ func present(d Dataset, dir string) bool {
 // Fetch downloads into dir (created if needed) every file of dataset name
 // that is missing or whose checksum is wrong, from the dataset's mirrors
 // (or o.Mirrors), tried in order, and verifies each. With o.From it takes
-// the files from local archives and folders instead (CelebA). A file is
+// the files from local folders instead (for CelebA also archives, see
+// Options.From), verified the same way. A file is
 // written under its final name only once its checksum matches; an
 // interrupted download resumes on the next call. Files already right are
 // left alone. The report says what was checked (each file once); the
@@ -73,7 +75,7 @@ func Fetch(ctx context.Context, name, dir string, o *Options) (*Report, error) {
 	}
 	if len(o.From) > 0 {
 		if d.Name != "celeba" {
-			return nil, fmt.Errorf("%s: --from is for celeba; %s downloads from its mirrors", name, name)
+			return importFiles(d, dir, o)
 		}
 		if err := importCelebA(ctx, dir, o); err != nil {
 			return nil, err
@@ -117,6 +119,44 @@ func Fetch(ctx context.Context, name, dir string, o *Options) (*Report, error) {
 	r := &Report{Dataset: d.Name, Dir: dir}
 	for _, f := range d.Files {
 		r.Files = append(r.Files, FileReport{Name: f.Name, State: OK, Detail: checkedWhat(f), Optional: f.Optional})
+	}
+	return r, nil
+}
+
+// importFiles copies each file of d from the first folder of o.From that
+// has it, verifying it before it takes its final name.
+func importFiles(d Dataset, dir string, o *Options) (*Report, error) {
+	r := &Report{Dataset: d.Name, Dir: dir}
+	for _, f := range d.Files {
+		var src string
+		for _, from := range o.From {
+			if isFile(filepath.Join(from, f.Name)) {
+				src = filepath.Join(from, f.Name)
+				break
+			}
+		}
+		if src == "" {
+			return nil, fmt.Errorf("%s: %s is in none of %s", d.Name, f.Name, strings.Join(o.From, ", "))
+		}
+		p := pathsOf(dir, f.Name)
+		if abs1, _ := filepath.Abs(src); abs1 != "" {
+			if abs2, _ := filepath.Abs(p.final); abs1 == abs2 {
+				if err := checkFile(src, f); err != nil {
+					return nil, fmt.Errorf("%s: %s: %w", d.Name, src, err)
+				}
+				r.Files = append(r.Files, FileReport{Name: f.Name, State: OK, Detail: checkedWhat(f)})
+				continue
+			}
+		}
+		if err := copyFile(src, p.part); err != nil {
+			return nil, fmt.Errorf("%s: %w", d.Name, err)
+		}
+		os.Remove(p.meta) // not a download to resume
+		if err := commit(p, f); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", d.Name, src, err)
+		}
+		o.logf("%s: %s copied from %s and verified", d.Name, f.Name, src)
+		r.Files = append(r.Files, FileReport{Name: f.Name, State: OK, Detail: checkedWhat(f)})
 	}
 	return r, nil
 }

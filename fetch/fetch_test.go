@@ -216,7 +216,8 @@ func TestFetchFashionMNISTFromRecompressedFiles(t *testing.T) {
 	d, _ := Lookup("fashion-mnist")
 	srv := newMirror(t, readDataset(t, fashionDebianDir, d))
 	dir := t.TempDir()
-	if _, err := Fetch(context.Background(), "fashion-mnist", dir, &Options{Mirrors: []string{srv.URL}}); err != nil {
+	_, err := Fetch(context.Background(), "fashion-mnist", dir, &Options{Mirrors: []string{srv.URL}})
+	if err != nil {
 		t.Fatal(err)
 	}
 	// Debian's .gz bytes differ from upstream's, the payload does not:
@@ -227,6 +228,23 @@ func TestFetchFashionMNISTFromRecompressedFiles(t *testing.T) {
 	}
 	if r, _ := Verify("mnist", dir); r.Err() == nil || !errors.Is(r.Err(), ErrChecksum) {
 		t.Errorf("Fashion-MNIST verifies as MNIST: %v", r.Err())
+	}
+	// --from the package's folder: the same, without a server.
+	dir2 := t.TempDir()
+	if _, err := Fetch(context.Background(), "fashion-mnist", dir2, &Options{From: []string{t.TempDir(), fashionDebianDir}}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := Verify("fashion-mnist", dir2); err != nil || r.Err() != nil {
+		t.Errorf("after --from: %v %v", err, r.Err())
+	}
+	// MNIST's files are not Fashion-MNIST's: refused, nothing left.
+	dir3 := t.TempDir()
+	_, err = Fetch(context.Background(), "fashion-mnist", dir3, &Options{From: []string{filepath.Join(sharedData(t), "mnist")}})
+	if !errors.Is(err, ErrChecksum) {
+		t.Errorf("MNIST as Fashion-MNIST: %v", err)
+	}
+	if ents, _ := os.ReadDir(dir3); len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
 	}
 }
 

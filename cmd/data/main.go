@@ -39,10 +39,11 @@ Datasets: %s.
 fetch downloads a dataset from its public mirrors (tried in order), checks
 every file against the SHA-256 built into otgen (of the decompressed
 contents for .gz files), resumes an interrupted download and never leaves a
-half-written file under a final name. CelebA's Google Drive files are often
-over quota: download img_align_celeba.zip (and list_attr_celeba.txt)
-yourself and pass them with --from, or a folder that holds them or the
-unpacked img_align_celeba/.
+half-written file under a final name. --from takes the files from a local
+folder instead (e.g. Debian's /usr/share/datasets/fashion-mnist). CelebA's
+Google Drive files are often over quota: download img_align_celeba.zip (and
+list_attr_celeba.txt) yourself and pass them with --from, or a folder that
+holds them or the unpacked img_align_celeba/.
 
 verify checks a folder against the checksums; with --dir and no NAME it
 finds which dataset the folder holds. list shows each dataset's folder and
@@ -54,6 +55,7 @@ The folder of a dataset is --dir when given, else $OTGEN_DATA/<name>, else
 Examples:
   data fetch mnist
   data fetch fashion-mnist --dir ~/data/fashion-mnist
+  data fetch fashion-mnist --from /usr/share/datasets/fashion-mnist
   data fetch celeba --from ~/Downloads/img_align_celeba.zip --from ~/Downloads/list_attr_celeba.txt
   data verify
   data verify --dir ../shared/data/mnist
@@ -83,7 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var from, mirrors multi
 	var stall time.Duration
 	if args[0] == "fetch" {
-		fs.Var(&from, "from", "celeba: a local img_align_celeba.zip, list_attr_celeba.txt, or a folder holding them or img_align_celeba/ (repeatable); nothing is downloaded")
+		fs.Var(&from, "from", "take the files from this local folder instead of downloading them (repeatable); for celeba also img_align_celeba.zip, list_attr_celeba.txt or an unpacked img_align_celeba/; they are verified the same way")
 		fs.Var(&mirrors, "mirror", "a mirror URL to use instead of the dataset's own (repeatable, tried in order; {file} stands for the file name, else it is appended)")
 		fs.DurationVar(&stall, "stall", fetch.DefaultStall, "give a mirror up after this long without data")
 	}
