@@ -100,8 +100,18 @@ type scanner struct {
 	fsys fs.FS
 	now  func() time.Time
 	live time.Duration
-	// pngOK caches the verdict on PNG files by path and version.
-	pngOK map[string]error
+	// pngOK caches the verdict on PNG files by path and version, and
+	// summaries the rows, columns and last step of metrics tables.
+	pngOK     map[string]error
+	summaries map[string]summary
+}
+
+// summary is what the listing needs of a metrics table.
+type summary struct {
+	columns  []string
+	rows     int
+	lastStep int
+	err      error
 }
 
 // scan lists the runs and comparisons: folders of the runs folder and
@@ -195,14 +205,11 @@ func (s *scanner) run(dir string) Run {
 		touch(info)
 		metricsTime = info.ModTime()
 		r.MetricsVersion = version(info)
-		m, err := s.metrics(dir)
-		if err != nil {
-			bad("%s: %v", metricsName, err)
+		sum := s.summary(dir, r.MetricsVersion)
+		if sum.err != nil {
+			bad("%s: %v", metricsName, sum.err)
 		} else {
-			r.Columns, r.Rows = m.Columns, len(m.Rows)
-			if len(m.Rows) > 0 {
-				r.LastStep = int(m.Rows[len(m.Rows)-1][0])
-			}
+			r.Columns, r.Rows, r.LastStep = sum.columns, sum.rows, sum.lastStep
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		bad("%s: %v", metricsName, err)
@@ -272,13 +279,30 @@ func (s *scanner) run(dir string) Run {
 	return r
 }
 
-// metrics reads and parses a run's metrics.csv.
-func (s *scanner) metrics(dir string) (*Metrics, error) {
-	b, err := fs.ReadFile(s.fsys, path.Join(dir, metricsName))
-	if err != nil {
-		return nil, err
+// summary reads and parses a run's metrics.csv, or returns what it found
+// for this version of the file before.
+func (s *scanner) summary(dir, version string) summary {
+	key := dir + "@" + version
+	if sum, ok := s.summaries[key]; ok {
+		return sum
 	}
-	return ParseMetrics(b)
+	var sum summary
+	b, err := fs.ReadFile(s.fsys, path.Join(dir, metricsName))
+	if err == nil {
+		var m *Metrics
+		if m, err = ParseMetrics(b); err == nil {
+			sum.columns, sum.rows = m.Columns, len(m.Rows)
+			if len(m.Rows) > 0 {
+				sum.lastStep = int(m.Rows[len(m.Rows)-1][0])
+			}
+		}
+	}
+	sum.err = err
+	if s.summaries == nil || len(s.summaries) > 4096 {
+		s.summaries = map[string]summary{}
+	}
+	s.summaries[key] = sum
+	return sum
 }
 
 // checkPNG decodes a PNG's header and checks that the file ends with the
