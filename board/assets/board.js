@@ -120,11 +120,25 @@ function fmt(v) {
   return (a >= 1e4 || a < 1e-3) ? v.toExponential(2) : String(Number(v.toPrecision(4)));
 }
 
-function chart(name) {
+// stepRange is the steps spanned by the ticked runs' rows: every chart
+// shares it, so charts line up and a metric evaluated once sits where its
+// step is.
+function stepRange() {
+  let lo = Infinity, hi = -Infinity;
+  for (const r of selectedRuns()) {
+    const m = state.metrics.get(r.id);
+    if (!m || !m.rows || m.rows.length === 0) continue;
+    lo = Math.min(lo, m.rows[0][0]);
+    hi = Math.max(hi, m.rows[m.rows.length - 1][0]);
+  }
+  return [lo, hi];
+}
+
+function chart(name, range) {
   const series = seriesOf(name);
   if (series.length === 0) return null;
   const W = 460, H = 260, x0 = 64, y0 = 24, w = W - x0 - 12, h = H - y0 - 36;
-  let xmin = Infinity, xmax = -Infinity, ymin = Infinity, ymax = -Infinity;
+  let [xmin, xmax] = range, ymin = Infinity, ymax = -Infinity;
   for (const s of series) {
     for (const x of s.steps) { xmin = Math.min(xmin, x); xmax = Math.max(xmax, x); }
     for (const y of s.values) { ymin = Math.min(ymin, y); ymax = Math.max(ymax, y); }
@@ -162,7 +176,8 @@ function renderCharts() {
     const m = state.metrics.get(r.id);
     for (const c of (m && m.columns) || []) if (c !== 'step' && !names.includes(c)) names.push(c);
   }
-  const charts = names.map(chart).filter(c => c !== null);
+  const range = stepRange();
+  const charts = names.map(n => chart(n, range)).filter(c => c !== null);
   const box = document.getElementById('charts');
   if (charts.length === 0) {
     box.replaceChildren(el('p', {class: 'muted', text: 'No metrics yet.'}));
