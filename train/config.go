@@ -21,8 +21,8 @@ import (
 
 // DataConfig names the training data.
 type DataConfig struct {
-	// Name is "8gaussians", "25gaussians", "swissroll", "mnist" or
-	// "celeba".
+	// Name is one of DataNames: "8gaussians", "25gaussians", "swissroll",
+	// "mnist", "fashion-mnist" or "celeba".
 	Name string `json:"name"`
 	// Dir is the folder of a file dataset (MNIST's IDX files, the CelebA
 	// folder that holds img_align_celeba/).
@@ -74,7 +74,7 @@ type Config struct {
 }
 
 // DataNames lists the datasets a run accepts.
-var DataNames = []string{"8gaussians", "25gaussians", "swissroll", "mnist", "celeba"}
+var DataNames = []string{"8gaussians", "25gaussians", "swissroll", "mnist", "fashion-mnist", "celeba"}
 
 // DefaultConfig returns the defaults for a dataset and a loss: a small MLP
 // that trains in well under a minute on two cores for the 2-D toys, and a
@@ -102,7 +102,7 @@ func DefaultConfig(dataName, lossName string) (Config, error) {
 		cfg.Model.Output = "linear"
 		cfg.Steps, cfg.Batch = 2000, 256
 		cfg.SampleEvery, cfg.CheckpointEvery, cfg.EvalEvery, cfg.LogEvery = 500, 500, 500, 100
-	case "mnist":
+	case "mnist", "fashion-mnist":
 		cfg.Model.DataShape = []int{1, 28, 28}
 		cfg.Model.Latent = 8
 		cfg.Model.Hidden = []int{512, 256}

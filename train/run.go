@@ -16,6 +16,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"otgen/checkpoints"
 	"otgen/internal/atomicfile"
 	"otgen/internal/progress"
 	"otgen/internal/runlock"
@@ -316,6 +317,7 @@ func (r *Run) Train(ctx context.Context) (err error) {
 		}
 	}()
 	cfg := r.Config
+	lastFlush := time.Now()
 	p := progress.New(r.Progress, r.TTY, "step", cfg.Steps, &progress.Options{LogEvery: cfg.LogEvery, Start: r.step})
 	defer p.Finish()
 	for r.step < cfg.Steps {
@@ -358,6 +360,10 @@ func (r *Run) Train(ctx context.Context) (err error) {
 			}
 		}
 		merr := r.writeMetrics(evalNow)
+		if merr == nil && (evalNow || time.Since(lastFlush) >= time.Second) {
+			// Watchers (cmd/board) see rows within a second.
+			merr, lastFlush = r.flushMetrics(), time.Now()
+		}
 		if !r.TTY || r.step%10 == 0 || final {
 			// A bar redraws at most every 10 steps: building the status
 			// costs more than a fast step.
@@ -444,15 +450,13 @@ func sameDir(a, b string) bool {
 }
 
 // removeOrphans deletes the temporary files that an atomic write killed
-// before its rename (SIGKILL, power loss) left in the run folder. Only the
+// before its rename (SIGKILL, power loss) left in the run folder: the
+// checkpoint writer's and atomicfile's (config.json, figures). Only the
 // caller, who holds the folder's lock, can be writing there.
 func removeOrphans(dir string) {
-	for _, pattern := range []string{"." + CheckpointName + "-*.tmp", ".*.tmp-*"} {
-		names, _ := filepath.Glob(filepath.Join(dir, pattern))
-		for _, n := range names {
-			os.Remove(n)
-		}
-	}
+	checkpoints.RemoveStaleTemps(dir)
+	atomicfile.RemoveStaleTemps(dir)
+	atomicfile.RemoveStaleTemps(filepath.Join(dir, "samples"))
 }
 
 // CheckpointPath is the path of the run's checkpoint.
