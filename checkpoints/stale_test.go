@@ -5,16 +5,24 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"otgen/internal/atomicfile"
 )
 
 // killedFS is a file system on which Write dies between writing its
 // temporary file and renaming it, as under SIGKILL: the rename fails and
 // the cleanup never happens.
-type killedFS struct{ osFS }
+type killedFS struct{}
 
+func (killedFS) CreateTemp(dir, pattern string) (atomicfile.File, error) {
+	return atomicfile.OS.CreateTemp(dir, pattern)
+}
 func (killedFS) Rename(string, string) error { return errInjected }
 func (killedFS) Remove(string) error         { return nil }
+func (killedFS) SyncDir(string) error        { return nil }
 
+// TestRemoveStaleTemps: the temporary files of killed checkpoint writes
+// are removed by the one atomic writer's cleaner, and nothing else is.
 func TestRemoveStaleTemps(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "checkpoint.otgen")
@@ -40,12 +48,11 @@ func TestRemoveStaleTemps(t *testing.T) {
 	// Files that are not Write's temporary files stay.
 	keep := []string{
 		"checkpoint.otgen",
-		".checkpoint.otgen-12ab.tmp",    // not a CreateTemp number
-		".checkpoint.otgen-.tmp",        // no number
-		".-123.tmp",                     // no name
-		"checkpoint.otgen-123.tmp",      // no leading dot
-		".checkpoint.otgen-123.tmp.bak", // another suffix
-		".metrics.csv.tmp-123",          // internal/atomicfile's pattern
+		".checkpoint.otgen.tmp-12ab",    // not a CreateTemp number
+		".checkpoint.otgen.tmp-",        // no number
+		".tmp-123",                      // no name
+		"checkpoint.otgen.tmp-123",      // no leading dot
+		".checkpoint.otgen.tmp-123.bak", // another suffix
 		"notes.txt",
 	}
 	for _, name := range keep[1:] {
@@ -57,7 +64,7 @@ func TestRemoveStaleTemps(t *testing.T) {
 		t.Fatal(err)
 	}
 	keep = append(keep, ".folder-1.tmp")
-	removed, err := RemoveStaleTemps(dir)
+	removed, err := atomicfile.RemoveStaleTemps(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +86,7 @@ func TestRemoveStaleTemps(t *testing.T) {
 		t.Errorf("the checkpoint after the cleanup: %v", err)
 	}
 	// A missing folder has nothing to clean.
-	if removed, err := RemoveStaleTemps(filepath.Join(dir, "missing")); err != nil || len(removed) != 0 {
+	if removed, err := atomicfile.RemoveStaleTemps(filepath.Join(dir, "missing")); err != nil || len(removed) != 0 {
 		t.Errorf("missing folder: %v, %v", removed, err)
 	}
 }

@@ -16,7 +16,6 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"otgen/checkpoints"
 	"otgen/internal/atomicfile"
 	"otgen/internal/progress"
 	"otgen/internal/runlock"
@@ -450,11 +449,11 @@ func sameDir(a, b string) bool {
 }
 
 // removeOrphans deletes the temporary files that an atomic write killed
-// before its rename (SIGKILL, power loss) left in the run folder: the
-// checkpoint writer's and atomicfile's (config.json, figures). Only the
+// before its rename (SIGKILL, power loss) left in the run folder and its
+// samples folder (checkpoints, config.json and figures all go through
+// internal/atomicfile). Only the
 // caller, who holds the folder's lock, can be writing there.
 func removeOrphans(dir string) {
-	checkpoints.RemoveStaleTemps(dir)
 	atomicfile.RemoveStaleTemps(dir)
 	atomicfile.RemoveStaleTemps(filepath.Join(dir, "samples"))
 }

@@ -12,56 +12,124 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
 // Write writes the bytes produced by write to path through a temporary
-// file in the same directory, which is synced, closed, given mode 0644 and
-// renamed over path. The temporary file never outlives a failure, and a
-// previous file at path is left untouched by one.
-func Write(path string, write func(io.Writer) error) (err error) {
-	if path == "" {
-		return fmt.Errorf("write: empty file name")
-	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, tempPrefix+base+tempInfix+"*")
+// file ".NAME.tmp-DIGITS" in the same folder, which is synced, closed,
+// given mode FileMode, renamed over path, and the folder synced. The
+// temporary file never outlives a failure, and a previous file at path is
+// left untouched by one. Write does not create folders. If only the final
+// sync of the folder fails, the new file is in place but Write still
+// reports the error, since the rename may not survive a crash.
+func Write(path string, write func(io.Writer) error) error {
+	return WriteFS(OS, path, write)
+}
+
+// FileMode is the permission of the files Write creates.
+const FileMode fs.FileMode = 0o644
+
+// FS is what Write needs from the operating system; tests inject faults
+// (a full disk, a failing rename) through WriteFS.
+type FS interface {
+	CreateTemp(dir, pattern string) (File, error)
+	Rename(oldpath, newpath string) error
+	Remove(name string) error
+	SyncDir(dir string) error
+}
+
+// File is the part of *os.File that Write uses.
+type File interface {
+	io.Writer
+	Name() string
+	Chmod(fs.FileMode) error
+	Sync() error
+	Close() error
+}
+
+// OS is the real file system.
+var OS FS = osFS{}
+
+type osFS struct{}
+
+func (osFS) CreateTemp(dir, pattern string) (File, error) {
+	f, err := os.CreateTemp(dir, pattern)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return nil, err // a nil *os.File must not become a non-nil File
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close() // may already be closed; the error is the first one
-			_ = os.Remove(tmp)
+	return f, nil
+}
+
+func (osFS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
+func (osFS) Remove(name string) error             { return os.Remove(name) }
+
+func (osFS) SyncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil // folders cannot be opened for syncing there
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// WriteFS is Write on the file system fsys.
+func WriteFS(fsys FS, path string, write func(io.Writer) error) (err error) {
+	base := filepath.Base(path)
+	if path == "" || base == "." || base == ".." || base == string(filepath.Separator) || os.IsPathSeparator(path[len(path)-1]) {
+		return fmt.Errorf("write %q: the path names no file", path)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("write %s: is a directory, not a file", path)
+	}
+	dir := filepath.Dir(path)
+	tmp, err := fsys.CreateTemp(dir, tempPrefix+base+tempInfix+"*")
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("write %s: folder %s does not exist: %w", path, dir, err)
 		}
+		return fmt.Errorf("write %s: create temporary file: %w", path, err)
+	}
+	tmpName := tmp.Name()
+	closed, renamed := false, false
+	defer func() {
+		if err == nil || renamed {
+			return
+		}
+		if !closed {
+			tmp.Close()
+		}
+		fsys.Remove(tmpName)
 	}()
-	bw := bufio.NewWriter(f)
-	if err = write(bw); err != nil {
+	bw := bufio.NewWriterSize(tmp, 1<<16)
+	if err := write(bw); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = bw.Flush(); err != nil {
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if err := tmp.Chmod(FileMode); err != nil {
+		return fmt.Errorf("write %s: chmod temporary file: %w", path, err)
 	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", path, err)
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("write %s: sync: %w", path, err)
 	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", path, err)
+	closed = true
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: close: %w", path, err)
 	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename %s: %w", path, err)
+	if err := fsys.Rename(tmpName, path); err != nil {
+		return fmt.Errorf("write %s: rename: %w", path, err)
 	}
-	// Make the rename durable. Not every platform can sync a directory,
-	// and the file itself is already complete, so a failure here is ignored.
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync()
-		_ = d.Close()
+	renamed = true
+	if err := fsys.SyncDir(dir); err != nil {
+		return fmt.Errorf("write %s: written, but sync of folder %s failed: %w", path, dir, err)
 	}
 	return nil
 }
