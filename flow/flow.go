@@ -113,7 +113,7 @@ func Run(X, Y *mat.Dense, o Options, observe func(State) error) ([]float64, erro
 			M: o.M, K: o.K, Seed: stepSeed(o.Seed, t), Workers: o.Workers,
 			Sampling: o.Sampling, Grad: t < o.Steps,
 		}
-		res, err := ot.MinibatchWasserstein(X, Y, mo)
+		res, err := ot.MinibatchWasserstein(X, Y, &mo)
 		if err != nil {
 			if t > 0 && errors.Is(err, ot.ErrInput) && !finiteMatrix(X) {
 				return losses, fmt.Errorf("flow: particles are no longer finite after step %d: lr %v is too large", t, o.LR)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -14,7 +13,9 @@ import (
 
 // MinibatchOptions configures the minibatch estimators of Fatras, Zine,
 // Flamary, Gribonval, Courty, "Learning with minibatch Wasserstein:
-// asymptotic and gradient properties" (AISTATS 2020).
+// asymptotic and gradient properties" (AISTATS 2020). A zero field means its
+// default, but M and K have none: they must be set, so a nil
+// *MinibatchOptions is an error wrapping ErrInput.
 type MinibatchOptions struct {
 	// M is the minibatch size (m in the paper), 1 <= M <= min(n, m).
 	M int
@@ -22,13 +23,14 @@ type MinibatchOptions struct {
 	K int
 	// P is the exponent of the ground cost |x - y|^P; default 2.
 	P float64
-	// Solver is the OT solver of each pair: "exact" (the default; the
-	// assignment solver, since both minibatches carry uniform weights
-	// 1/M; on clustered data it falls back to the network simplex by
-	// itself), "simplex" (exact, always the network simplex of EMD),
-	// "sinkhorn" (entropic, with Eps) or "1d" (exact by sorting, for
-	// one-dimensional points).
-	Solver string
+	// Solver is the OT solver of each pair: MethodExact (the default,
+	// also for "" and MethodAuto; the assignment solver, since both
+	// minibatches carry uniform weights 1/M; on clustered data it falls
+	// back to the network simplex by itself; MethodAssignment is the
+	// same), MethodSimplex (exact, always the network simplex of EMD),
+	// MethodSinkhorn (entropic, with Eps) or Method1D (exact by sorting,
+	// for one-dimensional points).
+	Solver Method
 	// Eps is the entropic regularisation of the "sinkhorn" solver.
 	Eps float64
 	// Sinkhorn holds further options of the "sinkhorn" solver (its
@@ -36,7 +38,7 @@ type MinibatchOptions struct {
 	Sinkhorn *SinkhornOptions
 	// Seed determines all random choices.
 	Seed uint64
-	// Workers is the number of goroutines; 0 means runtime.NumCPU().
+	// Workers is the number of goroutines; 0 means runtime.GOMAXPROCS(0).
 	// The results do not depend on it.
 	Workers int
 	// Grad asks MinibatchWasserstein for the gradients with respect to the
@@ -102,22 +104,22 @@ type MinibatchPlanResult struct {
 // input (empty or non-finite points, M < 1 or larger than n or m, K < 1,
 // unknown Solver or Sampling, Eps <= 0 with "sinkhorn", d != 1 with "1d") is
 // an error wrapping ErrInput.
-func MinibatchWasserstein(X, Y *mat.Dense, opts MinibatchOptions) (*MinibatchResult, error) {
+func MinibatchWasserstein(X, Y *mat.Dense, opts *MinibatchOptions) (*MinibatchResult, error) {
 	r, err := newMinibatchRun(X, Y, opts)
 	if err != nil {
 		return nil, err
 	}
 	res := &MinibatchResult{}
-	if opts.Grad {
+	if r.o.Grad {
 		res.GradX = mat.NewDense(r.n, r.d, nil)
 		res.GradY = mat.NewDense(r.m, r.d, nil)
 	}
 	sum, sumSq := 0.0, 0.0
-	K := float64(opts.K)
+	K := float64(r.o.K)
 	err = r.run(func(k int, s *pairSlot) {
 		sum += s.cost
 		sumSq += s.cost * s.cost
-		if !opts.Grad {
+		if !r.o.Grad {
 			return
 		}
 		for _, e := range s.entries {
@@ -129,7 +131,7 @@ func MinibatchWasserstein(X, Y *mat.Dense, opts MinibatchOptions) (*MinibatchRes
 		return nil, err
 	}
 	res.Value = sum / K
-	if opts.K > 1 {
+	if r.o.K > 1 {
 		v := (sumSq - sum*sum/K) / (K - 1)
 		res.StdErr = math.Sqrt(math.Max(v, 0) / K)
 	}
@@ -143,13 +145,13 @@ func MinibatchWasserstein(X, Y *mat.Dense, opts MinibatchOptions) (*MinibatchRes
 // together with its marginals. Pairs are drawn and solved as in
 // MinibatchWasserstein (opts.Grad is ignored), with the same guarantees of
 // determinism.
-func MinibatchPlan(X, Y *mat.Dense, opts MinibatchOptions) (*MinibatchPlanResult, error) {
+func MinibatchPlan(X, Y *mat.Dense, opts *MinibatchOptions) (*MinibatchPlanResult, error) {
 	r, err := newMinibatchRun(X, Y, opts)
 	if err != nil {
 		return nil, err
 	}
-	K := float64(opts.K)
-	entries := make([]Entry, 0, opts.K*opts.M)
+	K := float64(r.o.K)
+	entries := make([]Entry, 0, r.o.K*r.o.M)
 	sum := 0.0
 	err = r.run(func(k int, s *pairSlot) {
 		sum += s.cost
@@ -194,7 +196,11 @@ type minibatchRun struct {
 	workers int
 }
 
-func newMinibatchRun(X, Y *mat.Dense, o MinibatchOptions) (*minibatchRun, error) {
+func newMinibatchRun(X, Y *mat.Dense, opts *MinibatchOptions) (*minibatchRun, error) {
+	if opts == nil {
+		return nil, inputErrorf("minibatch: nil options: the minibatch size M and the number of pairs K must be set")
+	}
+	o := *opts
 	if err := checkPoints(X, Y, 1); err != nil {
 		return nil, fmt.Errorf("minibatch: %w", err)
 	}
@@ -213,11 +219,16 @@ func newMinibatchRun(X, Y *mat.Dense, o MinibatchOptions) (*minibatchRun, error)
 	if p := r.o.P; math.IsNaN(p) || math.IsInf(p, 0) || p <= 0 {
 		return nil, inputErrorf("minibatch: P = %v, want a finite positive number", p)
 	}
-	switch o.Solver {
-	case "", "exact":
-		r.o.Solver = "exact"
-	case "simplex":
-	case "sinkhorn":
+	solver, err := methodIn("minibatch", o.Solver, MethodAuto, MethodExact, MethodAssignment, MethodSimplex, MethodSinkhorn, Method1D)
+	if err != nil {
+		return nil, err
+	}
+	switch solver {
+	case MethodAuto, MethodExact, MethodAssignment:
+		r.o.Solver = MethodExact
+	case MethodSimplex:
+		r.o.Solver = MethodSimplex
+	case MethodSinkhorn:
 		if o.Sinkhorn != nil {
 			r.sink = *o.Sinkhorn
 		}
@@ -225,12 +236,10 @@ func newMinibatchRun(X, Y *mat.Dense, o MinibatchOptions) (*minibatchRun, error)
 		if _, err := sinkhornDefaults(o.Eps, &r.sink); err != nil {
 			return nil, fmt.Errorf("minibatch: %w", err)
 		}
-	case "1d":
+	case Method1D:
 		if r.d != 1 {
 			return nil, inputErrorf("minibatch: solver \"1d\" needs 1-D points, got dimension %d", r.d)
 		}
-	default:
-		return nil, inputErrorf("minibatch: unknown solver %q (want exact, simplex, sinkhorn or 1d)", o.Solver)
 	}
 	switch o.Sampling {
 	case "", "iid":
@@ -241,11 +250,7 @@ func newMinibatchRun(X, Y *mat.Dense, o MinibatchOptions) (*minibatchRun, error)
 	default:
 		return nil, inputErrorf("minibatch: unknown sampling %q (want iid, epoch or epoch-x)", o.Sampling)
 	}
-	r.workers = o.Workers
-	if r.workers <= 0 {
-		r.workers = runtime.NumCPU()
-	}
-	r.workers = min(r.workers, o.K)
+	r.workers = min(workerCount(o.Workers), o.K)
 	return r, nil
 }
 
@@ -423,7 +428,7 @@ func (r *minibatchRun) solvePair(k int, ws *pairWork, s *pairSlot) error {
 	s.entries = s.entries[:0]
 	w := 1 / float64(M)
 	switch r.o.Solver {
-	case "exact":
+	case MethodExact:
 		if err := CostInto(ws.C, ws.Xb, ws.Yb, r.o.P); err != nil {
 			return err
 		}
@@ -435,7 +440,7 @@ func (r *minibatchRun) solvePair(k int, ws *pairWork, s *pairSlot) error {
 			s.entries = append(s.entries, Entry{I: i, J: j, W: w})
 		}
 		s.cost = as.Cost * w
-	case "simplex":
+	case MethodSimplex:
 		if err := CostInto(ws.C, ws.Xb, ws.Yb, r.o.P); err != nil {
 			return err
 		}
@@ -447,7 +452,7 @@ func (r *minibatchRun) solvePair(k int, ws *pairWork, s *pairSlot) error {
 			s.entries = append(s.entries, e)
 		}
 		s.cost = res.Cost
-	case "sinkhorn":
+	case MethodSinkhorn:
 		if err := CostInto(ws.C, ws.Xb, ws.Yb, r.o.P); err != nil {
 			return err
 		}
@@ -463,7 +468,7 @@ func (r *minibatchRun) solvePair(k int, ws *pairWork, s *pairSlot) error {
 			}
 		}
 		s.cost = res.Dual
-	case "1d":
+	case Method1D:
 		for t := 0; t < M; t++ {
 			ws.xb[t] = ws.Xb.At(t, 0)
 			ws.yb[t] = ws.Yb.At(t, 0)
