@@ -41,6 +41,15 @@ type MinibatchOptions struct {
 	// Workers is the number of goroutines; 0 means runtime.GOMAXPROCS(0).
 	// The results do not depend on it.
 	Workers int
+	// CostPrecision selects the arithmetic of the pair costs. The
+	// default, PrecisionAuto, computes the inner products of the exact
+	// solvers' costs in float32 (Cost32, through blas32.Gemm) from
+	// dimension Float32MinDim on, then the pair's value in float64 from
+	// its plan, so that rounding can only choose between plans whose
+	// costs are within about 1e-6 (relative) of each other; it is float64
+	// otherwise. PrecisionFloat32 also uses float32 products for the
+	// "sinkhorn" solver, whose value then carries their rounding.
+	CostPrecision Precision
 	// Grad asks MinibatchWasserstein for the gradients with respect to the
 	// points.
 	Grad bool
@@ -116,17 +125,15 @@ func MinibatchWasserstein(X, Y *mat.Dense, opts *MinibatchOptions) (*MinibatchRe
 	}
 	sum, sumSq := 0.0, 0.0
 	K := float64(r.o.K)
+	var chunk func([]pairSlot)
+	if r.o.Grad {
+		r.grad = true
+		chunk = func(slots []pairSlot) { r.addGrads(res.GradX, res.GradY, slots) }
+	}
 	err = r.run(func(k int, s *pairSlot) {
 		sum += s.cost
 		sumSq += s.cost * s.cost
-		if !r.o.Grad {
-			return
-		}
-		for _, e := range s.entries {
-			i, j := s.I[e.I], s.J[e.J]
-			r.addGrad(res.GradX.RawRowView(i), res.GradY.RawRowView(j), i, j, e.W/K)
-		}
-	})
+	}, chunk)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +165,7 @@ func MinibatchPlan(X, Y *mat.Dense, opts *MinibatchOptions) (*MinibatchPlanResul
 		for _, e := range s.entries {
 			entries = append(entries, Entry{I: s.I[e.I], J: s.J[e.J], W: e.W / K})
 		}
-	})
+	}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -194,6 +201,11 @@ type minibatchRun struct {
 	epochX  bool
 	epochY  bool
 	workers int
+	// use32 selects float32 pair costs (Cost32), centred on mean.
+	use32 bool
+	mean  []float64
+	// grad asks solvePair for the gradient weight of every plan entry.
+	grad bool
 }
 
 func newMinibatchRun(X, Y *mat.Dense, opts *MinibatchOptions) (*minibatchRun, error) {
@@ -251,6 +263,18 @@ func newMinibatchRun(X, Y *mat.Dense, opts *MinibatchOptions) (*minibatchRun, er
 		return nil, inputErrorf("minibatch: unknown sampling %q (want iid, epoch or epoch-x)", o.Sampling)
 	}
 	r.workers = min(workerCount(o.Workers), o.K)
+	switch o.CostPrecision {
+	case PrecisionAuto:
+		r.use32 = r.d >= Float32MinDim && r.o.Solver != MethodSinkhorn && r.o.Solver != Method1D
+	case PrecisionFloat64:
+	case PrecisionFloat32:
+		r.use32 = r.o.Solver != Method1D
+	default:
+		return nil, inputErrorf("minibatch: unknown CostPrecision %d", o.CostPrecision)
+	}
+	if r.use32 {
+		r.mean = meanRows(X, Y)
+	}
 	return r, nil
 }
 
@@ -259,8 +283,10 @@ func newMinibatchRun(X, Y *mat.Dense, opts *MinibatchOptions) (*minibatchRun, er
 type pairSlot struct {
 	I, J    []int
 	entries []Entry
-	cost    float64
-	err     error
+	// scale[e] is the weight of entry e in the gradient (see addGrads).
+	scale []float64
+	cost  float64
+	err   error
 }
 
 // pairWork is the per-worker workspace.
@@ -272,6 +298,7 @@ type pairWork struct {
 	Xb, Yb, C *mat.Dense
 	xb, yb    []float64
 	assign    AssignmentWorkspace
+	c32       cost32Work
 }
 
 // epochs caches the permutations of the epochs in use.
@@ -302,8 +329,9 @@ func (e *epochs) drop(ep int) {
 }
 
 // run solves all pairs, in chunks of a few pairs per worker, and calls
-// reduce for each pair in pair order.
-func (r *minibatchRun) run(reduce func(k int, s *pairSlot)) error {
+// reduce for each pair in pair order, then chunk (unless nil) with the
+// slots of the chunk, in pair order.
+func (r *minibatchRun) run(reduce func(k int, s *pairSlot), chunk func([]pairSlot)) error {
 	M, K := r.o.M, r.o.K
 	nslots := 4 * r.workers
 	slots := make([]pairSlot, nslots)
@@ -363,6 +391,9 @@ func (r *minibatchRun) run(reduce func(k int, s *pairSlot)) error {
 			}
 			reduce(k, s)
 		}
+		if chunk != nil {
+			chunk(slots[:end-start])
+		}
 	}
 	return nil
 }
@@ -421,17 +452,26 @@ func (r *minibatchRun) solvePair(k int, ws *pairWork, s *pairSlot) error {
 	if !r.epochY {
 		ws.sample(s.J, ws.idY)
 	}
-	for t := 0; t < M; t++ {
-		copy(ws.Xb.RawRowView(t), r.X.RawRowView(s.I[t]))
-		copy(ws.Yb.RawRowView(t), r.Y.RawRowView(s.J[t]))
+	if r.use32 {
+		xrow := func(t int) []float64 { return r.X.RawRowView(s.I[t]) }
+		yrow := func(t int) []float64 { return r.Y.RawRowView(s.J[t]) }
+		ws.c32.load(M, M, r.d, r.mean, xrow, yrow)
+		ws.c32.finish(ws.C.RawMatrix().Data, M, M, M, r.d, r.o.P)
+	} else {
+		for t := 0; t < M; t++ {
+			copy(ws.Xb.RawRowView(t), r.X.RawRowView(s.I[t]))
+			copy(ws.Yb.RawRowView(t), r.Y.RawRowView(s.J[t]))
+		}
+		if r.o.Solver != Method1D {
+			if err := CostInto(ws.C, ws.Xb, ws.Yb, r.o.P); err != nil {
+				return err
+			}
+		}
 	}
 	s.entries = s.entries[:0]
 	w := 1 / float64(M)
 	switch r.o.Solver {
 	case MethodExact:
-		if err := CostInto(ws.C, ws.Xb, ws.Yb, r.o.P); err != nil {
-			return err
-		}
 		as, err := AssignmentSlice(M, ws.C.RawMatrix().Data, &ws.assign)
 		if err != nil {
 			return err
@@ -441,9 +481,6 @@ func (r *minibatchRun) solvePair(k int, ws *pairWork, s *pairSlot) error {
 		}
 		s.cost = as.Cost * w
 	case MethodSimplex:
-		if err := CostInto(ws.C, ws.Xb, ws.Yb, r.o.P); err != nil {
-			return err
-		}
 		res, err := EMD(nil, nil, ws.C, &EMDOptions{ForceSimplex: true})
 		if err != nil {
 			return err
@@ -453,9 +490,6 @@ func (r *minibatchRun) solvePair(k int, ws *pairWork, s *pairSlot) error {
 		}
 		s.cost = res.Cost
 	case MethodSinkhorn:
-		if err := CostInto(ws.C, ws.Xb, ws.Yb, r.o.P); err != nil {
-			return err
-		}
 		res, err := Sinkhorn(nil, nil, ws.C, r.o.Eps, &r.sink)
 		if err != nil {
 			return err
@@ -483,29 +517,107 @@ func (r *minibatchRun) solvePair(k int, ws *pairWork, s *pairSlot) error {
 			s.cost += e.W * powAbs(ws.xb[e.I]-ws.yb[e.J], r.o.P)
 		}
 	}
+	if r.use32 && r.o.Solver != MethodSinkhorn {
+		// The value of the plan in float64: the float32 costs only chose it.
+		s.cost = 0
+		for _, e := range s.entries {
+			s.cost += e.W * r.pointCost(s.I[e.I], s.J[e.J])
+		}
+	}
+	if r.grad {
+		s.scale = s.scale[:0]
+		K := float64(r.o.K)
+		for _, e := range s.entries {
+			s.scale = append(s.scale, r.gradScale(s.I[e.I], s.J[e.J], e.W/K))
+		}
+	}
 	return nil
 }
 
-// addGrad adds w ∇_x c(x_i, y_j) to gx and w ∇_y c(x_i, y_j) to gy, with
-// c = |x - y|^P.
-func (r *minibatchRun) addGrad(gx, gy []float64, i, j int, w float64) {
-	x, y := r.X.RawRowView(i), r.Y.RawRowView(j)
+// pointCost is |x_i - y_j|^P in float64.
+func (r *minibatchRun) pointCost(i, j int) float64 {
+	x, y := r.X.RawRowView(i)[:r.d], r.Y.RawRowView(j)[:r.d]
+	d2 := 0.0
+	for k, v := range x {
+		t := v - y[k]
+		d2 += t * t
+	}
+	switch r.o.P {
+	case 2:
+		return d2
+	case 1:
+		return math.Sqrt(d2)
+	}
+	return math.Pow(d2, r.o.P/2)
+}
+
+// gradScale returns the factor s of w ∇_x c(x_i, y_j) = s (x_i - y_j) for
+// c = |x - y|^P: P w |x - y|^{P-2} (0 where x_i = y_j and P != 2).
+func (r *minibatchRun) gradScale(i, j int, w float64) float64 {
 	p := r.o.P
 	scale := p * w
 	if p != 2 {
+		x, y := r.X.RawRowView(i)[:r.d], r.Y.RawRowView(j)[:r.d]
 		d2 := 0.0
 		for k := range x {
 			t := x[k] - y[k]
 			d2 += t * t
 		}
 		if d2 == 0 {
-			return
+			return 0
 		}
 		scale *= math.Pow(d2, (p-2)/2)
 	}
-	for k := range x {
-		g := scale * (x[k] - y[k])
-		gx[k] += g
-		gy[k] -= g
+	return scale
+}
+
+// gradBlock is the number of coordinates per goroutine of addGrads.
+const gradBlock = 512
+
+// addGrads adds, for every entry of every slot (in slot order),
+// s (x_i - y_j) to row i of GX and subtracts it from row j of GY, with s
+// the entry's gradient scale. Goroutines take disjoint blocks of
+// coordinates, so every coordinate sees the same additions in the same
+// order whatever the number of workers.
+func (r *minibatchRun) addGrads(GX, GY *mat.Dense, slots []pairSlot) {
+	add := func(k0, k1 int) {
+		for si := range slots {
+			s := &slots[si]
+			for ei, e := range s.entries {
+				i, j := s.I[e.I], s.J[e.J]
+				x, y := r.X.RawRowView(i)[k0:k1], r.Y.RawRowView(j)[k0:k1]
+				gx, gy := GX.RawRowView(i)[k0:k1], GY.RawRowView(j)[k0:k1]
+				sc := s.scale[ei]
+				if sc == 0 {
+					continue
+				}
+				for k := range x {
+					g := sc * (x[k] - y[k])
+					gx[k] += g
+					gy[k] -= g
+				}
+			}
+		}
 	}
+	blocks := (r.d + gradBlock - 1) / gradBlock
+	if blocks == 1 || r.workers == 1 {
+		add(0, r.d)
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(r.workers, blocks); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				b := int(next.Add(1) - 1)
+				if b >= blocks {
+					return
+				}
+				add(b*gradBlock, min((b+1)*gradBlock, r.d))
+			}
+		}()
+	}
+	wg.Wait()
 }

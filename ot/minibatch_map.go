@@ -62,7 +62,7 @@ func MinibatchBarycentricMap(X, Y *mat.Dense, opts *MinibatchOptions, progress f
 		if progress != nil {
 			progress(k + 1)
 		}
-	})
+	}, nil)
 	if err != nil {
 		return nil, err
 	}
