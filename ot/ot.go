@@ -50,8 +50,13 @@ type Log struct {
 	// simplex, Sinkhorn updates for Sinkhorn) that were run.
 	Iterations int
 	// MarginalError is the L1 distance between the plan's marginals and the
-	// prescribed weights when the solver stopped.
+	// prescribed weights when the solver stopped (for Sinkhorn, in the
+	// norm of SinkhornOptions.Norm; for unbalanced problems, to the
+	// marginals that the optimality conditions prescribe).
 	MarginalError float64
+	// Errors is the marginal error before each iteration of the
+	// Sinkhorn solvers (nil for the exact ones), in the same norm.
+	Errors []float64
 }
 
 // inputErrorf returns an error wrapping ErrInput.

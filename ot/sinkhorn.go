@@ -11,10 +11,16 @@ import (
 // SinkhornOptions configures Sinkhorn and SinkhornDivergence. A nil
 // *SinkhornOptions means the defaults; a zero field means its default.
 type SinkhornOptions struct {
-	// Tol is the stopping threshold on the L1 marginal error
-	// sum_i |(P 1)_i - a_i| (the column marginal is exact after every
-	// iteration). Default 1e-9.
+	// Tol is the stopping threshold on the marginal error, by default
+	// its L1 norm sum_i |(P 1)_i - a_i| + sum_j |(Pᵀ 1)_j - b_j| (the
+	// column marginal is exact after every plain iteration; see Norm).
+	// Default 1e-9.
 	Tol float64
+	// Norm selects the norm of the marginal error that Tol bounds and
+	// Log reports: NormL1 (the default) or NormL2, the Euclidean norm of
+	// all row and column differences, the stopping rule of POT (whose
+	// ot.sinkhorn checks the L2 norm of the column differences).
+	Norm ErrorNorm
 	// MaxIter bounds the total number of Sinkhorn iterations (one
 	// iteration updates both potentials), summed over all epsilon stages.
 	// Default 1000.
@@ -38,10 +44,44 @@ type SinkhornOptions struct {
 	// The results are identical for every number of workers up to the
 	// order of floating-point additions in the column sums.
 	Workers int
-	// P is the exponent of the ground cost |x - y|^P of SinkhornDivergence
-	// (ignored by Sinkhorn, which takes a cost matrix). Default 2.
+	// P is the exponent of the ground cost |x - y|^P of the solvers that
+	// take points (SinkhornDivergence and the online solvers); for
+	// Sinkhorn, which takes a cost matrix, it only converts Reach.
+	// Default 2.
 	P float64
+	// Reach, when positive, makes the problem unbalanced: the marginal
+	// constraints are relaxed into penalties rho KL(P 1 | a) +
+	// rho KL(Pᵀ 1 | b) with rho = Reach^P, GeomLoss's convention (the
+	// distance beyond which moving mass costs more than creating or
+	// destroying it). a and b may then have different masses. 0 (the
+	// default) is balanced OT.
+	Reach float64
+	// Precision selects the arithmetic of the online solvers: the default
+	// PrecisionAuto (and PrecisionFloat32) reduces blocks of costs
+	// recomputed in float32 (squared Euclidean costs, P = 2) with float64
+	// sums, at about 1e-5 relative accuracy on the plan;
+	// PrecisionFloat64 computes every cost and exponential in float64
+	// (slower, exact to rounding, and the path of P != 2). The dense
+	// solvers are always float64.
+	Precision Precision
+	// InitF and InitG, when set, are the potentials (GeomLoss convention,
+	// as SinkhornResult.F and G) to start from: a warm start, for
+	// instance from the result of a nearby problem. Epsilon-scaling is
+	// then skipped and every iteration runs at the target epsilon. Each
+	// must have the length of its weights; Sinkhorn uses InitG only (its
+	// first update recomputes F from G).
+	InitF, InitG []float64
 }
+
+// ErrorNorm is the norm of a marginal error vector.
+type ErrorNorm int
+
+const (
+	// NormL1 is the sum of absolute differences.
+	NormL1 ErrorNorm = iota
+	// NormL2 is the Euclidean norm of the differences.
+	NormL2
+)
 
 // SinkhornResult is the solution of an entropic optimal transport problem.
 type SinkhornResult struct {
@@ -61,8 +101,8 @@ type SinkhornResult struct {
 	Dual float64
 	// Plan is the dense n×m plan, set only when SinkhornOptions.Plan is.
 	Plan *mat.Dense
-	// Log holds the total number of iterations and the final L1 marginal
-	// error of the plan.
+	// Log holds the total number of iterations, the final marginal error
+	// of the plan (in the norm of SinkhornOptions.Norm) and its history.
 	Log Log
 }
 
@@ -105,20 +145,39 @@ type SinkhornResult struct {
 // weights or costs, mismatched sizes, unbalanced sums, eps <= 0) is an error
 // wrapping ErrInput.
 func Sinkhorn(a, b []float64, M *mat.Dense, eps float64, opts *SinkhornOptions) (*SinkhornResult, error) {
-	a, b, err := problemWeights("sinkhorn", a, b, M)
-	if err != nil {
-		return nil, err
-	}
-	n, m := M.Dims()
 	o, err := sinkhornDefaults(eps, opts)
 	if err != nil {
 		return nil, err
 	}
+	if M == nil || M.IsEmpty() {
+		return nil, inputErrorf("sinkhorn: empty cost matrix")
+	}
+	n, m := M.Dims()
+	if a, b, err = problemWeightsUnbalanced("sinkhorn", a, b, n, m, o.unbalanced()); err != nil {
+		return nil, err
+	}
+	if err := o.checkInit("sinkhorn", n, m); err != nil {
+		return nil, err
+	}
 	raw := M.RawMatrix()
+	if o.unbalanced() {
+		if err := checkCosts(n, m, raw.Stride, raw.Data); err != nil {
+			return nil, fmt.Errorf("sinkhorn: %w", err)
+		}
+		return sinkhornUnbalanced(a, b, contiguous(raw, n, m), n, m, eps, &o)
+	}
 	st := newSinkState(a, b, contiguous(raw, n, m), n, m, false, o.Workers)
 	defer st.release()
 	if err := st.checkCosts(); err != nil {
 		return nil, fmt.Errorf("sinkhorn: %w", err)
+	}
+	if o.InitG != nil {
+		st.warm = true
+		for j, gj := range o.InitG {
+			if st.b[j] > 0 {
+				st.g[j] = gj + eps*math.Log(st.b[j])
+			}
+		}
 	}
 	runErr := st.solve(eps, &o)
 	res := st.result(o.Plan)
@@ -126,6 +185,28 @@ func Sinkhorn(a, b []float64, M *mat.Dense, eps float64, opts *SinkhornOptions) 
 		return res, runErr
 	}
 	return res, nil
+}
+
+// sinkhornUnbalanced solves the unbalanced problem on the n×m matrix M
+// (row-major, stride m) with the log-domain engine.
+func sinkhornUnbalanced(a, b, M []float64, n, m int, eps float64, o *SinkhornOptions) (*SinkhornResult, error) {
+	src := newMatrixSource(M, n, m, o.Workers)
+	e := newLogEngine(src, a, b, false, o.rho())
+	warm := o.InitF != nil || o.InitG != nil
+	copy(e.f, o.InitF)
+	copy(e.g, o.InitG)
+	runErr := e.solve(eps, o, warm)
+	res := e.result()
+	if o.Plan {
+		res.Plan = mat.NewDense(n, m, nil)
+		for i := 0; i < n; i++ {
+			row := res.Plan.RawRowView(i)
+			for j := range row {
+				row[j] = math.Exp(e.la[i] + e.lb[j] + (e.f[i]+e.g[j]-M[i*m+j])/eps)
+			}
+		}
+	}
+	return res, runErr
 }
 
 // sinkhornDefaults validates eps and fills in the default options.
@@ -162,13 +243,80 @@ func sinkhornDefaults(eps float64, opts *SinkhornOptions) (SinkhornOptions, erro
 		return o, inputErrorf("sinkhorn: StageIter = %d, want positive", o.StageIter)
 	}
 	o.Workers = workerCount(o.Workers)
+	if o.Norm != NormL1 && o.Norm != NormL2 {
+		return o, inputErrorf("sinkhorn: unknown Norm %d", o.Norm)
+	}
 	if o.P == 0 {
 		o.P = 2
 	}
 	if math.IsNaN(o.P) || math.IsInf(o.P, 0) || o.P <= 0 {
 		return o, inputErrorf("sinkhorn: P = %v, want a finite positive number", o.P)
 	}
+	if math.IsNaN(o.Reach) || math.IsInf(o.Reach, 0) || o.Reach < 0 {
+		return o, inputErrorf("sinkhorn: Reach = %v, want a finite non-negative number (0: balanced)", o.Reach)
+	}
+	if o.Precision < PrecisionAuto || o.Precision > PrecisionFloat32 {
+		return o, inputErrorf("sinkhorn: unknown Precision %d", o.Precision)
+	}
+	for _, p := range [][]float64{o.InitF, o.InitG} {
+		for i, v := range p {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return o, inputErrorf("sinkhorn: initial potential [%d] is %v", i, v)
+			}
+		}
+	}
 	return o, nil
+}
+
+// rho returns the marginal penalty rho = Reach^P of the options, +Inf for
+// balanced problems.
+func (o *SinkhornOptions) rho() float64 {
+	if o.Reach == 0 {
+		return math.Inf(1)
+	}
+	return math.Pow(o.Reach, o.P)
+}
+
+// unbalanced reports whether the options relax the marginals.
+func (o *SinkhornOptions) unbalanced() bool { return o.Reach > 0 }
+
+// checkInit checks the lengths of the warm-start potentials.
+func (o *SinkhornOptions) checkInit(what string, n, m int) error {
+	if o.InitF != nil && len(o.InitF) != n {
+		return inputErrorf("%s: len(InitF) = %d, want %d", what, len(o.InitF), n)
+	}
+	if o.InitG != nil && len(o.InitG) != m {
+		return inputErrorf("%s: len(InitG) = %d, want %d", what, len(o.InitG), m)
+	}
+	return nil
+}
+
+// problemWeightsUnbalanced checks the weights of a problem with n sources
+// and m targets (nil means uniform): balanced problems need equal sums,
+// unbalanced ones only valid weights.
+func problemWeightsUnbalanced(what string, a, b []float64, n, m int, unbalanced bool) ([]float64, []float64, error) {
+	if a == nil {
+		a = Uniform(n)
+	}
+	if b == nil {
+		b = Uniform(m)
+	}
+	if len(a) != n || len(b) != m {
+		return nil, nil, inputErrorf("%s: %d sources and %d targets but len(a) = %d, len(b) = %d", what, n, m, len(a), len(b))
+	}
+	if !unbalanced {
+		if err := checkBalanced(a, b); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", what, err)
+		}
+		return a, b, nil
+	}
+	if _, err := checkWeights("a", a); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if _, err := checkWeights("b", b); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return a, b, nil
 }
 
 // contiguous returns the n×m matrix as a row-major slice with stride m,

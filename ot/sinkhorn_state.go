@@ -47,6 +47,12 @@ type sinkState struct {
 	// rebuilt a row).
 	colErr float64
 	dirty  []bool
+	// l2 selects the L2 norm of the marginal errors (L1 otherwise).
+	l2 bool
+	// history holds the marginal error before every iteration.
+	history []float64
+	// warm marks a start from given potentials g (no epsilon-scaling).
+	warm bool
 
 	sweepFn, colFn, rowLSEFn, expFn, symFn func(w int)
 }
@@ -162,7 +168,7 @@ func (st *sinkState) checkCosts() error {
 // solve runs the epsilon schedule down to eps.
 func (st *sinkState) solve(eps float64, o *SinkhornOptions) error {
 	schedule := []float64{eps}
-	if !o.NoScaling {
+	if !o.NoScaling && !st.warm {
 		lo, hi := floats.Min(st.M), floats.Max(st.M)
 		e0 := hi - lo
 		schedule = schedule[:0]
@@ -171,6 +177,7 @@ func (st *sinkState) solve(eps float64, o *SinkhornOptions) error {
 		}
 		schedule = append(schedule, eps)
 	}
+	st.l2 = o.Norm == NormL2
 	iters := 0
 	errL1 := math.Inf(1)
 	converged := false
@@ -186,6 +193,7 @@ func (st *sinkState) solve(eps float64, o *SinkhornOptions) error {
 		converged = false
 		for k := 0; k < limit; k++ {
 			errL1, converged = st.iterate(o.Tol)
+			st.history = append(st.history, errL1)
 			iters++
 			if converged {
 				break
@@ -264,7 +272,7 @@ func (st *sinkState) maybeAbsorb() {
 		if !st.sym {
 			st.colErr = 0
 			for j, s := range st.reduceCols() {
-				st.colErr += math.Abs(st.v[j]*s - st.b[j])
+				st.colErr += st.errTerm(st.v[j]*s - st.b[j])
 			}
 		}
 	}
@@ -278,12 +286,12 @@ func (st *sinkState) maybeAbsorb() {
 func (st *sinkState) iterate(tol float64) (float64, bool) {
 	if st.sym {
 		st.pool.run(st.symFn)
-		errL1 := st.sumErr()
+		errL1 := st.errTotal(st.sumErr())
 		st.updateSym()
 		return errL1, errL1 <= tol
 	}
 	st.pool.run(st.sweepFn)
-	errL1 := st.sumErr() + st.colErr
+	errL1 := st.errTotal(st.sumErr() + st.colErr)
 	dirty := false
 	for _, d := range st.dirty {
 		dirty = dirty || d
@@ -294,6 +302,23 @@ func (st *sinkState) iterate(tol float64) (float64, bool) {
 	st.u, st.un = st.un, st.u
 	st.updateV()
 	return errL1, false
+}
+
+// errTerm is the contribution of one marginal difference x to the error:
+// |x| for the L1 norm, x² for L2 (whose total errTotal takes the root of).
+func (st *sinkState) errTerm(x float64) float64 {
+	if st.l2 {
+		return x * x
+	}
+	return math.Abs(x)
+}
+
+// errTotal turns a sum of errTerm into the error.
+func (st *sinkState) errTotal(s float64) float64 {
+	if st.l2 {
+		return math.Sqrt(s)
+	}
+	return s
 }
 
 func (st *sinkState) sumErr() float64 {

@@ -22,7 +22,7 @@ func (st *sinkState) sweep(w int) {
 		row := st.K[i*m : (i+1)*m]
 		s := floats.Dot(row, st.v)
 		ai, ui := st.a[i], st.u[i]
-		errL1 += math.Abs(ui*s - ai)
+		errL1 += st.errTerm(ui*s - ai)
 		if ai == 0 {
 			st.un[i] = 0
 			continue
@@ -88,7 +88,7 @@ func (st *sinkState) updateV() {
 			vj = st.v[j] * math.Pow(vj/st.v[j], om)
 		}
 		st.v[j] = vj
-		colErr += math.Abs(vj*s - bj)
+		colErr += st.errTerm(vj*s - bj)
 	}
 	st.colErr = colErr
 }
@@ -222,7 +222,7 @@ func (st *sinkState) symRows(w int) {
 	for i := lo; i < hi; i++ {
 		s := floats.Dot(st.K[i*m:(i+1)*m], st.u)
 		st.tmp[i] = s
-		errL1 += math.Abs(st.u[i]*s - st.a[i])
+		errL1 += st.errTerm(st.u[i]*s - st.a[i])
 	}
 	st.werr[w] = errL1
 }
@@ -278,18 +278,19 @@ func (st *sinkState) symLogStep() {
 	st.pool.run(st.expFn)
 }
 
-// marginalError returns the L1 errors of both marginals of the current
-// plan diag(u) K diag(v), summed.
+// marginalError returns the error of both marginals of the current plan
+// diag(u) K diag(v): the L1 norm of the differences of both marginals to
+// their targets, or the L2 norm of them all (SinkhornOptions.Norm).
 func (st *sinkState) marginalError() float64 {
 	if st.sym {
 		st.pool.run(st.symFn)
-		return st.sumErr()
+		return st.errTotal(st.sumErr())
 	}
 	rowErr := 0.0
 	m := st.m
 	for i := 0; i < st.n; i++ {
 		s := floats.Dot(st.K[i*m:(i+1)*m], st.v)
-		rowErr += math.Abs(st.u[i]*s - st.a[i])
+		rowErr += st.errTerm(st.u[i]*s - st.a[i])
 	}
 	st.pool.run(st.colFn)
 	col := st.acc[0]
@@ -298,16 +299,16 @@ func (st *sinkState) marginalError() float64 {
 	}
 	colErr := 0.0
 	for j, s := range col {
-		colErr += math.Abs(st.v[j]*s - st.b[j])
+		colErr += st.errTerm(st.v[j]*s - st.b[j])
 	}
-	return rowErr + colErr
+	return st.errTotal(rowErr + colErr)
 }
 
 // result assembles the GeomLoss-convention potentials, the costs and,
 // when asked, the dense plan.
 func (st *sinkState) result(wantPlan bool) *SinkhornResult {
 	n, m, eps := st.n, st.m, st.eps
-	res := &SinkhornResult{Log: Log{Iterations: st.iters, MarginalError: st.errL1}}
+	res := &SinkhornResult{Log: Log{Iterations: st.iters, MarginalError: st.errL1, Errors: st.history}}
 	res.F = make([]float64, n)
 	for i := range res.F {
 		if st.a[i] > 0 {
