@@ -10,9 +10,15 @@ import "math"
 // AVX2 and FMA; goKernels is their reference and the fallback.
 type kernels32 struct {
 	name string
-	// dot sets t[j] = sum_k x[k] yt[k*stride + j] for j < len(t), a
-	// multiple of 16 (yt is the transposed block of columns).
-	dot func(t, x, yt []float32, stride int)
+	// dot sets t[j] = sum_k x[k] y_jk for j < len(t), a multiple of 16,
+	// with the points y_j in panels of 16 (coordinate k of point j at
+	// (j/16)·16d + 16k + j%16, d = len(x)).
+	dot func(t, x, panel []float32)
+	// wsum adds to lanes[16k + l] the sum over the panels q of
+	// e[16q + l] y_{16q+l, k}, for len(e) a multiple of 16 and
+	// d = len(lanes)/16: summing the 16 lanes of coordinate k gives
+	// sum_j e_j y_jk.
+	wsum func(lanes, e, panel []float32)
 	// expSumMax returns sum_j 2^(h[j] + c t[j] - shift) and the largest
 	// h[j] + c t[j], for j < len(t) (a multiple of 16, len(h) >= len(t)).
 	// Exponents below -126 count as 0 (h = -3e38 marks an absent column).
@@ -31,14 +37,32 @@ const absent = -3e38
 var kern32 = bestKernels()
 
 // goKernels are the kernels in plain Go.
-var goKernels = kernels32{name: "go", dot: dotGo, expSumMax: expSumMaxGo, expStore: expStoreGo}
+var goKernels = kernels32{name: "go", dot: dotGo, wsum: wsumGo, expSumMax: expSumMaxGo, expStore: expStoreGo}
 
-func dotGo(t, x, yt []float32, stride int) {
-	clear(t)
-	for k, xk := range x {
-		row := yt[k*stride : k*stride+len(t)]
-		for j, y := range row {
-			t[j] += xk * y
+func dotGo(t, x, panel []float32) {
+	d := len(x)
+	for q := 0; q < len(t)/16; q++ {
+		p := panel[q*16*d : (q+1)*16*d]
+		out := t[16*q : 16*q+16]
+		clear(out)
+		for k, xk := range x {
+			for l, y := range p[16*k : 16*k+16] {
+				out[l] += xk * y
+			}
+		}
+	}
+}
+
+func wsumGo(lanes, e, panel []float32) {
+	d := len(lanes) / 16
+	for q := 0; q < len(e)/16; q++ {
+		p := panel[q*16*d : (q+1)*16*d]
+		eq := e[16*q : 16*q+16]
+		for k := 0; k < d; k++ {
+			acc := lanes[16*k : 16*k+16]
+			for l, y := range p[16*k : 16*k+16] {
+				acc[l] += eq[l] * y
+			}
 		}
 	}
 }

@@ -2,6 +2,9 @@
 
 package ot
 
-// bestKernels returns the plain Go kernels: there is no assembly for this
+// cpuKernels lists no assembly kernels: there are none for this
 // architecture.
+func cpuKernels() []kernels32 { return nil }
+
+// bestKernels returns the plain Go kernels.
 func bestKernels() kernels32 { return goKernels }

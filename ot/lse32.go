@@ -44,7 +44,9 @@ const (
 type cloud32 struct {
 	n, d, npad int
 	rows       []float32 // n×d, row-major
-	tr         []float32 // d×npad, transposed, zero padded (dot path)
+	// panel holds the points in panels of 16: the coordinate k of point
+	// j is at (j/16)·16d + 16k + j%16, zero padded (dot path).
+	panel []float32
 	norms      []float64 // |x_i|² of the float32 coordinates
 	normsF     []float32 // the same, padded with zeros
 }
@@ -66,10 +68,10 @@ func newCloud32(p Points32, mean []float64, transposed bool) *cloud32 {
 		c.normsF[i] = float32(s)
 	}
 	if transposed {
-		c.tr = make([]float32, d*c.npad)
+		c.panel = make([]float32, d*c.npad)
 		for i := 0; i < n; i++ {
 			for k := 0; k < d; k++ {
-				c.tr[k*c.npad+i] = c.rows[i*d+k]
+				c.panel[(i/16)*16*d+16*k+i%16] = c.rows[i*d+k]
 			}
 		}
 	}
@@ -296,7 +298,7 @@ func (s *source32) dotRow(wk *work32, C *cloud32, h []float32, sh float32) rowSu
 	for j0 := 0; j0 < C.npad; j0 += blockCols {
 		wc := min(blockCols, C.npad-j0)
 		t := wk.tile[:wc]
-		s.k.dot(t, wk.xs, C.tr[j0:], C.npad)
+		s.k.dot(t, wk.xs, C.panel[j0*C.d:])
 		s.blockSum(&r, &shift, t, h[j0:j0+wc], 1)
 	}
 	if r.max < shift-60 { // the estimate was far too high: redo with the maximum
@@ -304,7 +306,7 @@ func (s *source32) dotRow(wk *work32, C *cloud32, h []float32, sh float32) rowSu
 		for j0 := 0; j0 < C.npad; j0 += blockCols {
 			wc := min(blockCols, C.npad-j0)
 			t := wk.tile[:wc]
-			s.k.dot(t, wk.xs, C.tr[j0:], C.npad)
+			s.k.dot(t, wk.xs, C.panel[j0*C.d:])
 			s.blockSum(&r, &shift, t, h[j0:j0+wc], 1)
 		}
 	}
@@ -335,7 +337,7 @@ func (s *source32) gemmTile(tile []float32, R, C *cloud32, lo, hi, j0, wc, wp in
 // gemmRows rows otherwise. fn is called concurrently for different tiles;
 // w is the goroutine's index.
 func (s *source32) planPass(R, C *cloud32, h []float32, f, la, hint []float64, eps float64,
-	fn func(w, lo, hi int, kappa []float64, T, E []float32, stride, j0, wc int, small bool)) {
+	fn func(w, lo, hi int, kappa []float64, T, E, esum []float32, stride, j0, wc int, small bool)) {
 	c2 := float32(2 * math.Log2E / eps)
 	small := R.d <= smallDim
 	block := lseBlock
@@ -346,6 +348,7 @@ func (s *source32) planPass(R, C *cloud32, h []float32, f, la, hint []float64, e
 		wk := s.work[w]
 		kappa := make([]float64, hi-lo)
 		shift := make([]float32, hi-lo)
+		esum := make([]float32, hi-lo)
 		for i := lo; i < hi; i++ {
 			rc := -R.norms[i] / eps
 			sh := shiftFor(hint[i], rc, eps)
@@ -364,9 +367,9 @@ func (s *source32) planPass(R, C *cloud32, h []float32, f, la, hint []float64, e
 				for j0 := 0; j0 < C.npad; j0 += blockCols {
 					wc := min(blockCols, C.npad-j0)
 					t := wk.tile[:wc]
-					s.k.dot(t, wk.xs, C.tr[j0:], C.npad)
-					s.k.expStore(wk.e[:wc], t, h[j0:j0+wc], 1, shift[i-lo])
-					fn(w, i, i+1, kappa[i-lo:i-lo+1], t, wk.e[:wc], wc, j0, min(wc, C.n-j0), true)
+					s.k.dot(t, wk.xs, C.panel[j0*C.d:])
+					esum[i-lo] = s.k.expStore(wk.e[:wc], t, h[j0:j0+wc], 1, shift[i-lo])
+					fn(w, i, i+1, kappa[i-lo:i-lo+1], t, wk.e[:wc], esum[i-lo:i-lo+1], wc, j0, min(wc, C.n-j0), true)
 				}
 			}
 			return
@@ -377,9 +380,9 @@ func (s *source32) planPass(R, C *cloud32, h []float32, f, la, hint []float64, e
 			s.gemmTile(wk.tile, R, C, lo, hi, j0, wc, wp)
 			for i := lo; i < hi; i++ {
 				r := (i - lo) * wp
-				s.k.expStore(wk.e[r:r+wp], wk.tile[r:r+wp], h[j0:j0+wp], c2, shift[i-lo])
+				esum[i-lo] = s.k.expStore(wk.e[r:r+wp], wk.tile[r:r+wp], h[j0:j0+wp], c2, shift[i-lo])
 			}
-			fn(w, lo, hi, kappa, wk.tile, wk.e, wp, j0, wc, false)
+			fn(w, lo, hi, kappa, wk.tile, wk.e, esum, wp, j0, wc, false)
 		}
 	})
 }
@@ -389,21 +392,17 @@ func (s *source32) planCost(f, g, la, lb []float64, eps float64) float64 {
 	h := s.colTerms(C, g, lb, eps)
 	c2 := 2 * math.Log2E / eps
 	part := make([]float64, R.n)
-	s.planPass(R, C, h, f, la, s.hintR, eps, func(w, lo, hi int, kappa []float64, T, E []float32, stride, j0, wc int, small bool) {
+	s.planPass(R, C, h, f, la, s.hintR, eps, func(w, lo, hi int, kappa []float64, T, E, esum []float32, stride, j0, wc int, small bool) {
 		// sum_j P_ij C_ij = kappa_i sum_j e_j (|x_i|² + |y_j|² - 2<x_i, y_j>)
-		yn := C.normsF[j0 : j0+wc]
+		yn := blas32.Vector{N: wc, Inc: 1, Data: C.normsF[j0 : j0+wc]}
 		for i := lo; i < hi; i++ {
-			t, e := T[(i-lo)*stride:], E[(i-lo)*stride:(i-lo)*stride+wc]
-			se, sey, ses := 0.0, 0.0, 0.0
-			for j, ej := range e {
-				se += float64(ej)
-				sey += float64(ej * yn[j])
-				ses += float64(ej * t[j])
-			}
+			t := blas32.Vector{N: wc, Inc: 1, Data: T[(i-lo)*stride:]}
+			e := blas32.Vector{N: wc, Inc: 1, Data: E[(i-lo)*stride:]}
+			sey, ses := float64(blas32.Dot(e, yn)), float64(blas32.Dot(e, t))
 			if small {
 				ses /= c2
 			}
-			part[i] += kappa[i-lo] * (se*R.norms[i] + sey - 2*ses)
+			part[i] += kappa[i-lo] * (float64(esum[i-lo])*R.norms[i] + sey - 2*ses)
 		}
 	})
 	return sum(part)
@@ -423,19 +422,23 @@ func (s *source32) gradRows(G *mat.Dense, rows bool, f, g, la, lb []float64, eps
 	S := make([]float64, R.n*d)
 	r := make([]float64, R.n)
 	bufs := make([][]float32, s.workers)
-	s.planPass(R, C, h, fr, lr, hint, eps, func(w, lo, hi int, kappa []float64, T, E []float32, stride, j0, wc int, small bool) {
+	s.planPass(R, C, h, fr, lr, hint, eps, func(w, lo, hi int, kappa []float64, T, E, esum []float32, stride, j0, wc int, small bool) {
 		if small {
 			i := lo
-			e := E[:wc]
-			se := 0.0
-			for _, ej := range e {
-				se += float64(ej)
+			if len(bufs[w]) < 17*d {
+				bufs[w] = make([]float32, 17*d)
 			}
-			r[i] += kappa[0] * se
-			for k := 0; k < d; k++ {
-				yk := C.tr[k*C.npad+j0 : k*C.npad+j0+wc]
-				dot := blas32.Dot(blas32.Vector{N: wc, Inc: 1, Data: e}, blas32.Vector{N: wc, Inc: 1, Data: yk})
-				S[i*d+k] += kappa[0] * float64(dot)
+			lanes, out := bufs[w][:16*d], bufs[w][16*d:17*d]
+			wp := (wc + 15) &^ 15
+			clear(lanes)
+			s.k.wsum(lanes, E[:wp], C.panel[j0*d:])
+			r[i] += kappa[0] * float64(esum[0])
+			for k := range out {
+				acc := float32(0)
+				for _, v := range lanes[16*k : 16*k+16] {
+					acc += v
+				}
+				S[i*d+k] += kappa[0] * float64(acc)
 			}
 			return
 		}
@@ -450,11 +453,7 @@ func (s *source32) gradRows(G *mat.Dense, rows bool, f, g, la, lb []float64, eps
 			0, blas32.General{Rows: rows, Cols: d, Stride: d, Data: buf})
 		for i := lo; i < hi; i++ {
 			ka := kappa[i-lo]
-			se := 0.0
-			for _, ej := range E[(i-lo)*stride : (i-lo)*stride+wc] {
-				se += float64(ej)
-			}
-			r[i] += ka * se
+			r[i] += ka * float64(esum[i-lo])
 			for k, v := range buf[(i-lo)*d : (i-lo+1)*d] {
 				S[i*d+k] += ka * float64(v)
 			}
