@@ -231,6 +231,7 @@ func (e *logEngine) solve(eps float64, o *SinkhornOptions, warm bool) error {
 	iters := 0
 	errv := math.Inf(1)
 	converged := false
+	stalled := false
 	for s, ep := range schedule {
 		final := s == len(schedule)-1
 		e.eps = ep
@@ -242,11 +243,20 @@ func (e *logEngine) solve(eps float64, o *SinkhornOptions, warm bool) error {
 		var sor sorControl
 		omega := 1.0
 		converged = false
+		best, bestAt := math.Inf(1), 0
 		for k := 0; k < limit; k++ {
 			errv, converged = e.rowStep(omega, o.Tol)
 			e.history = append(e.history, errv)
 			iters++
 			if converged {
+				break
+			}
+			// A stall: no 1% progress in stallIters iterations at the
+			// target epsilon (the float32 path's resolution, or rounding).
+			if errv < 0.99*best {
+				best, bestAt = errv, k
+			} else if final && k-bestAt >= stallIters {
+				stalled = true
 				break
 			}
 			if !e.sym {
@@ -264,11 +274,18 @@ func (e *logEngine) solve(eps float64, o *SinkhornOptions, warm bool) error {
 		errv = e.finalError()
 	}
 	e.iters, e.err = iters, errv
+	if stalled {
+		return fmt.Errorf("%w: sinkhorn: marginal error %.3g > Tol %.3g stalled after %d iterations (the float32 path resolves about 1e-5 of the mass: use PrecisionFloat64 below)", ErrNotConverged, errv, o.Tol, iters)
+	}
 	if errv > o.Tol || math.IsNaN(errv) {
 		return fmt.Errorf("%w: sinkhorn: marginal error %.3g > Tol %.3g after %d iterations", ErrNotConverged, errv, o.Tol, iters)
 	}
 	return nil
 }
+
+// stallIters is the number of iterations without a 1% decrease of the
+// marginal error after which the engine gives up.
+const stallIters = 100
 
 // dual returns the dual objective at the current potentials: <a, f> +
 // <b, g> when balanced; with KL marginals of strength rho,

@@ -4,6 +4,8 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // parallelBlocks calls fn(lo, hi, w) for the consecutive blocks [lo, hi)
@@ -188,4 +190,45 @@ func (s *source64) planCost(f, g, la, lb []float64, eps float64) float64 {
 		part[lo/lseBlock] = acc
 	})
 	return sum(part)
+}
+
+// gradRows adds to G (the rows of the sources, or of the targets when
+// !rows) sum_j P_ij ∇_x c(x_i, y_j), with ∇_x c = p |x - y|^{p-2} (x - y)
+// (0 where x = y and p != 2) and P the plan of (f, g). The source must
+// hold the coordinates X, Y (d > 0).
+func (s *source64) gradRows(G *mat.Dense, rows bool, f, g, la, lb []float64, eps float64) {
+	R, Cc, n, m := s.X, s.Y, s.n, s.m
+	fr, gc, lr, lc := f, g, la, lb
+	if !rows {
+		R, Cc, n, m = s.Y, s.X, s.m, s.n
+		fr, gc, lr, lc = g, f, lb, la
+	}
+	d, p, inv := s.d, s.p, 1/eps
+	parallelBlocks(n, lseBlock, s.workers, s.serial(), func(lo, hi, w int) {
+		t := s.scratch[w][:m]
+		for i := lo; i < hi; i++ {
+			if math.IsInf(lr[i], -1) {
+				continue
+			}
+			c := s.costs(t, i, rows)
+			gi := G.RawRowView(i)[:d]
+			x := R[i*d : (i+1)*d]
+			for j, lw := range lc {
+				if math.IsInf(lw, -1) {
+					continue
+				}
+				w := fastExp(lr[i]+lw+(fr[i]+gc[j]-c[j])*inv) * p
+				if p != 2 {
+					if c[j] == 0 {
+						continue
+					}
+					w *= math.Pow(c[j], (p-2)/p)
+				}
+				y := Cc[j*d : (j+1)*d]
+				for k, xv := range x {
+					gi[k] += w * (xv - y[k])
+				}
+			}
+		}
+	})
 }
