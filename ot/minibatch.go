@@ -536,19 +536,7 @@ func (r *minibatchRun) solvePair(k int, ws *pairWork, s *pairSlot) error {
 
 // pointCost is |x_i - y_j|^P in float64.
 func (r *minibatchRun) pointCost(i, j int) float64 {
-	x, y := r.X.RawRowView(i)[:r.d], r.Y.RawRowView(j)[:r.d]
-	d2 := 0.0
-	for k, v := range x {
-		t := v - y[k]
-		d2 += t * t
-	}
-	switch r.o.P {
-	case 2:
-		return d2
-	case 1:
-		return math.Sqrt(d2)
-	}
-	return math.Pow(d2, r.o.P/2)
+	return pairCost(r.X.RawRowView(i)[:r.d], r.Y.RawRowView(j)[:r.d], r.o.P)
 }
 
 // gradScale returns the factor s of w ∇_x c(x_i, y_j) = s (x_i - y_j) for
