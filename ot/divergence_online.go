@@ -36,7 +36,7 @@ type gradSource interface {
 // ErrNotConverged.
 func SinkhornDivergenceOnline(X, Y Points32, a, b []float64, eps float64, opts *SinkhornOptions) (*DivergenceResult, error) {
 	const what = "sinkhorn divergence online"
-	o, err := sinkhornDefaults(eps, opts)
+	o, err := sinkhornDefaults(eps, onlineStageIter(opts))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

@@ -56,7 +56,8 @@ func ExampleSinkhornDivergenceOnline() {
 	// A shift by c: S ≈ |c|² = 0.25, and the gradient of S with respect
 	// to a point of weight 1/n is about 2(x - T(x))/n = -2c/n.
 	g := res.GradX.RawRowView(n / 2)
-	fmt.Printf("S = %.2f, n·∇_x S at a middle point = (%.2f, %.2f, %.2f)\n", res.Value, n*g[0], n*g[1], n*g[2])
+	r := func(v float64) float64 { return math.Round(v*100)/100 + 0 } // +0: no "-0.00"
+	fmt.Printf("S = %.2f, n·∇_x S at a middle point = (%.2f, %.2f, %.2f)\n", res.Value, r(n*g[0]), r(n*g[1]), r(n*g[2]))
 	// Output:
 	// S = 0.25, n·∇_x S at a middle point = (-1.00, 0.00, 0.00)
 }

@@ -14,6 +14,9 @@ type kernels32 struct {
 	// with the points y_j in panels of 16 (coordinate k of point j at
 	// (j/16)·16d + 16k + j%16, d = len(x)).
 	dot func(t, x, panel []float32)
+	// lseDot is dot into t followed by expSumMax(t, h, 1, shift) over
+	// len(h) columns; the assembly versions fuse them and leave t alone.
+	lseDot func(t, x, panel, h []float32, shift float32) (float32, float32)
 	// wsum adds to lanes[16k + l] the sum over the panels q of
 	// e[16q + l] y_{16q+l, k}, for len(e) a multiple of 16 and
 	// d = len(lanes)/16: summing the 16 lanes of coordinate k gives
@@ -37,7 +40,13 @@ const absent = -3e38
 var kern32 = bestKernels()
 
 // goKernels are the kernels in plain Go.
-var goKernels = kernels32{name: "go", dot: dotGo, wsum: wsumGo, expSumMax: expSumMaxGo, expStore: expStoreGo}
+var goKernels = kernels32{name: "go", dot: dotGo, lseDot: lseDotGo, wsum: wsumGo, expSumMax: expSumMaxGo, expStore: expStoreGo}
+
+func lseDotGo(t, x, panel, h []float32, shift float32) (float32, float32) {
+	t = t[:len(h)]
+	dotGo(t, x, panel)
+	return expSumMaxGo(t, h, 1, shift)
+}
 
 func dotGo(t, x, panel []float32) {
 	d := len(x)

@@ -17,6 +17,12 @@ func expSumMaxAVX512(t, h []float32, c, shift float32) (sum, mx float32)
 func expStoreAVX512(dst, t, h []float32, c, shift float32) (sum float32)
 
 //go:noescape
+func lseDotAVX512(t, x, panel, h []float32, shift float32) (sum, mx float32)
+
+//go:noescape
+func lseDotAVX2(t, x, panel, h []float32, shift float32) (sum, mx float32)
+
+//go:noescape
 func dotAVX2(t, x, panel []float32)
 
 //go:noescape
@@ -29,8 +35,8 @@ func expSumMaxAVX2(t, h []float32, c, shift float32) (sum, mx float32)
 func expStoreAVX2(dst, t, h []float32, c, shift float32) (sum float32)
 
 var (
-	avx512Kernels = kernels32{name: "avx512", dot: dotAVX512, wsum: wsumAVX512, expSumMax: expSumMaxAVX512, expStore: expStoreAVX512}
-	avx2Kernels   = kernels32{name: "avx2", dot: dotAVX2, wsum: wsumAVX2, expSumMax: expSumMaxAVX2, expStore: expStoreAVX2}
+	avx512Kernels = kernels32{name: "avx512", dot: dotAVX512, lseDot: lseDotAVX512, wsum: wsumAVX512, expSumMax: expSumMaxAVX512, expStore: expStoreAVX512}
+	avx2Kernels   = kernels32{name: "avx2", dot: dotAVX2, lseDot: lseDotAVX2, wsum: wsumAVX2, expSumMax: expSumMaxAVX2, expStore: expStoreAVX2}
 )
 
 // cpuKernels lists the assembly kernels this CPU runs, fastest first.

@@ -473,3 +473,167 @@ est2_done:
 	VMOVSS X0, sum+80(FP)
 	VZEROUPPER
 	RET
+
+// func lseDotAVX512(t, x, panel, h []float32, shift float32) (sum, mx float32)
+// The fused dot and expSumMax (c = 1): u_j = h_j + sum_k x_k y_jk, for
+// len(h) columns (a multiple of 16) in panels; t is unused.
+TEXT ·lseDotAVX512(SB), NOSPLIT, $0-112
+	MOVQ x_base+24(FP), SI
+	MOVQ x_len+32(FP), DX
+	MOVQ panel_base+48(FP), BX
+	MOVQ h_base+72(FP), DI
+	MOVQ h_len+80(FP), CX
+	VBROADCASTSS shift+96(FP), Z27
+	VBROADCASTSS expc<>+0(SB), Z20
+	VBROADCASTSS expc<>+4(SB), Z21
+	VBROADCASTSS expc<>+8(SB), Z22
+	VBROADCASTSS expc<>+12(SB), Z23
+	VBROADCASTSS expc<>+16(SB), Z24
+	VBROADCASTSS expc<>+20(SB), Z25
+	MOVQ         DX, R12
+	SHLQ         $6, R12
+	LEAQ         (R12)(R12*2), R13
+	VXORPS       Z0, Z0, Z0
+	VXORPS       Z8, Z8, Z8
+	VBROADCASTSS expc<>+32(SB), Z1
+	VMOVAPS      Z1, Z9
+
+ld512_64:
+	CMPQ    CX, $64
+	JL      ld512_16
+	VMOVUPS (DI), Z10
+	VMOVUPS 64(DI), Z11
+	VMOVUPS 128(DI), Z12
+	VMOVUPS 192(DI), Z13
+	MOVQ    SI, R9
+	MOVQ    BX, R10
+	MOVQ    DX, R11
+
+ld512_k64:
+	VBROADCASTSS (R9), Z4
+	VFMADD231PS  (R10), Z4, Z10
+	VFMADD231PS  (R10)(R12*1), Z4, Z11
+	VFMADD231PS  (R10)(R12*2), Z4, Z12
+	VFMADD231PS  (R10)(R13*1), Z4, Z13
+	ADDQ         $4, R9
+	ADDQ         $64, R10
+	DECQ         R11
+	JNZ          ld512_k64
+	VMAXPS       Z10, Z1, Z1
+	VMAXPS       Z11, Z9, Z9
+	VMAXPS       Z12, Z1, Z1
+	VMAXPS       Z13, Z9, Z9
+	VSUBPS       Z27, Z10, Z10
+	VSUBPS       Z27, Z11, Z11
+	VSUBPS       Z27, Z12, Z12
+	VSUBPS       Z27, Z13, Z13
+	EXP512(Z10, Z14, Z15)
+	EXP512(Z11, Z16, Z17)
+	EXP512(Z12, Z18, Z19)
+	EXP512(Z13, Z28, Z29)
+	VADDPS       Z15, Z0, Z0
+	VADDPS       Z17, Z8, Z8
+	VADDPS       Z19, Z0, Z0
+	VADDPS       Z29, Z8, Z8
+	ADDQ         $256, DI
+	LEAQ         (BX)(R12*4), BX
+	SUBQ         $64, CX
+	JMP          ld512_64
+
+ld512_16:
+	CMPQ    CX, $16
+	JL      ld512_done
+	VMOVUPS (DI), Z10
+	MOVQ    SI, R9
+	MOVQ    BX, R10
+	MOVQ    DX, R11
+
+ld512_k16:
+	VBROADCASTSS (R9), Z4
+	VFMADD231PS  (R10), Z4, Z10
+	ADDQ         $4, R9
+	ADDQ         $64, R10
+	DECQ         R11
+	JNZ          ld512_k16
+	VMAXPS       Z10, Z1, Z1
+	VSUBPS       Z27, Z10, Z10
+	EXP512(Z10, Z14, Z15)
+	VADDPS       Z15, Z0, Z0
+	ADDQ         $64, DI
+	ADDQ         R12, BX
+	SUBQ         $16, CX
+	JMP          ld512_16
+
+ld512_done:
+	VADDPS Z8, Z0, Z0
+	VMAXPS Z9, Z1, Z1
+	HSUM512
+	HMAX512
+	VMOVSS X0, sum+104(FP)
+	VMOVSS X1, mx+108(FP)
+	VZEROUPPER
+	RET
+
+// func lseDotAVX2(t, x, panel, h []float32, shift float32) (sum, mx float32)
+TEXT ·lseDotAVX2(SB), NOSPLIT, $0-112
+	MOVQ x_base+24(FP), SI
+	MOVQ x_len+32(FP), DX
+	MOVQ panel_base+48(FP), BX
+	MOVQ h_base+72(FP), DI
+	MOVQ h_len+80(FP), CX
+	VBROADCASTSS shift+96(FP), Y7
+	VBROADCASTSS expc<>+0(SB), Y8
+	VBROADCASTSS expc<>+4(SB), Y9
+	VBROADCASTSS expc<>+8(SB), Y10
+	VBROADCASTSS expc<>+12(SB), Y11
+	VBROADCASTSS expc<>+16(SB), Y12
+	VBROADCASTSS expc<>+20(SB), Y13
+	VBROADCASTSS expc<>+24(SB), Y14
+	VBROADCASTSS expc<>+28(SB), Y15
+	VXORPS       Y5, Y5, Y5
+	VBROADCASTSS expc<>+32(SB), Y6
+
+ld2_16:
+	CMPQ    CX, $16
+	JL      ld2_done
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	MOVQ    SI, R9
+	MOVQ    BX, R10
+	MOVQ    DX, R11
+
+ld2_k16:
+	VBROADCASTSS (R9), Y2
+	VFMADD231PS  (R10), Y2, Y0
+	VFMADD231PS  32(R10), Y2, Y1
+	ADDQ         $4, R9
+	ADDQ         $64, R10
+	DECQ         R11
+	JNZ          ld2_k16
+	VMAXPS       Y0, Y6, Y6
+	VMAXPS       Y1, Y6, Y6
+	VSUBPS       Y7, Y0, Y0
+	VSUBPS       Y7, Y1, Y1
+	EXP2(Y0, Y2, Y3, Y4)
+	VADDPS       Y4, Y5, Y5
+	EXP2(Y1, Y2, Y3, Y4)
+	VADDPS       Y4, Y5, Y5
+	ADDQ         $64, DI
+	MOVQ         R10, BX
+	SUBQ         $16, CX
+	JMP          ld2_16
+
+ld2_done:
+	VMOVAPS      Y5, Y0
+	HSUM2
+	VMOVAPS      Y6, Y1
+	VEXTRACTF128 $1, Y1, X2
+	VMAXPS       X2, X1, X1
+	VPERMILPS    $0x4e, X1, X2
+	VMAXPS       X2, X1, X1
+	VPERMILPS    $0xb1, X1, X2
+	VMAXPS       X2, X1, X1
+	VMOVSS       X0, sum+104(FP)
+	VMOVSS       X1, mx+108(FP)
+	VZEROUPPER
+	RET

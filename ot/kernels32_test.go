@@ -40,6 +40,17 @@ func TestKernels32MatchGo(t *testing.T) {
 						t.Fatalf("%s dot n=%d d=%d: [%d] = %v, want %v", k.name, n, d, j, got[j], want[j])
 					}
 				}
+				hd := make([]float32, n)
+				for j := range hd {
+					hd[j] = float32(rng.NormFloat64())
+				}
+				for _, shift := range []float32{0, 3} {
+					ws, wm := goKernels.lseDot(make([]float32, n), x, panel, hd, shift)
+					gs, gm := k.lseDot(nil, x, panel, hd, shift)
+					if !closeRel(gs, ws, 1e-5) || math.Abs(float64(gm-wm)) > 1e-5*(1+math.Abs(float64(wm))) {
+						t.Fatalf("%s lseDot n=%d d=%d shift=%v: (%v, %v), want (%v, %v)", k.name, n, d, shift, gs, gm, ws, wm)
+					}
+				}
 				wl, gl := make([]float32, 16*d), make([]float32, 16*d)
 				for i := range wl {
 					wl[i] = float32(i)
@@ -122,6 +133,12 @@ func BenchmarkKernels32(b *testing.B) {
 		b.Run(k.name+"/dot", func(b *testing.B) {
 			for b.Loop() {
 				k.dot(t, x, panel)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/elem")
+		})
+		b.Run(k.name+"/lseDot", func(b *testing.B) {
+			for b.Loop() {
+				k.lseDot(t, x, panel, h, 0)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/elem")
 		})

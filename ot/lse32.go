@@ -291,24 +291,39 @@ func (s *source32) blockSum(r *rowSum, shift *float32, t, h []float32, c float32
 }
 
 // dotRow reduces one row (scaled coordinates in wk.xs) over the columns
-// of C, block by block, from the shift estimate sh.
+// of C, block by block, from the shift estimate sh (NaN: unknown), with
+// the fused kernel; the shift is raised when a block's maximum is too far
+// above it, and the row redone when its maximum is far below it.
 func (s *source32) dotRow(wk *work32, C *cloud32, h []float32, sh float32) rowSum {
 	r := rowSum{max: float32(math.Inf(-1))}
 	shift := sh
-	for j0 := 0; j0 < C.npad; j0 += blockCols {
-		wc := min(blockCols, C.npad-j0)
-		t := wk.tile[:wc]
-		s.k.dot(t, wk.xs, C.panel[j0*C.d:])
-		s.blockSum(&r, &shift, t, h[j0:j0+wc], 1)
-	}
-	if r.max < shift-60 { // the estimate was far too high: redo with the maximum
-		shift, r = r.max, rowSum{max: float32(math.Inf(-1))}
+	pass := func() {
 		for j0 := 0; j0 < C.npad; j0 += blockCols {
 			wc := min(blockCols, C.npad-j0)
-			t := wk.tile[:wc]
-			s.k.dot(t, wk.xs, C.panel[j0*C.d:])
-			s.blockSum(&r, &shift, t, h[j0:j0+wc], 1)
+			hb, pb := h[j0:j0+wc], C.panel[j0*C.d:]
+			if shift != shift { // unknown: find the maximum first
+				_, mx := s.k.lseDot(wk.tile, wk.xs, pb, hb, 0)
+				if mx < absent/2 {
+					continue
+				}
+				shift = mx
+			}
+			sm, mx := s.k.lseDot(wk.tile, wk.xs, pb, hb, shift)
+			if mx < absent/2 { // no column of positive weight
+				continue
+			}
+			if mx > shift+60 { // terms up to 2^(mx - shift) could overflow
+				shift = mx
+				sm, _ = s.k.lseDot(wk.tile, wk.xs, pb, hb, shift)
+			}
+			r.max = max(r.max, mx)
+			r.add(sm, shift)
 		}
+	}
+	pass()
+	if r.max < shift-60 { // the estimate was far too high: redo with the maximum
+		shift, r = r.max, rowSum{max: float32(math.Inf(-1))}
+		pass()
 	}
 	return r
 }

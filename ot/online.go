@@ -40,7 +40,7 @@ import "fmt"
 // together with an error wrapping ErrNotConverged.
 func SinkhornOnline(X, Y Points32, a, b []float64, eps float64, opts *SinkhornOptions) (*SinkhornResult, error) {
 	const what = "sinkhorn online"
-	o, err := sinkhornDefaults(eps, opts)
+	o, err := sinkhornDefaults(eps, onlineStageIter(opts))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -62,6 +62,18 @@ func SinkhornOnline(X, Y Points32, a, b []float64, eps float64, opts *SinkhornOp
 	copy(e.g, o.InitG)
 	runErr := e.solve(eps, &o, warm)
 	return e.result(), runErr
+}
+
+// onlineStageIter returns opts with StageIter 1 unless it is set.
+func onlineStageIter(opts *SinkhornOptions) *SinkhornOptions {
+	var o SinkhornOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.StageIter == 0 {
+		o.StageIter = 1
+	}
+	return &o
 }
 
 // checkClouds validates two point clouds of the same dimension.

@@ -32,7 +32,9 @@ type SinkhornOptions struct {
 	// epsilon (the plain algorithm of POT's ot.sinkhorn).
 	NoScaling bool
 	// StageIter is the number of iterations run at each intermediate
-	// epsilon of the schedule. Default 3.
+	// epsilon of the schedule. Default 3, and 1 for the online solvers,
+	// whose every iteration is a full pass over the costs (GeomLoss also
+	// runs one update per epsilon).
 	StageIter int
 	// NoOverrelax disables the over-relaxation of the iterations at the
 	// target epsilon (see Sinkhorn).
