@@ -113,7 +113,7 @@ func Run(X, Y *mat.Dense, o Options, observe func(State) error) ([]float64, erro
 	for t := 0; t <= o.Steps; t++ {
 		mo := ot.MinibatchOptions{
 			M: o.M, K: o.K, Seed: stepSeed(o.Seed, t), Workers: o.Workers,
-			Sampling: o.Sampling, Grad: t < o.Steps,
+			Sampling: o.Sampling, Grad: t < o.Steps, NoGradY: true,
 		}
 		res, err := ot.MinibatchWasserstein(X, Y, &mo)
 		if err != nil {

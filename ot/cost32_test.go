@@ -103,6 +103,14 @@ func TestMinibatchFloat32Costs(t *testing.T) {
 		if !mat.EqualApprox(r32.GradX, r64.GradX, 1e-12) || !mat.EqualApprox(r32.GradY, r64.GradY, 1e-12) {
 			t.Errorf("%s: gradients differ: different plans", solver)
 		}
+		o.NoGradY = true
+		rx, err := MinibatchWasserstein(X, Y, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rx.GradY != nil || !mat.Equal(rx.GradX, r32.GradX) || rx.Value != r32.Value {
+			t.Errorf("%s: NoGradY changed GradX or the value, or left GradY", solver)
+		}
 	}
 	// Entropic pairs keep float64 costs unless float32 is asked for.
 	o := &MinibatchOptions{M: 20, K: 3, Seed: 3, Solver: MethodSinkhorn, Eps: 5}

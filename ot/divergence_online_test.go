@@ -147,7 +147,10 @@ func TestSinkhornOnlineBadInput(t *testing.T) {
 		"dimensions": func() error { _, err := SinkhornOnline(X, testPoints32(4, 4, 3, 0), nil, nil, 1, nil); return err },
 		"nan point":  func() error { _, err := SinkhornOnline(X, bad, nil, nil, 1, nil); return err },
 		"empty":      func() error { _, err := SinkhornOnline(X, Points32{}, nil, nil, 1, nil); return err },
-		"short data": func() error { _, err := SinkhornOnline(Points32{N: 3, D: 2, Data: make([]float32, 5)}, Y, nil, nil, 1, nil); return err },
+		"short data": func() error {
+			_, err := SinkhornOnline(Points32{N: 3, D: 2, Data: make([]float32, 5)}, Y, nil, nil, 1, nil)
+			return err
+		},
 		"eps":        func() error { _, err := SinkhornOnline(X, Y, nil, nil, 0, nil); return err },
 		"nan eps":    func() error { _, err := SinkhornOnline(X, Y, nil, nil, math.NaN(), nil); return err },
 		"weights":    func() error { _, err := SinkhornOnline(X, Y, []float64{1, 1}, nil, 1, nil); return err },

@@ -46,9 +46,9 @@ type cloud32 struct {
 	rows       []float32 // n×d, row-major
 	// panel holds the points in panels of 16: the coordinate k of point
 	// j is at (j/16)·16d + 16k + j%16, zero padded (dot path).
-	panel []float32
-	norms      []float64 // |x_i|² of the float32 coordinates
-	normsF     []float32 // the same, padded with zeros
+	panel  []float32
+	norms  []float64 // |x_i|² of the float32 coordinates
+	normsF []float32 // the same, padded with zeros
 }
 
 func newCloud32(p Points32, mean []float64, transposed bool) *cloud32 {

@@ -53,6 +53,9 @@ type MinibatchOptions struct {
 	// Grad asks MinibatchWasserstein for the gradients with respect to the
 	// points.
 	Grad bool
+	// NoGradY leaves GradY out (nil) when Grad is set: for gradient flows,
+	// which move X only, it saves an m×d matrix per call.
+	NoGradY bool
 	// Sampling selects how the index sets are drawn:
 	//   "iid" (default): every pair draws I from X and J from Y
 	//     uniformly without replacement, independently of the other pairs
@@ -121,7 +124,9 @@ func MinibatchWasserstein(X, Y *mat.Dense, opts *MinibatchOptions) (*MinibatchRe
 	res := &MinibatchResult{}
 	if r.o.Grad {
 		res.GradX = mat.NewDense(r.n, r.d, nil)
-		res.GradY = mat.NewDense(r.m, r.d, nil)
+		if !r.o.NoGradY {
+			res.GradY = mat.NewDense(r.m, r.d, nil)
+		}
 	}
 	sum, sumSq := 0.0, 0.0
 	K := float64(r.o.K)
@@ -563,7 +568,8 @@ func (r *minibatchRun) gradScale(i, j int, w float64) float64 {
 const gradBlock = 512
 
 // addGrads adds, for every entry of every slot (in slot order),
-// s (x_i - y_j) to row i of GX and subtracts it from row j of GY, with s
+// s (x_i - y_j) to row i of GX and subtracts it from row j of GY (unless
+// GY is nil), with s
 // the entry's gradient scale. Goroutines take disjoint blocks of
 // coordinates, so every coordinate sees the same additions in the same
 // order whatever the number of workers.
@@ -574,9 +580,19 @@ func (r *minibatchRun) addGrads(GX, GY *mat.Dense, slots []pairSlot) {
 			for ei, e := range s.entries {
 				i, j := s.I[e.I], s.J[e.J]
 				x, y := r.X.RawRowView(i)[k0:k1], r.Y.RawRowView(j)[k0:k1]
-				gx, gy := GX.RawRowView(i)[k0:k1], GY.RawRowView(j)[k0:k1]
+				gx := GX.RawRowView(i)[k0:k1]
+				var gy []float64
+				if GY != nil {
+					gy = GY.RawRowView(j)[k0:k1]
+				}
 				sc := s.scale[ei]
 				if sc == 0 {
+					continue
+				}
+				if gy == nil {
+					for k := range x {
+						gx[k] += sc * (x[k] - y[k])
+					}
 					continue
 				}
 				for k := range x {
