@@ -51,7 +51,7 @@ func SinkhornDivergenceOnline(X, Y Points32, a, b []float64, eps float64, opts *
 	}
 	sources := [3]gradSource{}
 	for k, pair := range [3][2]Points32{{X, Y}, {X, X}, {Y, Y}} {
-		sources[k] = onlineSource(pair[0], pair[1], k > 0, &o).(gradSource)
+		sources[k] = onlineSource(pair[0], pair[1], k > 0, eps, &o).(gradSource)
 	}
 	res, err := divergence(sources, a, b, eps, &o)
 	if res == nil {

@@ -56,8 +56,11 @@ type logEngine struct {
 	colKnown bool
 	iters    int
 	history  []float64
-	err      float64
-	eps      float64
+	// stallBelow is the error below which a stall ends the run (the
+	// float32 path's resolution); 0 disables it.
+	stallBelow float64
+	err        float64
+	eps        float64
 }
 
 // newLogEngine sets up a problem between the weights a and b (b is
@@ -75,6 +78,9 @@ func newLogEngine(src lseSource, a, b []float64, sym bool, rho float64) *logEngi
 				e.b[j] = v * sa / sb
 			}
 		}
+	}
+	if _, ok := src.(*source32); ok {
+		e.stallBelow = 1e-3 * sum(a)
 	}
 	e.la = logs(a)
 	e.f = make([]float64, n)
@@ -251,19 +257,20 @@ func (e *logEngine) solve(eps float64, o *SinkhornOptions, warm bool) error {
 			if converged {
 				break
 			}
-			// A stall: no 1% progress in stallIters iterations at the
-			// target epsilon (the float32 path's resolution, or rounding).
-			if errv < 0.99*best {
-				best, bestAt = errv, k
-			} else if final && k-bestAt >= stallIters {
-				stalled = true
-				break
-			}
 			if !e.sym {
 				e.colStep(omega)
 				if final && overrelax {
 					omega = sor.next(errv)
 				}
+			}
+			// A stall of the float32 path at its resolution: no 1%
+			// progress in stallIters iterations at the target epsilon,
+			// with an error already small.
+			if errv < 0.99*best {
+				best, bestAt = errv, k
+			} else if final && errv < e.stallBelow && k-bestAt >= stallIters {
+				stalled = true
+				break
 			}
 		}
 		if iters >= o.MaxIter && !(final && converged) {
@@ -274,7 +281,7 @@ func (e *logEngine) solve(eps float64, o *SinkhornOptions, warm bool) error {
 		errv = e.finalError()
 	}
 	e.iters, e.err = iters, errv
-	if stalled {
+	if stalled && errv > o.Tol {
 		return fmt.Errorf("%w: sinkhorn: marginal error %.3g > Tol %.3g stalled after %d iterations (the float32 path resolves about 1e-5 of the mass: use PrecisionFloat64 below)", ErrNotConverged, errv, o.Tol, iters)
 	}
 	if errv > o.Tol || math.IsNaN(errv) {
@@ -284,7 +291,7 @@ func (e *logEngine) solve(eps float64, o *SinkhornOptions, warm bool) error {
 }
 
 // stallIters is the number of iterations without a 1% decrease of the
-// marginal error after which the engine gives up.
+// marginal error after which the engine gives up (float32 path).
 const stallIters = 100
 
 // dual returns the dual objective at the current potentials: <a, f> +

@@ -80,7 +80,9 @@ func newCloud32(p Points32, mean []float64, transposed bool) *cloud32 {
 
 // work32 is the scratch space of one goroutine.
 type work32 struct {
-	xs   []float32 // scaled rows (dot path)
+	xs    []float32 // scaled rows of a tile (dot path)
+	shift []float32 // the tile rows' shifts
+	sums  []rowSum  // and sums
 	tile []float32 // the inner products of a block
 	e    []float32 // the exponentials of a block
 	acc  []float32 // gradient block (rows × d)
@@ -132,7 +134,7 @@ func newSource32(X, Y Points32, sym bool, k kernels32, workers int) *source32 {
 	s.h = make([]float32, max(s.X.npad, s.Y.npad))
 	s.work = make([]*work32, s.workers)
 	for w := range s.work {
-		wk := &work32{xs: make([]float32, X.D)}
+		wk := &work32{xs: make([]float32, lseBlock*X.D), shift: make([]float32, lseBlock), sums: make([]rowSum, lseBlock)}
 		if small {
 			wk.tile = make([]float32, blockCols)
 			wk.e = make([]float32, blockCols)
@@ -218,12 +220,36 @@ func (s *source32) lse(out []float64, rows bool, pot, logw []float64, eps float6
 	if R.d <= smallDim {
 		parallelBlocks(R.n, lseBlock, s.workers, s.serial(R, C), func(lo, hi, w int) {
 			wk := s.work[w]
+			rows := hi - lo
+			d := R.d
+			for k, v := range R.rows[lo*d : hi*d] {
+				wk.xs[k] = v * c2
+			}
 			for i := lo; i < hi; i++ {
-				rc := -R.norms[i] / eps
-				for k, v := range R.rows[i*R.d : (i+1)*R.d] {
-					wk.xs[k] = v * c2
+				wk.shift[i-lo] = shiftFor(hint[i], -R.norms[i]/eps, eps)
+				wk.sums[i-lo] = rowSum{max: float32(math.Inf(-1))}
+			}
+			// Block by block of columns, every row of the tile: a block
+			// of the panel stays in cache for all of them.
+			for j0 := 0; j0 < C.npad; j0 += blockCols {
+				wc := min(blockCols, C.npad-j0)
+				hb, pb := h[j0:j0+wc], C.panel[j0*d:]
+				for r := 0; r < rows; r++ {
+					s.dotBlock(wk, wk.xs[r*d:(r+1)*d], pb, hb, &wk.sums[r], &wk.shift[r])
 				}
-				r := s.dotRow(wk, C, h, shiftFor(hint[i], rc, eps))
+			}
+			for i := lo; i < hi; i++ {
+				r := &wk.sums[i-lo]
+				if r.max < wk.shift[i-lo]-60 { // the estimate was far too high: redo with the maximum
+					shift := r.max
+					*r = rowSum{max: float32(math.Inf(-1))}
+					xs := wk.xs[(i-lo)*d : (i-lo+1)*d]
+					for j0 := 0; j0 < C.npad; j0 += blockCols {
+						wc := min(blockCols, C.npad-j0)
+						s.dotBlock(wk, xs, C.panel[j0*d:], h[j0:j0+wc], r, &shift)
+					}
+				}
+				rc := -R.norms[i] / eps
 				out[i] = rc + math.Ln2*r.log2()
 				hint[i] = eps * out[i]
 			}
@@ -290,42 +316,31 @@ func (s *source32) blockSum(r *rowSum, shift *float32, t, h []float32, c float32
 	r.add(sm, sh)
 }
 
-// dotRow reduces one row (scaled coordinates in wk.xs) over the columns
-// of C, block by block, from the shift estimate sh (NaN: unknown), with
-// the fused kernel; the shift is raised when a block's maximum is too far
-// above it, and the row redone when its maximum is far below it.
-func (s *source32) dotRow(wk *work32, C *cloud32, h []float32, sh float32) rowSum {
-	r := rowSum{max: float32(math.Inf(-1))}
-	shift := sh
-	pass := func() {
-		for j0 := 0; j0 < C.npad; j0 += blockCols {
-			wc := min(blockCols, C.npad-j0)
-			hb, pb := h[j0:j0+wc], C.panel[j0*C.d:]
-			if shift != shift { // unknown: find the maximum first
-				_, mx := s.k.lseDot(wk.tile, wk.xs, pb, hb, 0)
-				if mx < absent/2 {
-					continue
-				}
-				shift = mx
-			}
-			sm, mx := s.k.lseDot(wk.tile, wk.xs, pb, hb, shift)
-			if mx < absent/2 { // no column of positive weight
-				continue
-			}
-			if mx > shift+60 { // terms up to 2^(mx - shift) could overflow
-				shift = mx
-				sm, _ = s.k.lseDot(wk.tile, wk.xs, pb, hb, shift)
-			}
-			r.max = max(r.max, mx)
-			r.add(sm, shift)
+// dotBlock adds the block of columns (panel pb, column terms hb) of the
+// row with scaled coordinates xs to its sum r, with the fused kernel, from
+// the row's shift (NaN: unknown, then set from the block's maximum), which
+// it raises when the block's maximum is too far above it.
+func (s *source32) dotBlock(wk *work32, xs, pb, hb []float32, r *rowSum, shift *float32) {
+	sh := *shift
+	if sh != sh { // unknown: find the maximum first
+		_, mx := s.k.lseDot(wk.tile, xs, pb, hb, 0)
+		if mx < absent/2 {
+			return
 		}
+		sh = mx
 	}
-	pass()
-	if r.max < shift-60 { // the estimate was far too high: redo with the maximum
-		shift, r = r.max, rowSum{max: float32(math.Inf(-1))}
-		pass()
+	sm, mx := s.k.lseDot(wk.tile, xs, pb, hb, sh)
+	if mx < absent/2 { // no column of positive weight
+		*shift = sh
+		return
 	}
-	return r
+	if mx > sh+60 { // terms up to 2^(mx - sh) could overflow
+		sh = mx
+		sm, _ = s.k.lseDot(wk.tile, xs, pb, hb, sh)
+	}
+	r.max = max(r.max, mx)
+	r.add(sm, sh)
+	*shift = sh
 }
 
 // gemmTile sets tile (rows lo..hi-1 of R, row stride wp) to the inner
@@ -372,17 +387,19 @@ func (s *source32) planPass(R, C *cloud32, h []float32, f, la, hint []float64, e
 			kappa[i-lo] = math.Exp(la[i] + f[i]/eps + rc + math.Ln2*float64(sh))
 		}
 		if small {
-			for i := lo; i < hi; i++ {
-				if kappa[i-lo] == 0 {
-					continue
-				}
-				for k, v := range R.rows[i*R.d : (i+1)*R.d] {
-					wk.xs[k] = v * c2
-				}
-				for j0 := 0; j0 < C.npad; j0 += blockCols {
-					wc := min(blockCols, C.npad-j0)
+			d := R.d
+			for k, v := range R.rows[lo*d : hi*d] {
+				wk.xs[k] = v * c2
+			}
+			// Block by block of columns, every row of the tile (cache).
+			for j0 := 0; j0 < C.npad; j0 += blockCols {
+				wc := min(blockCols, C.npad-j0)
+				for i := lo; i < hi; i++ {
+					if kappa[i-lo] == 0 {
+						continue
+					}
 					t := wk.tile[:wc]
-					s.k.dot(t, wk.xs, C.panel[j0*C.d:])
+					s.k.dot(t, wk.xs[(i-lo)*d:(i-lo+1)*d], C.panel[j0*d:])
 					esum[i-lo] = s.k.expStore(wk.e[:wc], t, h[j0:j0+wc], 1, shift[i-lo])
 					fn(w, i, i+1, kappa[i-lo:i-lo+1], t, wk.e[:wc], esum[i-lo:i-lo+1], wc, j0, min(wc, C.n-j0), true)
 				}

@@ -56,7 +56,7 @@ func SinkhornOnline(X, Y Points32, a, b []float64, eps float64, opts *SinkhornOp
 	if err := o.checkInit(what, X.N, Y.N); err != nil {
 		return nil, err
 	}
-	e := newLogEngine(onlineSource(X, Y, false, &o), a, b, false, o.rho())
+	e := newLogEngine(onlineSource(X, Y, false, eps, &o), a, b, false, o.rho())
 	warm := o.InitF != nil || o.InitG != nil
 	copy(e.f, o.InitF)
 	copy(e.g, o.InitG)
@@ -76,6 +76,10 @@ func onlineStageIter(opts *SinkhornOptions) *SinkhornOptions {
 	return &o
 }
 
+// maxCostOverEps32 bounds cost/eps on the float32 path: the exponents are
+// then below 10^6·log2(e), still resolved to 0.1 in float32.
+const maxCostOverEps32 = 1e6
+
 // checkClouds validates two point clouds of the same dimension.
 func checkClouds(X, Y Points32) error {
 	if err := X.check("X"); err != nil {
@@ -92,11 +96,16 @@ func checkClouds(X, Y Points32) error {
 
 // onlineSource returns the source of the online solvers for the options:
 // float32 kernels for P = 2 unless PrecisionFloat64, float64 otherwise.
-// With sym, Y is ignored and the source is X against itself.
-func onlineSource(X, Y Points32, sym bool, o *SinkhornOptions) lseSource {
+// With sym, Y is ignored and the source is X against itself. The float32
+// path also gives way to float64 when the costs exceed eps by more than
+// maxCostOverEps32, where float32 exponents would lose all precision.
+func onlineSource(X, Y Points32, sym bool, eps float64, o *SinkhornOptions) lseSource {
 	workers := workerCount(o.Workers)
 	if o.P == 2 && o.Precision != PrecisionFloat64 {
-		return newSource32(X, Y, sym, kern32, workers)
+		s := newSource32(X, Y, sym, kern32, workers)
+		if s.costRange()/eps <= maxCostOverEps32 {
+			return s
+		}
 	}
 	x := X.Dense().RawMatrix().Data
 	y := x

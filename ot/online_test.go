@@ -92,3 +92,36 @@ func TestSinkhornOnlineMatchesDense(t *testing.T) {
 		}
 	}
 }
+
+// Costs far above eps, which float32 exponents cannot resolve, send the
+// online solver to its float64 path: still the dense solution.
+func TestSinkhornOnlineTinyEps(t *testing.T) {
+	X, Y := testPoints32(31, 30, 2, 0), testPoints32(32, 25, 2, 0)
+	for _, P := range []Points32{X, Y} {
+		for i := range P.Data {
+			P.Data[i] *= 300
+		}
+	}
+	const eps = 2 // costs up to ~10^6 eps
+	src := onlineSource(X, Y, false, eps, &SinkhornOptions{P: 2})
+	if _, ok := src.(*source64); !ok {
+		t.Fatalf("source %T, want the float64 one", src)
+	}
+	C, _ := Cost(X.Dense(), Y.Dense(), 2)
+	o := &SinkhornOptions{Tol: 1e-5, MaxIter: 100000}
+	dense, err := Sinkhorn(nil, nil, C, eps, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// At costs of 10^6 eps the annealing must let the potentials settle
+	// at every scale (plain Sinkhorn would stall), as the dense solver's
+	// default of three iterations per epsilon does.
+	o.StageIter = 3
+	on, err := SinkhornOnline(X, Y, nil, nil, eps, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(on.Dual-dense.Dual) > 1e-5*math.Abs(dense.Dual) {
+		t.Errorf("dual %v, dense %v", on.Dual, dense.Dual)
+	}
+}
