@@ -83,9 +83,9 @@ type work32 struct {
 	xs    []float32 // scaled rows of a tile (dot path)
 	shift []float32 // the tile rows' shifts
 	sums  []rowSum  // and sums
-	tile []float32 // the inner products of a block
-	e    []float32 // the exponentials of a block
-	acc  []float32 // gradient block (rows × d)
+	tile  []float32 // the inner products of a block
+	e     []float32 // the exponentials of a block
+	acc   []float32 // gradient block (rows × d)
 }
 
 // source32 is the float32 source between the rows of X and of Y (the same
