@@ -59,9 +59,10 @@ type Options struct {
 	// 0 means 1. More draws average more minibatch plans: smoother
 	// colours, and, at small M, a stronger loss of colour diversity.
 	Draws int
-	// Method is the solver of each pair: "exact" (the default) or
-	// "sinkhorn", entropic OT with regularisation Eps.
-	Method string
+	// Method is the solver of each pair: ot.MethodExact (the default,
+	// also for "" and ot.MethodAuto) or ot.MethodSinkhorn, entropic OT
+	// with regularisation Eps.
+	Method ot.Method
 	// Eps is the entropic regularisation of "sinkhorn", in squared RGB
 	// distance units (colours in [0,1]³), e.g. 0.01.
 	Eps float64
@@ -137,13 +138,13 @@ func Transfer(src, tgt image.Image, o Options) (*Result, error) {
 	}
 	mo := ot.MinibatchOptions{M: o.M, K: o.K, Seed: o.Seed, Workers: o.Workers, Sampling: "epoch-x"}
 	switch o.Method {
-	case "", "exact":
-		mo.Solver = "exact"
-	case "sinkhorn":
+	case "", ot.MethodAuto, ot.MethodExact:
+		mo.Solver = ot.MethodExact
+	case ot.MethodSinkhorn:
 		if !(o.Eps > 0) || math.IsInf(o.Eps, 0) {
 			return nil, inputErrorf("method sinkhorn needs a finite eps > 0, got %v", o.Eps)
 		}
-		mo.Solver, mo.Eps = "sinkhorn", o.Eps
+		mo.Solver, mo.Eps = ot.MethodSinkhorn, o.Eps
 	default:
 		return nil, inputErrorf("unknown method %q (want exact or sinkhorn)", o.Method)
 	}
@@ -151,7 +152,7 @@ func Transfer(src, tgt image.Image, o Options) (*Result, error) {
 	if o.Progress != nil {
 		progress = func(done int) { o.Progress(done, o.K) }
 	}
-	res, err := ot.MinibatchBarycentricMap(X, Y, mo, progress)
+	res, err := ot.MinibatchBarycentricMap(X, Y, &mo, progress)
 	if err != nil {
 		return nil, fmt.Errorf("colour transfer: %w", err)
 	}

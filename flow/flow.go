@@ -17,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -49,8 +51,8 @@ type Options struct {
 	Sampling string
 	// Seed determines the minibatches of every step.
 	Seed uint64
-	// Workers is the number of goroutines; 0 means all cores. The result
-	// does not depend on it.
+	// Workers is the number of goroutines; 0 means runtime.GOMAXPROCS(0).
+	// The result does not depend on it.
 	Workers int
 	// Lo and Hi, unless equal, clip every coordinate of the particles to
 	// [Lo, Hi] after each step (for images, the pixel range).
@@ -111,9 +113,9 @@ func Run(X, Y *mat.Dense, o Options, observe func(State) error) ([]float64, erro
 	for t := 0; t <= o.Steps; t++ {
 		mo := ot.MinibatchOptions{
 			M: o.M, K: o.K, Seed: stepSeed(o.Seed, t), Workers: o.Workers,
-			Sampling: o.Sampling, Grad: t < o.Steps,
+			Sampling: o.Sampling, Grad: t < o.Steps, NoGradY: true,
 		}
-		res, err := ot.MinibatchWasserstein(X, Y, mo)
+		res, err := ot.MinibatchWasserstein(X, Y, &mo)
 		if err != nil {
 			if t > 0 && errors.Is(err, ot.ErrInput) && !finiteMatrix(X) {
 				return losses, fmt.Errorf("flow: particles are no longer finite after step %d: lr %v is too large", t, o.LR)
@@ -129,19 +131,45 @@ func Run(X, Y *mat.Dense, o Options, observe func(State) error) ([]float64, erro
 		if t == o.Steps {
 			break
 		}
-		x, g := X.RawMatrix(), res.GradX.RawMatrix()
-		for i := 0; i < n; i++ {
+		step(X, res.GradX, scale, o.Lo, o.Hi, o.Workers)
+	}
+	return losses, nil
+}
+
+// step sets X <- X - scale·G, clipped to [lo, hi] unless lo == hi, on
+// several goroutines for large X (each entry is updated on its own, so
+// the result does not depend on them).
+func step(X, G *mat.Dense, scale, lo, hi float64, workers int) {
+	n, d := X.Dims()
+	x, g := X.RawMatrix(), G.RawMatrix()
+	rows := func(i0, i1 int) {
+		for i := i0; i < i1; i++ {
 			xr, gr := x.Data[i*x.Stride:i*x.Stride+d], g.Data[i*g.Stride:i*g.Stride+d]
 			for k := range xr {
 				v := xr[k] - scale*gr[k]
-				if o.Lo < o.Hi {
-					v = max(o.Lo, min(o.Hi, v))
+				if lo < hi {
+					v = max(lo, min(hi, v))
 				}
 				xr[k] = v
 			}
 		}
 	}
-	return losses, nil
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if n*d < 1<<18 || workers == 1 {
+		rows(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rows(w*n/workers, (w+1)*n/workers)
+		}()
+	}
+	wg.Wait()
 }
 
 // stepSeed is the minibatch seed of step t.

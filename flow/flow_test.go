@@ -63,7 +63,7 @@ func TestFlowLowersLoss(t *testing.T) {
 		means = append(means, s/12)
 	}
 	// The floor: the minibatch loss between two samples of the target.
-	floor, err := ot.MinibatchWasserstein(eightModes(5, 400), Y, ot.MinibatchOptions{M: 50, K: 16, Seed: 1, Sampling: "epoch"})
+	floor, err := ot.MinibatchWasserstein(eightModes(5, 400), Y, &ot.MinibatchOptions{M: 50, K: 16, Seed: 1, Sampling: "epoch"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestFlowFullBatchStepReachesOptimalPartners(t *testing.T) {
 func TestFlowGradientMatchesFiniteDifferences(t *testing.T) {
 	const n = 40
 	X, Y := blob(5, n, 2, 0, 1), blob(6, n, 2, 1, 1)
-	o := ot.MinibatchOptions{M: 10, K: 8, Seed: stepSeed(9, 0), Sampling: "epoch", Grad: true}
+	o := &ot.MinibatchOptions{M: 10, K: 8, Seed: stepSeed(9, 0), Sampling: "epoch", Grad: true}
 	res, err := ot.MinibatchWasserstein(X, Y, o)
 	if err != nil {
 		t.Fatal(err)

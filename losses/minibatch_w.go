@@ -92,7 +92,7 @@ func (*minibatchW) name() string { return "minibatch_wasserstein" }
 func (f *minibatchW) eval(x, y []float64, n, m, d int, gx, gy []float64) (float64, error) {
 	opts := f.opts
 	opts.Seed = seedFrom(f.seed)
-	res, err := ot.MinibatchWasserstein(mat.NewDense(n, d, x), mat.NewDense(m, d, y), opts)
+	res, err := ot.MinibatchWasserstein(mat.NewDense(n, d, x), mat.NewDense(m, d, y), &opts)
 	if err != nil {
 		return 0, err
 	}

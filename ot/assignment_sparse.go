@@ -132,9 +132,9 @@ func (s *sparseWork) addArcs(i int, add []arc) {
 }
 
 // solveSparse runs the sparse-candidate solver on the n×n matrix c (row
-// stride stride). It returns false if it gave up (the caller then runs the
-// dense solver); otherwise x, y, u, v of w hold an optimal assignment and
-// potentials.
+// stride stride). It returns false if it gave up (the caller, solve, then
+// runs the network simplex); otherwise x, y, u, v of w hold an optimal
+// assignment and potentials.
 func (w *AssignmentWorkspace) solveSparse(n, stride int, c []float64) bool {
 	w.resize(n)
 	s := &w.sparse

@@ -128,9 +128,9 @@ func colourPixels(rng *rand.Rand, n int) *mat.Dense {
 // colourSolver is the per-pair solver of BenchmarkColourTransfer
 // ($OTGEN_COLOUR_SOLVER, default "exact": the sparse assignment solver,
 // which falls back to the network simplex by itself on clustered colours).
-var colourSolver = func() string {
+var colourSolver = func() Method {
 	if s := os.Getenv("OTGEN_COLOUR_SOLVER"); s != "" {
-		return s
+		return Method(s)
 	}
 	return "exact"
 }()
@@ -146,7 +146,7 @@ func BenchmarkColourTransfer(b *testing.B) {
 	rng := rand.New(rand.NewPCG(0, 1))
 	Xs, Xt := colourPixels(rng, N), colourPixels(rng, N)
 	for b.Loop() {
-		res, err := MinibatchPlan(Xs, Xt, MinibatchOptions{M: 1000, K: 1000, Seed: 1, Sampling: "epoch-x", Solver: colourSolver})
+		res, err := MinibatchPlan(Xs, Xt, &MinibatchOptions{M: 1000, K: 1000, Seed: 1, Sampling: "epoch-x", Solver: colourSolver})
 		if err != nil {
 			b.Fatal(err)
 		}

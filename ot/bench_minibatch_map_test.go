@@ -18,7 +18,7 @@ func BenchmarkMinibatchBarycentricMap(b *testing.B) {
 	const N, M, K = 1_600_000, 1000, 1000
 	rng := rand.New(rand.NewPCG(0, 1))
 	Xs, Xt := colourPixels(rng, N), colourPixels(rng, N)
-	o := MinibatchOptions{M: M, K: K, Seed: 1, Sampling: "epoch-x", Solver: colourSolver}
+	o := &MinibatchOptions{M: M, K: K, Seed: 1, Sampling: "epoch-x", Solver: colourSolver}
 	b.Run("stream", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

@@ -2,6 +2,8 @@ package ot
 
 import (
 	"math"
+	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -77,15 +79,115 @@ func checkPoints(X, Y *mat.Dense, p float64) error {
 		m    *mat.Dense
 	}{{"X", X}, {"Y", Y}} {
 		r, cols := c.m.Dims()
-		for i := 0; i < r; i++ {
-			for j, v := range c.m.RawRowView(i)[:cols] {
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					return inputErrorf("cost: %s[%d,%d] is %v", c.name, i, j, v)
+		if !finiteRows(c.m, 0, r) {
+			for i := 0; i < r; i++ { // name the first bad entry
+				for j, v := range c.m.RawRowView(i)[:cols] {
+					if math.IsNaN(v) || math.IsInf(v, 0) {
+						return inputErrorf("cost: %s[%d,%d] is %v", c.name, i, j, v)
+					}
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// finiteRows reports whether rows lo..hi-1 of A are all finite, scanning
+// large matrices on all cores.
+func finiteRows(A *mat.Dense, lo, hi int) bool {
+	_, cols := A.Dims()
+	scan := func(lo, hi int) bool {
+		bad := false
+		for i := lo; i < hi; i++ {
+			for _, v := range A.RawRowView(i)[:cols] {
+				// v - v is NaN exactly for NaN and ±Inf.
+				bad = bad || v-v != 0
+			}
+		}
+		return !bad
+	}
+	const minPar = 1 << 20
+	workers := workerCount(0)
+	if (hi-lo)*cols < minPar || workers == 1 {
+		return scan(lo, hi)
+	}
+	ok := make([]bool, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok[w] = scan(lo+w*(hi-lo)/workers, lo+(w+1)*(hi-lo)/workers)
+		}()
+	}
+	wg.Wait()
+	for _, o := range ok {
+		if !o {
+			return false
+		}
+	}
+	return true
+}
+
+// meanRows returns the mean of the rows of the matrices, summed in fixed
+// blocks of rows (on all cores for large inputs) and the block sums added
+// in order, so that the result does not depend on the number of cores.
+func meanRows(As ...*mat.Dense) []float64 {
+	const block = 256
+	_, d := As[0].Dims()
+	type job struct {
+		A      *mat.Dense
+		lo, hi int
+	}
+	var jobs []job
+	total := 0
+	for _, A := range As {
+		r, _ := A.Dims()
+		total += r
+		for lo := 0; lo < r; lo += block {
+			jobs = append(jobs, job{A, lo, min(lo+block, r)})
+		}
+	}
+	sums := make([][]float64, len(jobs))
+	do := func(k int) {
+		s := make([]float64, d)
+		jb := jobs[k]
+		for i := jb.lo; i < jb.hi; i++ {
+			for c, v := range jb.A.RawRowView(i)[:d] {
+				s[c] += v
+			}
+		}
+		sums[k] = s
+	}
+	workers := workerCount(0)
+	if total*d < 1<<20 || workers == 1 {
+		for k := range jobs {
+			do(k)
+		}
+	} else {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for k := int(next.Add(1) - 1); k < len(jobs); k = int(next.Add(1) - 1) {
+					do(k)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	mean := make([]float64, d)
+	for _, s := range sums {
+		for c, v := range s {
+			mean[c] += v
+		}
+	}
+	for c := range mean {
+		mean[c] /= float64(total)
+	}
+	return mean
 }
 
 // costInto computes the cost matrix into dst (n×m or empty) for valid input.

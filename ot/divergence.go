@@ -27,6 +27,8 @@ type DivergenceResult struct {
 	// Log sums the iterations of the three problems and reports the
 	// largest of their marginal errors.
 	Log Log
+
+	engines [3]*logEngine // the solved problems, until the gradients are done
 }
 
 // SinkhornDivergence returns the debiased Sinkhorn divergence
@@ -78,11 +80,35 @@ func SinkhornDivergence(X, Y *mat.Dense, a, b []float64, eps float64, opts *Sink
 	if len(a) != n || len(b) != m {
 		return nil, inputErrorf("sinkhorn divergence: %d and %d points but len(a) = %d, len(b) = %d", n, m, len(a), len(b))
 	}
+	Cxx, _ := Cost(X, X, o.P)
+	Cyy, _ := Cost(Y, Y, o.P)
+	if o.unbalanced() {
+		if _, _, err := problemWeightsUnbalanced("sinkhorn divergence", a, b, n, m, true); err != nil {
+			return nil, err
+		}
+		x, y := mat.DenseCopyOf(X).RawMatrix().Data, mat.DenseCopyOf(Y).RawMatrix().Data
+		var src [3]gradSource
+		for k, c := range []struct {
+			C    *mat.Dense
+			P, Q []float64
+		}{{Cxy, x, y}, {Cxx, x, x}, {Cyy, y, y}} {
+			r, cols := c.C.Dims()
+			s := newMatrixSource(c.C.RawMatrix().Data, r, cols, o.Workers)
+			s.X, s.Y, s.d, s.p = c.P, c.Q, d, o.P
+			src[k] = s
+		}
+		res, err := divergence(src, a, b, eps, &o)
+		res.GradX = mat.NewDense(n, d, nil)
+		res.GradY = mat.NewDense(m, d, nil)
+		res.grads(src)
+		if !res.finite() {
+			return nil, fmt.Errorf("%w: sinkhorn divergence: non-finite result", ErrNotConverged)
+		}
+		return res, err
+	}
 	if err := checkBalanced(a, b); err != nil {
 		return nil, fmt.Errorf("sinkhorn divergence: %w", err)
 	}
-	Cxx, _ := Cost(X, X, o.P)
-	Cyy, _ := Cost(Y, Y, o.P)
 	res := &DivergenceResult{}
 	var notConv error
 	solve := func(a, b []float64, C *mat.Dense, sym bool) (*sinkState, *SinkhornResult) {

@@ -43,8 +43,8 @@ func ExampleMinibatchWasserstein() {
 	// minibatch pair of size 4 pays at least a shift...
 	X := mat.NewDense(8, 1, []float64{0, 1, 2, 3, 4, 5, 6, 7})
 	Y := mat.NewDense(8, 1, []float64{1, 2, 3, 4, 5, 6, 7, 8})
-	full, _ := ot.MinibatchWasserstein(X, Y, ot.MinibatchOptions{M: 8, K: 1})
-	mb, _ := ot.MinibatchWasserstein(X, Y, ot.MinibatchOptions{M: 4, K: 200, Seed: 1, Grad: true})
+	full, _ := ot.MinibatchWasserstein(X, Y, &ot.MinibatchOptions{M: 8, K: 1})
+	mb, _ := ot.MinibatchWasserstein(X, Y, &ot.MinibatchOptions{M: 4, K: 200, Seed: 1, Grad: true})
 	fmt.Printf("full batch W2² = %.2f\n", full.Value)
 	fmt.Printf("minibatch estimate is larger: %v\n", mb.Value > full.Value)
 	r, c := mb.GradX.Dims()

@@ -14,13 +14,13 @@ func ExampleMinibatchBarycentricMap() {
 	// point once, and each is sent to its partner in its minibatch.
 	X := mat.NewDense(6, 1, []float64{0, 1, 2, 3, 4, 5})
 	Y := mat.NewDense(6, 1, []float64{10, 11, 12, 13, 14, 15})
-	res, err := ot.MinibatchBarycentricMap(X, Y, ot.MinibatchOptions{M: 3, K: 2, Seed: 1, Sampling: "epoch-x"}, nil)
+	res, err := ot.MinibatchBarycentricMap(X, Y, &ot.MinibatchOptions{M: 3, K: 2, Seed: 1, Sampling: "epoch-x"}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println("covered:", res.Covered)
-	full, _ := ot.MinibatchBarycentricMap(X, Y, ot.MinibatchOptions{M: 6, K: 1}, nil)
+	full, _ := ot.MinibatchBarycentricMap(X, Y, &ot.MinibatchOptions{M: 6, K: 1}, nil)
 	fmt.Printf("m = n is exact OT: %.6g\n", mat.Formatted(full.Map.T()))
 	// Output:
 	// covered: 6

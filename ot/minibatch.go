@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -14,7 +13,9 @@ import (
 
 // MinibatchOptions configures the minibatch estimators of Fatras, Zine,
 // Flamary, Gribonval, Courty, "Learning with minibatch Wasserstein:
-// asymptotic and gradient properties" (AISTATS 2020).
+// asymptotic and gradient properties" (AISTATS 2020). A zero field means its
+// default, but M and K have none: they must be set, so a nil
+// *MinibatchOptions is an error wrapping ErrInput.
 type MinibatchOptions struct {
 	// M is the minibatch size (m in the paper), 1 <= M <= min(n, m).
 	M int
@@ -22,13 +23,14 @@ type MinibatchOptions struct {
 	K int
 	// P is the exponent of the ground cost |x - y|^P; default 2.
 	P float64
-	// Solver is the OT solver of each pair: "exact" (the default; the
-	// assignment solver, since both minibatches carry uniform weights
-	// 1/M; on clustered data it falls back to the network simplex by
-	// itself), "simplex" (exact, always the network simplex of EMD),
-	// "sinkhorn" (entropic, with Eps) or "1d" (exact by sorting, for
-	// one-dimensional points).
-	Solver string
+	// Solver is the OT solver of each pair: MethodExact (the default,
+	// also for "" and MethodAuto; the assignment solver, since both
+	// minibatches carry uniform weights 1/M; on clustered data it falls
+	// back to the network simplex by itself; MethodAssignment is the
+	// same), MethodSimplex (exact, always the network simplex of EMD),
+	// MethodSinkhorn (entropic, with Eps) or Method1D (exact by sorting,
+	// for one-dimensional points).
+	Solver Method
 	// Eps is the entropic regularisation of the "sinkhorn" solver.
 	Eps float64
 	// Sinkhorn holds further options of the "sinkhorn" solver (its
@@ -36,12 +38,24 @@ type MinibatchOptions struct {
 	Sinkhorn *SinkhornOptions
 	// Seed determines all random choices.
 	Seed uint64
-	// Workers is the number of goroutines; 0 means runtime.NumCPU().
+	// Workers is the number of goroutines; 0 means runtime.GOMAXPROCS(0).
 	// The results do not depend on it.
 	Workers int
+	// CostPrecision selects the arithmetic of the pair costs. The
+	// default, PrecisionAuto, computes the inner products of the exact
+	// solvers' costs in float32 (Cost32, through blas32.Gemm) from
+	// dimension Float32MinDim on, then the pair's value in float64 from
+	// its plan, so that rounding can only choose between plans whose
+	// costs are within about 1e-6 (relative) of each other; it is float64
+	// otherwise. PrecisionFloat32 also uses float32 products for the
+	// "sinkhorn" solver, whose value then carries their rounding.
+	CostPrecision Precision
 	// Grad asks MinibatchWasserstein for the gradients with respect to the
 	// points.
 	Grad bool
+	// NoGradY leaves GradY out (nil) when Grad is set: for gradient flows,
+	// which move X only, it saves an m×d matrix per call.
+	NoGradY bool
 	// Sampling selects how the index sets are drawn:
 	//   "iid" (default): every pair draws I from X and J from Y
 	//     uniformly without replacement, independently of the other pairs
@@ -102,34 +116,34 @@ type MinibatchPlanResult struct {
 // input (empty or non-finite points, M < 1 or larger than n or m, K < 1,
 // unknown Solver or Sampling, Eps <= 0 with "sinkhorn", d != 1 with "1d") is
 // an error wrapping ErrInput.
-func MinibatchWasserstein(X, Y *mat.Dense, opts MinibatchOptions) (*MinibatchResult, error) {
+func MinibatchWasserstein(X, Y *mat.Dense, opts *MinibatchOptions) (*MinibatchResult, error) {
 	r, err := newMinibatchRun(X, Y, opts)
 	if err != nil {
 		return nil, err
 	}
 	res := &MinibatchResult{}
-	if opts.Grad {
+	if r.o.Grad {
 		res.GradX = mat.NewDense(r.n, r.d, nil)
-		res.GradY = mat.NewDense(r.m, r.d, nil)
+		if !r.o.NoGradY {
+			res.GradY = mat.NewDense(r.m, r.d, nil)
+		}
 	}
 	sum, sumSq := 0.0, 0.0
-	K := float64(opts.K)
+	K := float64(r.o.K)
+	var chunk func([]pairSlot)
+	if r.o.Grad {
+		r.grad = true
+		chunk = func(slots []pairSlot) { r.addGrads(res.GradX, res.GradY, slots) }
+	}
 	err = r.run(func(k int, s *pairSlot) {
 		sum += s.cost
 		sumSq += s.cost * s.cost
-		if !opts.Grad {
-			return
-		}
-		for _, e := range s.entries {
-			i, j := s.I[e.I], s.J[e.J]
-			r.addGrad(res.GradX.RawRowView(i), res.GradY.RawRowView(j), i, j, e.W/K)
-		}
-	})
+	}, chunk)
 	if err != nil {
 		return nil, err
 	}
 	res.Value = sum / K
-	if opts.K > 1 {
+	if r.o.K > 1 {
 		v := (sumSq - sum*sum/K) / (K - 1)
 		res.StdErr = math.Sqrt(math.Max(v, 0) / K)
 	}
@@ -143,20 +157,20 @@ func MinibatchWasserstein(X, Y *mat.Dense, opts MinibatchOptions) (*MinibatchRes
 // together with its marginals. Pairs are drawn and solved as in
 // MinibatchWasserstein (opts.Grad is ignored), with the same guarantees of
 // determinism.
-func MinibatchPlan(X, Y *mat.Dense, opts MinibatchOptions) (*MinibatchPlanResult, error) {
+func MinibatchPlan(X, Y *mat.Dense, opts *MinibatchOptions) (*MinibatchPlanResult, error) {
 	r, err := newMinibatchRun(X, Y, opts)
 	if err != nil {
 		return nil, err
 	}
-	K := float64(opts.K)
-	entries := make([]Entry, 0, opts.K*opts.M)
+	K := float64(r.o.K)
+	entries := make([]Entry, 0, r.o.K*r.o.M)
 	sum := 0.0
 	err = r.run(func(k int, s *pairSlot) {
 		sum += s.cost
 		for _, e := range s.entries {
 			entries = append(entries, Entry{I: s.I[e.I], J: s.J[e.J], W: e.W / K})
 		}
-	})
+	}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -192,9 +206,18 @@ type minibatchRun struct {
 	epochX  bool
 	epochY  bool
 	workers int
+	// use32 selects float32 pair costs (Cost32), centred on mean.
+	use32 bool
+	mean  []float64
+	// grad asks solvePair for the gradient weight of every plan entry.
+	grad bool
 }
 
-func newMinibatchRun(X, Y *mat.Dense, o MinibatchOptions) (*minibatchRun, error) {
+func newMinibatchRun(X, Y *mat.Dense, opts *MinibatchOptions) (*minibatchRun, error) {
+	if opts == nil {
+		return nil, inputErrorf("minibatch: nil options: the minibatch size M and the number of pairs K must be set")
+	}
+	o := *opts
 	if err := checkPoints(X, Y, 1); err != nil {
 		return nil, fmt.Errorf("minibatch: %w", err)
 	}
@@ -213,11 +236,16 @@ func newMinibatchRun(X, Y *mat.Dense, o MinibatchOptions) (*minibatchRun, error)
 	if p := r.o.P; math.IsNaN(p) || math.IsInf(p, 0) || p <= 0 {
 		return nil, inputErrorf("minibatch: P = %v, want a finite positive number", p)
 	}
-	switch o.Solver {
-	case "", "exact":
-		r.o.Solver = "exact"
-	case "simplex":
-	case "sinkhorn":
+	solver, err := methodIn("minibatch", o.Solver, MethodAuto, MethodExact, MethodAssignment, MethodSimplex, MethodSinkhorn, Method1D)
+	if err != nil {
+		return nil, err
+	}
+	switch solver {
+	case MethodAuto, MethodExact, MethodAssignment:
+		r.o.Solver = MethodExact
+	case MethodSimplex:
+		r.o.Solver = MethodSimplex
+	case MethodSinkhorn:
 		if o.Sinkhorn != nil {
 			r.sink = *o.Sinkhorn
 		}
@@ -225,12 +253,10 @@ func newMinibatchRun(X, Y *mat.Dense, o MinibatchOptions) (*minibatchRun, error)
 		if _, err := sinkhornDefaults(o.Eps, &r.sink); err != nil {
 			return nil, fmt.Errorf("minibatch: %w", err)
 		}
-	case "1d":
+	case Method1D:
 		if r.d != 1 {
 			return nil, inputErrorf("minibatch: solver \"1d\" needs 1-D points, got dimension %d", r.d)
 		}
-	default:
-		return nil, inputErrorf("minibatch: unknown solver %q (want exact, simplex, sinkhorn or 1d)", o.Solver)
 	}
 	switch o.Sampling {
 	case "", "iid":
@@ -241,11 +267,19 @@ func newMinibatchRun(X, Y *mat.Dense, o MinibatchOptions) (*minibatchRun, error)
 	default:
 		return nil, inputErrorf("minibatch: unknown sampling %q (want iid, epoch or epoch-x)", o.Sampling)
 	}
-	r.workers = o.Workers
-	if r.workers <= 0 {
-		r.workers = runtime.NumCPU()
+	r.workers = min(workerCount(o.Workers), o.K)
+	switch o.CostPrecision {
+	case PrecisionAuto:
+		r.use32 = r.d >= Float32MinDim && r.o.Solver != MethodSinkhorn && r.o.Solver != Method1D
+	case PrecisionFloat64:
+	case PrecisionFloat32:
+		r.use32 = r.o.Solver != Method1D
+	default:
+		return nil, inputErrorf("minibatch: unknown CostPrecision %d", o.CostPrecision)
 	}
-	r.workers = min(r.workers, o.K)
+	if r.use32 {
+		r.mean = meanRows(X, Y)
+	}
 	return r, nil
 }
 
@@ -254,8 +288,10 @@ func newMinibatchRun(X, Y *mat.Dense, o MinibatchOptions) (*minibatchRun, error)
 type pairSlot struct {
 	I, J    []int
 	entries []Entry
-	cost    float64
-	err     error
+	// scale[e] is the weight of entry e in the gradient (see addGrads).
+	scale []float64
+	cost  float64
+	err   error
 }
 
 // pairWork is the per-worker workspace.
@@ -267,6 +303,7 @@ type pairWork struct {
 	Xb, Yb, C *mat.Dense
 	xb, yb    []float64
 	assign    AssignmentWorkspace
+	c32       cost32Work
 }
 
 // epochs caches the permutations of the epochs in use.
@@ -297,8 +334,9 @@ func (e *epochs) drop(ep int) {
 }
 
 // run solves all pairs, in chunks of a few pairs per worker, and calls
-// reduce for each pair in pair order.
-func (r *minibatchRun) run(reduce func(k int, s *pairSlot)) error {
+// reduce for each pair in pair order, then chunk (unless nil) with the
+// slots of the chunk, in pair order.
+func (r *minibatchRun) run(reduce func(k int, s *pairSlot), chunk func([]pairSlot)) error {
 	M, K := r.o.M, r.o.K
 	nslots := 4 * r.workers
 	slots := make([]pairSlot, nslots)
@@ -358,6 +396,9 @@ func (r *minibatchRun) run(reduce func(k int, s *pairSlot)) error {
 			}
 			reduce(k, s)
 		}
+		if chunk != nil {
+			chunk(slots[:end-start])
+		}
 	}
 	return nil
 }
@@ -416,17 +457,26 @@ func (r *minibatchRun) solvePair(k int, ws *pairWork, s *pairSlot) error {
 	if !r.epochY {
 		ws.sample(s.J, ws.idY)
 	}
-	for t := 0; t < M; t++ {
-		copy(ws.Xb.RawRowView(t), r.X.RawRowView(s.I[t]))
-		copy(ws.Yb.RawRowView(t), r.Y.RawRowView(s.J[t]))
+	if r.use32 {
+		xrow := func(t int) []float64 { return r.X.RawRowView(s.I[t]) }
+		yrow := func(t int) []float64 { return r.Y.RawRowView(s.J[t]) }
+		ws.c32.load(M, M, r.d, r.mean, xrow, yrow)
+		ws.c32.finish(ws.C.RawMatrix().Data, M, M, M, r.d, r.o.P)
+	} else {
+		for t := 0; t < M; t++ {
+			copy(ws.Xb.RawRowView(t), r.X.RawRowView(s.I[t]))
+			copy(ws.Yb.RawRowView(t), r.Y.RawRowView(s.J[t]))
+		}
+		if r.o.Solver != Method1D {
+			if err := CostInto(ws.C, ws.Xb, ws.Yb, r.o.P); err != nil {
+				return err
+			}
+		}
 	}
 	s.entries = s.entries[:0]
 	w := 1 / float64(M)
 	switch r.o.Solver {
-	case "exact":
-		if err := CostInto(ws.C, ws.Xb, ws.Yb, r.o.P); err != nil {
-			return err
-		}
+	case MethodExact:
 		as, err := AssignmentSlice(M, ws.C.RawMatrix().Data, &ws.assign)
 		if err != nil {
 			return err
@@ -435,10 +485,7 @@ func (r *minibatchRun) solvePair(k int, ws *pairWork, s *pairSlot) error {
 			s.entries = append(s.entries, Entry{I: i, J: j, W: w})
 		}
 		s.cost = as.Cost * w
-	case "simplex":
-		if err := CostInto(ws.C, ws.Xb, ws.Yb, r.o.P); err != nil {
-			return err
-		}
+	case MethodSimplex:
 		res, err := EMD(nil, nil, ws.C, &EMDOptions{ForceSimplex: true})
 		if err != nil {
 			return err
@@ -447,10 +494,7 @@ func (r *minibatchRun) solvePair(k int, ws *pairWork, s *pairSlot) error {
 			s.entries = append(s.entries, e)
 		}
 		s.cost = res.Cost
-	case "sinkhorn":
-		if err := CostInto(ws.C, ws.Xb, ws.Yb, r.o.P); err != nil {
-			return err
-		}
+	case MethodSinkhorn:
 		res, err := Sinkhorn(nil, nil, ws.C, r.o.Eps, &r.sink)
 		if err != nil {
 			return err
@@ -463,7 +507,7 @@ func (r *minibatchRun) solvePair(k int, ws *pairWork, s *pairSlot) error {
 			}
 		}
 		s.cost = res.Dual
-	case "1d":
+	case Method1D:
 		for t := 0; t < M; t++ {
 			ws.xb[t] = ws.Xb.At(t, 0)
 			ws.yb[t] = ws.Yb.At(t, 0)
@@ -478,29 +522,106 @@ func (r *minibatchRun) solvePair(k int, ws *pairWork, s *pairSlot) error {
 			s.cost += e.W * powAbs(ws.xb[e.I]-ws.yb[e.J], r.o.P)
 		}
 	}
+	if r.use32 && r.o.Solver != MethodSinkhorn {
+		// The value of the plan in float64: the float32 costs only chose it.
+		s.cost = 0
+		for _, e := range s.entries {
+			s.cost += e.W * r.pointCost(s.I[e.I], s.J[e.J])
+		}
+	}
+	if r.grad {
+		s.scale = s.scale[:0]
+		K := float64(r.o.K)
+		for _, e := range s.entries {
+			s.scale = append(s.scale, r.gradScale(s.I[e.I], s.J[e.J], e.W/K))
+		}
+	}
 	return nil
 }
 
-// addGrad adds w ∇_x c(x_i, y_j) to gx and w ∇_y c(x_i, y_j) to gy, with
-// c = |x - y|^P.
-func (r *minibatchRun) addGrad(gx, gy []float64, i, j int, w float64) {
-	x, y := r.X.RawRowView(i), r.Y.RawRowView(j)
+// pointCost is |x_i - y_j|^P in float64.
+func (r *minibatchRun) pointCost(i, j int) float64 {
+	return pairCost(r.X.RawRowView(i)[:r.d], r.Y.RawRowView(j)[:r.d], r.o.P)
+}
+
+// gradScale returns the factor s of w ∇_x c(x_i, y_j) = s (x_i - y_j) for
+// c = |x - y|^P: P w |x - y|^{P-2} (0 where x_i = y_j and P != 2).
+func (r *minibatchRun) gradScale(i, j int, w float64) float64 {
 	p := r.o.P
 	scale := p * w
 	if p != 2 {
+		x, y := r.X.RawRowView(i)[:r.d], r.Y.RawRowView(j)[:r.d]
 		d2 := 0.0
 		for k := range x {
 			t := x[k] - y[k]
 			d2 += t * t
 		}
 		if d2 == 0 {
-			return
+			return 0
 		}
 		scale *= math.Pow(d2, (p-2)/2)
 	}
-	for k := range x {
-		g := scale * (x[k] - y[k])
-		gx[k] += g
-		gy[k] -= g
+	return scale
+}
+
+// gradBlock is the number of coordinates per goroutine of addGrads.
+const gradBlock = 512
+
+// addGrads adds, for every entry of every slot (in slot order),
+// s (x_i - y_j) to row i of GX and subtracts it from row j of GY (unless
+// GY is nil), with s
+// the entry's gradient scale. Goroutines take disjoint blocks of
+// coordinates, so every coordinate sees the same additions in the same
+// order whatever the number of workers.
+func (r *minibatchRun) addGrads(GX, GY *mat.Dense, slots []pairSlot) {
+	add := func(k0, k1 int) {
+		for si := range slots {
+			s := &slots[si]
+			for ei, e := range s.entries {
+				i, j := s.I[e.I], s.J[e.J]
+				x, y := r.X.RawRowView(i)[k0:k1], r.Y.RawRowView(j)[k0:k1]
+				gx := GX.RawRowView(i)[k0:k1]
+				var gy []float64
+				if GY != nil {
+					gy = GY.RawRowView(j)[k0:k1]
+				}
+				sc := s.scale[ei]
+				if sc == 0 {
+					continue
+				}
+				if gy == nil {
+					for k := range x {
+						gx[k] += sc * (x[k] - y[k])
+					}
+					continue
+				}
+				for k := range x {
+					g := sc * (x[k] - y[k])
+					gx[k] += g
+					gy[k] -= g
+				}
+			}
+		}
 	}
+	blocks := (r.d + gradBlock - 1) / gradBlock
+	if blocks == 1 || r.workers == 1 {
+		add(0, r.d)
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(r.workers, blocks); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				b := int(next.Add(1) - 1)
+				if b >= blocks {
+					return
+				}
+				add(b*gradBlock, min((b+1)*gradBlock, r.d))
+			}
+		}()
+	}
+	wg.Wait()
 }

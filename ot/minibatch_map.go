@@ -42,7 +42,7 @@ type MinibatchMapResult struct {
 // is called from the calling goroutine with the number of pairs folded so
 // far, after every pair. Bad input is reported as by MinibatchWasserstein,
 // an error wrapping ErrInput.
-func MinibatchBarycentricMap(X, Y *mat.Dense, opts MinibatchOptions, progress func(pairsDone int)) (*MinibatchMapResult, error) {
+func MinibatchBarycentricMap(X, Y *mat.Dense, opts *MinibatchOptions, progress func(pairsDone int)) (*MinibatchMapResult, error) {
 	r, err := newMinibatchRun(X, Y, opts)
 	if err != nil {
 		return nil, err
@@ -62,11 +62,11 @@ func MinibatchBarycentricMap(X, Y *mat.Dense, opts MinibatchOptions, progress fu
 		if progress != nil {
 			progress(k + 1)
 		}
-	})
+	}, nil)
 	if err != nil {
 		return nil, err
 	}
-	K := float64(opts.K)
+	K := float64(r.o.K)
 	for i, w := range res.Mass {
 		if w > 0 {
 			floats.Scale(1/w, res.Map.RawRowView(i))

@@ -17,13 +17,13 @@ func TestMinibatchBarycentricMapMatchesPlan(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		X, Y *mat.Dense
-		o    MinibatchOptions
+		o    *MinibatchOptions
 	}{
-		{"exact iid", X, Y, MinibatchOptions{M: 10, K: 5, Seed: 3}},
-		{"exact epoch-x", X, Y, MinibatchOptions{M: 10, K: 12, Seed: 4, Sampling: "epoch-x"}},
-		{"simplex", X, Y, MinibatchOptions{M: 7, K: 9, Seed: 5, Solver: "simplex"}},
-		{"sinkhorn", X, Y, MinibatchOptions{M: 8, K: 6, Seed: 6, Solver: "sinkhorn", Eps: 0.5}},
-		{"1d", mat.NewDense(90, 1, x1), mat.NewDense(70, 1, y1), MinibatchOptions{M: 10, K: 4, Seed: 7, Solver: "1d"}},
+		{"exact iid", X, Y, &MinibatchOptions{M: 10, K: 5, Seed: 3}},
+		{"exact epoch-x", X, Y, &MinibatchOptions{M: 10, K: 12, Seed: 4, Sampling: "epoch-x"}},
+		{"simplex", X, Y, &MinibatchOptions{M: 7, K: 9, Seed: 5, Solver: "simplex"}},
+		{"sinkhorn", X, Y, &MinibatchOptions{M: 8, K: 6, Seed: 6, Solver: "sinkhorn", Eps: 0.5}},
+		{"1d", mat.NewDense(90, 1, x1), mat.NewDense(70, 1, y1), &MinibatchOptions{M: 10, K: 4, Seed: 7, Solver: "1d"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			pl, err := MinibatchPlan(c.X, c.Y, c.o)
@@ -81,7 +81,7 @@ func TestMinibatchBarycentricMapMatchesPlan(t *testing.T) {
 // The result is the same for any number of workers, bit for bit.
 func TestMinibatchBarycentricMapWorkers(t *testing.T) {
 	X, Y := testCloud(75, 200, 3, 0), testCloud(76, 150, 3, 1)
-	o := MinibatchOptions{M: 20, K: 23, Seed: 9, Workers: 1}
+	o := &MinibatchOptions{M: 20, K: 23, Seed: 9, Workers: 1}
 	one, err := MinibatchBarycentricMap(X, Y, o, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +101,7 @@ func TestMinibatchBarycentricMapWorkers(t *testing.T) {
 func TestMinibatchBarycentricMapEpochCoversAll(t *testing.T) {
 	const n, M = 120, 15
 	X, Y := testCloud(77, n, 2, 0), testCloud(78, 300, 2, 2)
-	res, err := MinibatchBarycentricMap(X, Y, MinibatchOptions{M: M, K: n / M, Seed: 2, Sampling: "epoch-x"}, nil)
+	res, err := MinibatchBarycentricMap(X, Y, &MinibatchOptions{M: M, K: n / M, Seed: 2, Sampling: "epoch-x"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestMinibatchBarycentricMapShrinksWithSmallM(t *testing.T) {
 		Y.Set(i, 0, x[i]+5)
 	}
 	spread := func(M, K int) float64 {
-		res, err := MinibatchBarycentricMap(X, Y, MinibatchOptions{M: M, K: K, Seed: 1, Sampling: "epoch"}, nil)
+		res, err := MinibatchBarycentricMap(X, Y, &MinibatchOptions{M: M, K: K, Seed: 1, Sampling: "epoch"}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,12 +171,12 @@ func TestMinibatchBarycentricMapBadInput(t *testing.T) {
 		"sampling": {M: 2, K: 1, Sampling: "all"},
 		"eps":      {M: 2, K: 1, Solver: "sinkhorn"},
 	} {
-		if _, err := MinibatchBarycentricMap(X, Y, o, nil); !errors.Is(err, ErrInput) {
+		if _, err := MinibatchBarycentricMap(X, Y, &o, nil); !errors.Is(err, ErrInput) {
 			t.Errorf("%s: error %v, want ErrInput", name, err)
 		}
 	}
 	bad := mat.NewDense(3, 2, []float64{0, 0, math.NaN(), 1, 2, 2})
-	if _, err := MinibatchBarycentricMap(bad, Y, MinibatchOptions{M: 2, K: 1}, nil); !errors.Is(err, ErrInput) {
+	if _, err := MinibatchBarycentricMap(bad, Y, &MinibatchOptions{M: 2, K: 1}, nil); !errors.Is(err, ErrInput) {
 		t.Errorf("NaN point: %v", err)
 	}
 }

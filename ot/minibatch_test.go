@@ -14,7 +14,7 @@ func TestMinibatchFullBatchIsExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := MinibatchWasserstein(X, Y, MinibatchOptions{M: 40, K: 1})
+	res, err := MinibatchWasserstein(X, Y, &MinibatchOptions{M: 40, K: 1})
 	if err != nil || math.Abs(res.Value-ex.Cost) > 1e-12 {
 		t.Fatalf("M=n, K=1: %v, exact W %v (%v)", res.Value, ex.Cost, err)
 	}
@@ -22,13 +22,13 @@ func TestMinibatchFullBatchIsExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err = MinibatchWasserstein(X, Y, MinibatchOptions{M: 40, K: 1, Solver: "sinkhorn", Eps: 0.5})
+	res, err = MinibatchWasserstein(X, Y, &MinibatchOptions{M: 40, K: 1, Solver: "sinkhorn", Eps: 0.5})
 	if err != nil || math.Abs(res.Value-sk.Dual) > 1e-12 {
 		t.Fatalf("sinkhorn M=n, K=1: %v, OT_eps %v (%v)", res.Value, sk.Dual, err)
 	}
 	x, y := randVec(63, 30, 1, 0), randVec(64, 30, 1, 1)
 	w, _ := Wasserstein1D(x, y, nil, nil, 2)
-	res, err = MinibatchWasserstein(mat.NewDense(30, 1, x), mat.NewDense(30, 1, y), MinibatchOptions{M: 30, K: 1, Solver: "1d"})
+	res, err = MinibatchWasserstein(mat.NewDense(30, 1, x), mat.NewDense(30, 1, y), &MinibatchOptions{M: 30, K: 1, Solver: "1d"})
 	if err != nil || math.Abs(res.Value-w) > 1e-12 {
 		t.Fatalf("1d: %v vs %v (%v)", res, w, err)
 	}
@@ -80,7 +80,7 @@ func TestMinibatchIncompleteMatchesComplete(t *testing.T) {
 	vals := make([]float64, seeds)
 	mean := 0.0
 	for s := range vals {
-		res, err := MinibatchWasserstein(X, Y, MinibatchOptions{M: M, K: 5, Seed: uint64(s)})
+		res, err := MinibatchWasserstein(X, Y, &MinibatchOptions{M: M, K: 5, Seed: uint64(s)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +102,7 @@ func TestMinibatchIncompleteMatchesComplete(t *testing.T) {
 func TestMinibatchWorkerInvariance(t *testing.T) {
 	X, Y := testCloud(67, 200, 3, 0), testCloud(68, 150, 3, 0.5)
 	for _, sampling := range []string{"iid", "epoch", "epoch-x"} {
-		o := MinibatchOptions{M: 20, K: 37, Seed: 5, Grad: true, Sampling: sampling, Workers: 1}
+		o := &MinibatchOptions{M: 20, K: 37, Seed: 5, Grad: true, Sampling: sampling, Workers: 1}
 		r1, err := MinibatchWasserstein(X, Y, o)
 		if err != nil {
 			t.Fatal(err)
@@ -115,8 +115,8 @@ func TestMinibatchWorkerInvariance(t *testing.T) {
 		if r1.Value != r4.Value || r1.StdErr != r4.StdErr || !mat.Equal(r1.GradX, r4.GradX) || !mat.Equal(r1.GradY, r4.GradY) {
 			t.Fatalf("%s: workers 1 and 4 differ: %v %v", sampling, r1.Value, r4.Value)
 		}
-		p1, _ := MinibatchPlan(X, Y, MinibatchOptions{M: 20, K: 37, Seed: 5, Sampling: sampling, Workers: 1})
-		p4, _ := MinibatchPlan(X, Y, MinibatchOptions{M: 20, K: 37, Seed: 5, Sampling: sampling, Workers: 4})
+		p1, _ := MinibatchPlan(X, Y, &MinibatchOptions{M: 20, K: 37, Seed: 5, Sampling: sampling, Workers: 1})
+		p4, _ := MinibatchPlan(X, Y, &MinibatchOptions{M: 20, K: 37, Seed: 5, Sampling: sampling, Workers: 4})
 		if len(p1.Plan.Entries) != len(p4.Plan.Entries) {
 			t.Fatal("plans differ")
 		}
@@ -135,7 +135,7 @@ func TestMinibatchPlanMarginalsAndSpread(t *testing.T) {
 	for _, M := range []int{120, 40, 10} {
 		// K·M = 1200 is a multiple of n: every point is used 10 times.
 		K := 1200 / M
-		res, err := MinibatchPlan(X, Y, MinibatchOptions{M: M, K: K, Seed: 3, Sampling: "epoch"})
+		res, err := MinibatchPlan(X, Y, &MinibatchOptions{M: M, K: K, Seed: 3, Sampling: "epoch"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,7 +159,7 @@ func TestMinibatchPlanMarginalsAndSpread(t *testing.T) {
 		prevNNZ, prevMax = nnz, maxW
 	}
 	// iid sampling: marginals are 1/n in expectation only, but sum to 1.
-	res, err := MinibatchPlan(X, Y, MinibatchOptions{M: 10, K: 50, Seed: 1})
+	res, err := MinibatchPlan(X, Y, &MinibatchOptions{M: 10, K: 50, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,9 +176,9 @@ func TestMinibatchGradient(t *testing.T) {
 	// With fixed index sets (same seed) and a unique optimal assignment per
 	// pair, the estimator is smooth around X: finite differences agree.
 	X, Y := testCloud(71, 15, 2, 0), testCloud(72, 12, 2, 1)
-	for _, solver := range []string{"exact", "simplex", "sinkhorn"} {
+	for _, solver := range []Method{"exact", "simplex", "sinkhorn"} {
 		for _, p := range []float64{2, 3} {
-			o := MinibatchOptions{M: 6, K: 9, Seed: 11, Grad: true, P: p, Solver: solver, Eps: 5,
+			o := &MinibatchOptions{M: 6, K: 9, Seed: 11, Grad: true, P: p, Solver: solver, Eps: 5,
 				Sinkhorn: &SinkhornOptions{Tol: 1e-10, MaxIter: 100000}}
 			res, err := MinibatchWasserstein(X, Y, o)
 			if err != nil {
@@ -225,16 +225,16 @@ func TestMinibatchBadInput(t *testing.T) {
 		"sampling": {M: 2, K: 1, Sampling: "x"},
 		"P":        {M: 2, K: 1, P: -1},
 	} {
-		if _, err := MinibatchWasserstein(X, Y, o); !errors.Is(err, ErrInput) {
+		if _, err := MinibatchWasserstein(X, Y, &o); !errors.Is(err, ErrInput) {
 			t.Errorf("%s: %v", name, err)
 		}
-		if _, err := MinibatchPlan(X, Y, o); !errors.Is(err, ErrInput) {
+		if _, err := MinibatchPlan(X, Y, &o); !errors.Is(err, ErrInput) {
 			t.Errorf("plan %s: %v", name, err)
 		}
 	}
 	bad := mat.DenseCopyOf(X)
 	bad.Set(3, 1, math.NaN())
-	if _, err := MinibatchWasserstein(bad, Y, MinibatchOptions{M: 2, K: 1}); !errors.Is(err, ErrInput) {
+	if _, err := MinibatchWasserstein(bad, Y, &MinibatchOptions{M: 2, K: 1}); !errors.Is(err, ErrInput) {
 		t.Error(err)
 	}
 }

@@ -1,15 +1,32 @@
-// Package ot is otgen's optimal-transport toolbox: cost matrices, exact
-// earth mover's distance (network simplex and an assignment solver), log-domain
-// Sinkhorn with epsilon-scaling and the debiased Sinkhorn divergence, 1-D and
-// sliced Wasserstein distances, the minibatch Wasserstein estimators of Fatras
-// et al. (AISTATS 2020) and barycentric maps.
+// Package ot is otgen's optimal-transport toolbox: cost matrices (float64,
+// or float32 products through blas32 for image-sized points), exact earth
+// mover's distance (network simplex and an assignment solver), log-domain
+// Sinkhorn with epsilon-scaling and the debiased Sinkhorn divergence,
+// balanced or unbalanced (KL-relaxed marginals), on a stored cost matrix or
+// online between point clouds of any size (costs recomputed block by
+// block, memory O((n + m) d)), 1-D and sliced Wasserstein distances, the
+// minibatch Wasserstein estimators of Fatras et al. (AISTATS 2020) and
+// barycentric maps. Solve and SolveSample are one entry point to all of
+// them, as POT 0.9's ot.solve.
 //
 // The API follows POT: solvers take the source weights a, the target weights b
-// and the cost matrix M, then options; results carry the plan and/or the dual
-// potentials and a Log with the iteration count and the marginal error.
+// and the cost matrix M (or two point clouds), then options, a nil pointer
+// meaning the defaults; results carry the plan and/or the dual potentials and
+// a Log with the iteration count and the marginal error.
 //
-// Package ot is pure Go (gonum for linear algebra) and depends on nothing else
-// of otgen. Bad input (negative or NaN weights or costs, empty inputs,
+// Files: ot.go (errors, weights), method.go (Method), cost.go and cost32.go
+// (cost matrices), emd.go, simplex.go, assignment*.go (exact OT), sinkhorn.go
+// (dense Sinkhorn API), sinkhorn_state.go and sinkhorn_sweep.go (its scaling
+// algorithm), overrelax.go, pool.go, logsinkhorn.go (the log-domain engine of
+// the unbalanced and online solvers), lse64.go and lse32.go (its float64 and
+// float32 sources), kernels32*.go (the float32 kernels, with AVX-512 and AVX2
+// assembly), online.go, points.go, divergence.go and divergence_online.go,
+// solve.go (the facade), oned.go, sliced.go, minibatch*.go, barycentric.go.
+//
+// Package ot needs no cgo: gonum for linear algebra (blas32.Gemm, whose
+// implementation the program may install), Go assembly for the float32
+// kernels of the online solver on amd64 (chosen at start-up with
+// golang.org/x/sys/cpu, plain Go elsewhere), and nothing else of otgen. Bad input (negative or NaN weights or costs, empty inputs,
 // mismatched sizes, weights whose sums differ) is reported as an error wrapping
 // ErrInput; a solver that does not converge returns an error wrapping
 // ErrNotConverged. No function panics on user input.
@@ -50,8 +67,13 @@ type Log struct {
 	// simplex, Sinkhorn updates for Sinkhorn) that were run.
 	Iterations int
 	// MarginalError is the L1 distance between the plan's marginals and the
-	// prescribed weights when the solver stopped.
+	// prescribed weights when the solver stopped (for Sinkhorn, in the
+	// norm of SinkhornOptions.Norm; for unbalanced problems, to the
+	// marginals that the optimality conditions prescribe).
 	MarginalError float64
+	// Errors is the marginal error before each iteration of the
+	// Sinkhorn solvers (nil for the exact ones), in the same norm.
+	Errors []float64
 }
 
 // inputErrorf returns an error wrapping ErrInput.

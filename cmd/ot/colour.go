@@ -12,6 +12,7 @@ import (
 	"otgen/internal/cli"
 	"otgen/internal/progress"
 	"otgen/internal/term"
+	"otgen/ot"
 	"otgen/viz"
 )
 
@@ -141,7 +142,7 @@ func (f *colourFlags) run(stdout, stderr io.Writer) error {
 // transfer runs one colour transfer with the flags' solver settings and a
 // progress display, and reports what it measured on stderr.
 func (f *colourFlags) transfer(stderr io.Writer, name string, src, tgt image.Image, o colour.Options) (*colour.Result, error) {
-	o.Method, o.Seed, o.Workers = f.method, f.seed, f.workers
+	o.Method, o.Seed, o.Workers = ot.Method(f.method), f.seed, f.workers
 	if f.method == "sinkhorn" {
 		o.Eps = f.eps
 	}

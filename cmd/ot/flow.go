@@ -23,6 +23,14 @@ import (
 	"otgen/viz"
 )
 
+// The image flow's defaults are the CelebA experiment of Fatras et al.
+// (2020, section 5): 5,000 men moved towards 5,000 women with k pairs of
+// m = 500 faces per step (k = 10 for 5,000 particles).
+const (
+	defaultImages = 5000
+	defaultImageM = 500
+)
+
 // flowFlags are the settings of the flow command.
 type flowFlags struct {
 	toy                   string
@@ -55,8 +63,8 @@ func flowCmd(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.targetAttr, "target-attr", "", "keep the target images with these CelebA attributes, e.g. Male=-1")
 	fs.StringVar(&f.attrFile, "attr-file", "", "CelebA attribute file (default: list_attr_celeba.txt beside the image folder, or inside it)")
 	fs.IntVar(&f.size, "size", 64, "side of the square images, in pixels")
-	fs.IntVar(&f.n, "n", 0, "particles and targets: the first N images of each set (default 500), or N points of the toy (default 1000)")
-	fs.IntVar(&f.m, "m", 0, "minibatch size (default 100)")
+	fs.IntVar(&f.n, "n", 0, "particles and targets: the first N images of each set (default 5000, the paper's, or as many as the set holds), or N points of the toy (default 1000)")
+	fs.IntVar(&f.m, "m", 0, "minibatch size (default 500 for images, the paper's; 100 for toys)")
 	fs.IntVar(&f.k, "k", 0, "minibatch pairs per step (default n/m, so that every particle moves at every step)")
 	fs.IntVar(&f.steps, "steps", 0, "gradient steps (default 40 for images, 60 for toys)")
 	fs.Float64Var(&f.lr, "lr", 0, "time step: a step moves a particle 2·lr of the way to the mean of its minibatch partners (default 0.1)")
@@ -129,7 +137,7 @@ func (f *flowFlags) load() error {
 		return fmt.Errorf("--size %d, want 4..512", f.size)
 	}
 	if !f.nSet {
-		f.n = 500
+		f.n = defaultImages
 	}
 	if f.particles, err = f.loadImages("source", f.source, f.srcFilter); err != nil {
 		return err
@@ -249,6 +257,9 @@ func (f *flowFlags) run(stdout, stderr io.Writer) error {
 	m, _ := f.targets.Dims()
 	if !f.mSet {
 		f.m = min(100, n, m)
+		if f.imageShape != nil {
+			f.m = min(defaultImageM, n, m)
+		}
 	}
 	if f.m < 1 || f.m > n || f.m > m {
 		return fmt.Errorf("--m %d, want 1 <= m <= %d particles and <= %d targets", f.m, n, m)

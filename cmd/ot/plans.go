@@ -117,7 +117,7 @@ func (c *plansConfig) compute(progress func(done, total int)) ([]namedPlan, []na
 		if c.n%m == 0 {
 			sampling = "epoch"
 		}
-		res, err := ot.MinibatchPlan(X, Y, ot.MinibatchOptions{M: m, K: k, Solver: "1d", Sampling: sampling, Seed: c.seed})
+		res, err := ot.MinibatchPlan(X, Y, &ot.MinibatchOptions{M: m, K: k, Solver: "1d", Sampling: sampling, Seed: c.seed})
 		if err != nil {
 			return nil, nil, fmt.Errorf("minibatch plan m = %d: %w", m, err)
 		}
