@@ -8,18 +8,17 @@ import (
 
 // problem holds the arguments of one Sgemm call after the checks.
 type problem struct {
-	aT, bT   bool
-	m, n, k  int
-	alpha    float32
-	a        []float32
-	lda      int
-	b        []float32
-	ldb      int
-	beta     float32
-	c        []float32
-	ldc      int
-	kern     *kernel
-	parallel bool
+	aT, bT  bool
+	m, n, k int
+	alpha   float32
+	a       []float32
+	lda     int
+	b       []float32
+	ldb     int
+	beta    float32
+	c       []float32
+	ldc     int
+	ch      *chain // the kernels for this A
 }
 
 // minParallelFlops is the size of product (2·m·n·k) below which Sgemm runs
@@ -31,13 +30,17 @@ const minParallelFlops = 4 << 20
 // alpha ≠ 0, splitting C into bands of rows (or of columns when there are
 // too few rows) over GOMAXPROCS goroutines.
 func gemm(kern *kernel, p *problem) {
-	p.kern = kern
+	p.ch = &kern.rows
+	if p.aT {
+		p.ch = &kern.steps
+	}
+	mr, nr := p.ch.ks[0].mr, p.ch.ks[0].nr
 	workers := runtime.GOMAXPROCS(0)
 	if flops := 2 * float64(p.m) * float64(p.n) * float64(p.k); flops < minParallelFlops {
 		workers = 1
 	}
-	rowTiles := (p.m + kern.mr - 1) / kern.mr
-	colTiles := (p.n + kern.nr - 1) / kern.nr
+	rowTiles := (p.m + mr - 1) / mr
+	colTiles := (p.n + nr - 1) / nr
 	// Split the dimension with more tiles, so that the bands are balanced.
 	byRows := rowTiles >= colTiles || rowTiles >= 4*workers
 	tiles := colTiles
@@ -54,9 +57,9 @@ func gemm(kern *kernel, p *problem) {
 		t0, t1 := w*tiles/workers, (w+1)*tiles/workers
 		i0, i1, j0, j1 := 0, p.m, 0, p.n
 		if byRows {
-			i0, i1 = t0*kern.mr, min(t1*kern.mr, p.m)
+			i0, i1 = t0*mr, min(t1*mr, p.m)
 		} else {
-			j0, j1 = t0*kern.nr, min(t1*kern.nr, p.n)
+			j0, j1 = t0*nr, min(t1*nr, p.n)
 		}
 		if w == workers-1 {
 			run(p, i0, i1, j0, j1)
@@ -73,13 +76,16 @@ func gemm(kern *kernel, p *problem) {
 
 // workspace holds the packing buffers of one goroutine.
 type workspace struct {
-	a, b, tile []float32
-	mem        []float32 // backing store of a, b and tile
+	a     []float32 // the last rows of A, when fewer than mr, zero-padded
+	b     []float32 // a packed kc×nc block of B: micro-panels of kc steps of nr values
+	bedge []float32 // the last columns of B, when fewer than nr: kc steps of nr values
+	tile  []float32 // an mr×nr tile of C at the edges
+	mem   []float32 // backing store of the buffers
 }
 
 // Bounds on the kernels' block sizes, for the workspace.
 const (
-	maxMR, maxNR, maxKC, maxNC = 16, 32, 512, 1024
+	maxMR, maxNR, maxKC, maxKCNC = 12, 64, 512, 512 * 512
 )
 
 var workspaces = sync.Pool{New: func() any { return newWorkspace() }}
@@ -87,8 +93,8 @@ var workspaces = sync.Pool{New: func() any { return newWorkspace() }}
 func newWorkspace() *workspace {
 	// Each buffer starts on a 64-byte boundary (a cache line, a ZMM load).
 	const align = 16 // float32s
-	na, nb, nt := maxMR*maxKC, maxKC*maxNC, maxMR*maxNR
-	mem := make([]float32, na+nb+nt+3*align)
+	na, nb, ne, nt := maxMR*maxKC, maxKCNC, maxKC*maxNR, maxMR*maxNR
+	mem := make([]float32, na+nb+ne+nt+4*align)
 	off := 0
 	take := func(n int) []float32 {
 		for uintptr(unsafe.Pointer(&mem[off]))%(4*align) != 0 {
@@ -98,45 +104,93 @@ func newWorkspace() *workspace {
 		off += n
 		return s
 	}
-	return &workspace{a: take(na), b: take(nb), tile: take(nt), mem: mem}
+	return &workspace{a: take(na), b: take(nb), bedge: take(ne), tile: take(nt), mem: mem}
 }
+
+// packBThreshold is the number of row micro-panels of A from which a
+// row-major B is packed rather than read in place: packing costs a copy of
+// the block but makes its reads sequential.
+var packBThreshold = 8
 
 // run computes the block rows [i0, i1) × columns [j0, j1) of C.
 //
 // Loops, outermost first: columns in blocks of nc; the depth in blocks of kc
-// (the kc×nc block of B is packed into micro-panels of nr columns, to stay in
-// L2); rows in micro-panels of mr (packed, to stay in L1); columns in
-// micro-panels of nr, one kernel call per mr×nr tile.
+// (the kc×nc block of B, packed into micro-panels of nr columns, stays in
+// L2); rows in micro-panels of mr (read in place from A, the mr×kc block
+// stays in L1); columns in micro-panels of nr, one kernel call per mr×nr
+// tile. Only the last rows of A and the last columns of B, when fewer than a
+// micro-panel, are copied to zero-padded buffers.
 func run(p *problem, i0, i1, j0, j1 int) {
 	ws := workspaces.Get().(*workspace)
 	defer workspaces.Put(ws)
-	kern := p.kern
-	mr, nr := kern.mr, kern.nr
-	for jc := j0; jc < j1; jc += kern.nc {
-		nc := min(kern.nc, j1-jc)
-		for pc := 0; pc < p.k; pc += kern.kc {
-			kc := min(kern.kc, p.k-pc)
+	ch := p.ch
+	mr, nr := ch.ks[0].mr, ch.ks[0].nr
+	pack := p.bT || (i1-i0)/mr >= packBThreshold
+	for jc := j0; jc < j1; jc += ch.nc {
+		nc := min(ch.nc, j1-jc)
+		for pc := 0; pc < p.k; pc += ch.kc {
+			kc := min(ch.kc, p.k-pc)
 			beta := p.beta
 			if pc > 0 {
 				beta = 1
 			}
-			packB(ws.b, p, pc, kc, jc, nc, nr)
+			if pack {
+				packB(ws.b, p, pc, kc, jc, nc, nr)
+			} else if rem := nc % nr; rem != 0 {
+				packBPanel(ws.bedge, p, pc, kc, jc+nc-rem, rem, nr)
+			}
 			for ic := i0; ic < i1; ic += mr {
 				rows := min(mr, i1-ic)
-				packA(ws.a, p, ic, rows, pc, kc, mr)
-				for jr := 0; jr < nc; jr += nr {
-					cols := min(nr, nc-jr)
-					bp := &ws.b[jr*kc]
-					if rows == mr && cols == nr {
-						kern.fn(kc, &ws.a[0], bp, &p.c[ic*p.ldc+jc+jr], p.ldc, p.alpha, beta)
-						continue
+				var a []float32
+				var lda int
+				switch {
+				case rows < mr:
+					a, lda = packA(ws.a, p, ic, rows, pc, kc, mr)
+				case p.aT:
+					a, lda = p.a[pc*p.lda+ic:], p.lda
+				default:
+					a, lda = p.a[ic*p.lda+pc:], p.lda
+				}
+				rem := nc % nr // columns in the last, partial micro-panel
+				for jr := 0; jr < nc; {
+					// The widest kernel that fits the columns left, or the
+					// narrowest one for the very last columns.
+					left := nc - jr
+					k := ch.ks[len(ch.ks)-1]
+					for _, w := range ch.ks {
+						if w.nr <= left {
+							k = w
+							break
+						}
 					}
-					kern.fn(kc, &ws.a[0], bp, &ws.tile[0], nr, 1, 0)
-					merge(p.c[ic*p.ldc+jc+jr:], p.ldc, ws.tile, nr, rows, cols, p.alpha, beta)
+					var b []float32
+					ldb := nr
+					switch {
+					case pack:
+						b = ws.b[jr/nr*nr*kc+jr%nr:]
+					case jr >= nc-rem:
+						b = ws.bedge[jr-(nc-rem):]
+					default:
+						b, ldb = p.b[pc*p.ldb+jc+jr:], p.ldb
+					}
+					tileCall(ws, p, k, kc, a, lda, b, ldb, ic, jc+jr, rows, min(k.nr, left), beta)
+					jr += k.nr
 				}
 			}
 		}
 	}
+}
+
+// tileCall runs micro-kernel k for the rows×cols block of C at (i, j):
+// straight into C when the block is a whole mr×nr tile, else through
+// ws.tile.
+func tileCall(ws *workspace, p *problem, k micro, kc int, a []float32, lda int, b []float32, ldb int, i, j, rows, cols int, beta float32) {
+	if rows == k.mr && cols == k.nr {
+		k.fn(kc, &a[0], lda, &b[0], ldb, &p.c[i*p.ldc+j], p.ldc, p.alpha, beta)
+		return
+	}
+	k.fn(kc, &a[0], lda, &b[0], ldb, &ws.tile[0], k.nr, 1, 0)
+	merge(p.c[i*p.ldc+j:], p.ldc, ws.tile, k.nr, rows, cols, p.alpha, beta)
 }
 
 // merge sets the rows×cols block c = alpha·t + beta·c, not reading c when

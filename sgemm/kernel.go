@@ -5,17 +5,34 @@ import (
 	"strings"
 )
 
-// kernel is a SIMD micro-kernel and the block sizes that suit it.
+// kernel is a family of SIMD micro-kernels for one instruction set.
 type kernel struct {
-	name   string
-	mr, nr int // tile of C computed by one call of fn
-	kc     int // depth of a packed block (A micro-panel mr×kc stays in L1)
-	nc     int // columns of a packed B block (kc×nc stays in L2)
-	// fn computes the mr×nr tile C = alpha·Ã·B̃ + beta·C from kc steps of
-	// packed A (mr values each) and packed B (nr values each); C is not
-	// read when beta is 0.
-	fn func(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+	name string
+	// rows serves a row-major A (op(A) = A), steps a transposed one.
+	rows, steps chain
 }
+
+// chain is a list of micro-kernels of the same height, widest first (the
+// narrower ones finish the last columns of C), and the block sizes that
+// suit them.
+type chain struct {
+	kc   int  // depth of a block
+	nc   int  // columns of a packed B block (kc×nc stays in L2)
+	rows bool // A(r, p) = a[r·lda+p], else a[p·lda+r]
+	ks   []micro
+}
+
+// micro is one micro-kernel: fn computes the mr×nr tile
+// C = alpha·A·B + beta·C from kc steps, A(r, p) being a[r·lda+p] in a rows
+// chain and a[p·lda+r] in a steps chain, B(p, j) being b[p·ldb+j]; C is
+// not read when beta is 0.
+type micro struct {
+	mr, nr int
+	fn     kfunc
+}
+
+// kfunc is the signature of the micro-kernels.
+type kfunc func(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
 // EnvVar is the environment variable read once at start-up to choose the
 // kernel: "gonum" (or "generic") forces gonum's pure-Go Sgemm, "avx2" or

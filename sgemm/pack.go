@@ -1,30 +1,40 @@
 package sgemm
 
-// packA copies rows [ic, ic+rows) × depth [pc, pc+kc) of op(A) into ap as
-// one micro-panel: kc steps of mr values, rows beyond rows zero.
-func packA(ap []float32, p *problem, ic, rows, pc, kc, mr int) {
+// packA copies rows [ic, ic+rows) × depth [pc, pc+kc) of op(A), fewer
+// than mr rows, into ap as mr zero-padded rows for the kernels of p.ch, and
+// returns the copy and its leading dimension: for a rows chain, row r at
+// ap[r·kc:]; for a steps chain, kc steps of mr values.
+func packA(ap []float32, p *problem, ic, rows, pc, kc, mr int) ([]float32, int) {
 	dst := ap[:kc*mr]
-	if p.aT { // op(A)[i, q] = a[q·lda + i]
-		for q := 0; q < kc; q++ {
-			src := p.a[(pc+q)*p.lda+ic:][:rows]
-			d := dst[q*mr : q*mr+mr]
-			copy(d, src)
-			clear(d[rows:])
+	if p.ch.rows {
+		for r := 0; r < mr; r++ {
+			d := dst[r*kc : r*kc+kc]
+			if r >= rows {
+				clear(d)
+				continue
+			}
+			if p.aT {
+				for q := range d {
+					d[q] = p.a[(pc+q)*p.lda+ic+r]
+				}
+			} else {
+				copy(d, p.a[(ic+r)*p.lda+pc:])
+			}
 		}
-		return
+		return dst, kc
 	}
-	// op(A)[i, q] = a[i·lda + q]
-	for r := 0; r < rows; r++ {
-		src := p.a[(ic+r)*p.lda+pc:][:kc]
-		for q, v := range src {
-			dst[q*mr+r] = v
+	for q := 0; q < kc; q++ {
+		d := dst[q*mr : q*mr+mr]
+		if p.aT {
+			copy(d, p.a[(pc+q)*p.lda+ic:][:rows])
+		} else {
+			for r := 0; r < rows; r++ {
+				d[r] = p.a[(ic+r)*p.lda+pc+q]
+			}
 		}
+		clear(d[rows:])
 	}
-	if rows < mr {
-		for q := 0; q < kc; q++ {
-			clear(dst[q*mr+rows : q*mr+mr])
-		}
-	}
+	return dst, mr
 }
 
 // packB copies depth [pc, pc+kc) × columns [jc, jc+nc) of op(B) into bp as
@@ -32,20 +42,17 @@ func packA(ap []float32, p *problem, ic, rows, pc, kc, mr int) {
 // beyond nc zero. The micro-panel of columns jc+jr starts at bp[jr·kc].
 func packB(bp []float32, p *problem, pc, kc, jc, nc, nr int) {
 	for jr := 0; jr < nc; jr += nr {
-		cols := min(nr, nc-jr)
-		dst := bp[jr*kc : jr*kc+kc*nr]
-		if !p.bT { // op(B)[q, j] = b[q·ldb + j]
-			for q := 0; q < kc; q++ {
-				src := p.b[(pc+q)*p.ldb+jc+jr:][:cols]
-				d := dst[q*nr : q*nr+nr]
-				copy(d, src)
-				clear(d[cols:])
-			}
-			continue
-		}
-		// op(B)[q, j] = b[j·ldb + q]
+		packBPanel(bp[jr*kc:], p, pc, kc, jc+jr, min(nr, nc-jr), nr)
+	}
+}
+
+// packBPanel copies depth [pc, pc+kc) × columns [j, j+cols) of op(B) into
+// bp as kc steps of nr values, the columns beyond cols zero.
+func packBPanel(bp []float32, p *problem, pc, kc, jc, cols, nr int) {
+	dst := bp[:kc*nr]
+	if p.bT { // op(B)[q, j] = b[j·ldb + q]
 		for c := 0; c < cols; c++ {
-			src := p.b[(jc+jr+c)*p.ldb+pc:][:kc]
+			src := p.b[(jc+c)*p.ldb+pc:][:kc]
 			for q, v := range src {
 				dst[q*nr+c] = v
 			}
@@ -54,6 +61,30 @@ func packB(bp []float32, p *problem, pc, kc, jc, nc, nr int) {
 			for q := 0; q < kc; q++ {
 				clear(dst[q*nr+cols : q*nr+nr])
 			}
+		}
+		return
+	}
+	// op(B)[q, j] = b[q·ldb + j]: rows of nr values, copied as arrays (the
+	// compiler moves them inline; copy would call memmove for each row).
+	b := p.b[pc*p.ldb+jc:]
+	switch {
+	case cols == 64 && nr == 64:
+		for q := 0; q < kc; q++ {
+			*(*[64]float32)(dst[q*64:]) = *(*[64]float32)(b[q*p.ldb:])
+		}
+	case cols == 32 && nr == 32:
+		for q := 0; q < kc; q++ {
+			*(*[32]float32)(dst[q*32:]) = *(*[32]float32)(b[q*p.ldb:])
+		}
+	case cols == 16 && nr == 16:
+		for q := 0; q < kc; q++ {
+			*(*[16]float32)(dst[q*16:]) = *(*[16]float32)(b[q*p.ldb:])
+		}
+	default:
+		for q := 0; q < kc; q++ {
+			d := dst[q*nr : q*nr+nr]
+			copy(d, b[q*p.ldb:][:cols])
+			clear(d[cols:])
 		}
 	}
 }

@@ -31,21 +31,26 @@ func withKernel(name string, f func()) bool {
 	return false
 }
 
-// forEachKernel runs f as a subtest on every kernel this CPU can run and on
-// the gonum fallback.
+// forEachKernel runs f as a subtest on every kernel this CPU can run, each
+// with B packed and read in place (for a row-major B), and on the gonum
+// fallback.
 func forEachKernel(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
-	names := []string{"gonum"}
-	for _, k := range simdKernels() {
-		names = append(names, k.name)
-	}
-	if len(names) == 1 {
+	t.Run("gonum", func(t *testing.T) { withKernel("gonum", func() { f(t) }) })
+	if len(simdKernels()) == 0 {
 		t.Logf("no SIMD kernel on this CPU/architecture: testing the gonum fallback only")
 	}
-	for _, name := range names {
-		t.Run(name, func(t *testing.T) {
-			withKernel(name, func() { f(t) })
-		})
+	defer func(th int) { packBThreshold = th }(packBThreshold)
+	for _, k := range simdKernels() {
+		for _, mode := range []struct {
+			name      string
+			threshold int
+		}{{"packB", 0}, {"directB", math.MaxInt}} {
+			t.Run(k.name+"/"+mode.name, func(t *testing.T) {
+				packBThreshold = mode.threshold
+				withKernel(k.name, func() { f(t) })
+			})
+		}
 	}
 }
 
