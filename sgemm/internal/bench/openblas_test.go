@@ -1,6 +1,6 @@
 //go:build openblas
 
-package sgemm
+package bench
 
 import "gonum.org/v1/netlib/blas/netlib"
 
@@ -8,5 +8,5 @@ import "gonum.org/v1/netlib/blas/netlib"
 // (Debian's libopenblas-dev; set OPENBLAS_CORETYPE if it picks SSE kernels
 // on this CPU, as nn.ReexecWithFastBLAS does for the commands).
 func init() {
-	benchImpls = append(benchImpls, benchImpl{"openblas", netlib.Implementation{}, ""})
+	benchImpls = append(benchImpls, benchImpl{"openblas", netlib.Implementation{}, func() string { return "OpenBLAS " + openBLASCore() }})
 }
