@@ -3,6 +3,7 @@ package sgemm
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -27,8 +28,10 @@ type problem struct {
 const minParallelFlops = 4 << 20
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C with kernel kern, k > 0 and
-// alpha ≠ 0, splitting C into bands of rows (or of columns when there are
-// too few rows) over GOMAXPROCS goroutines.
+// alpha ≠ 0. Large products are cut into bands of rows (or of columns when
+// there are too few rows), a few per goroutine, that GOMAXPROCS goroutines
+// take in turn: on a shared machine a goroutine whose thread is descheduled
+// does not hold the others up for its whole share.
 func gemm(kern *kernel, p *problem) {
 	p.ch = &kern.rows
 	if p.aT {
@@ -52,27 +55,37 @@ func gemm(kern *kernel, p *problem) {
 		run(p, 0, p.m, 0, p.n)
 		return
 	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		t0, t1 := w*tiles/workers, (w+1)*tiles/workers
-		i0, i1, j0, j1 := 0, p.m, 0, p.n
-		if byRows {
-			i0, i1 = t0*mr, min(t1*mr, p.m)
-		} else {
-			j0, j1 = t0*nr, min(t1*nr, p.n)
+	// Bands of at least minBandTiles tiles, up to bandsPerWorker per worker.
+	bands := max(min(tiles/minBandTiles, bandsPerWorker*workers), workers)
+	var next atomic.Int32
+	work := func() {
+		for {
+			w := int(next.Add(1)) - 1
+			if w >= bands {
+				return
+			}
+			t0, t1 := w*tiles/bands, (w+1)*tiles/bands
+			if byRows {
+				run(p, t0*mr, min(t1*mr, p.m), 0, p.n)
+			} else {
+				run(p, 0, p.m, t0*nr, min(t1*nr, p.n))
+			}
 		}
-		if w == workers-1 {
-			run(p, i0, i1, j0, j1)
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			run(p, i0, i1, j0, j1)
-		}()
 	}
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Go(work)
+	}
+	work()
 	wg.Wait()
 }
+
+// bandsPerWorker and minBandTiles shape the parallel split: more bands
+// balance the load better, each band packs its own copy of B.
+const (
+	bandsPerWorker = 4
+	minBandTiles   = 8
+)
 
 // workspace holds the packing buffers of one goroutine.
 type workspace struct {
