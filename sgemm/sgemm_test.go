@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"runtime"
 	"testing"
 
@@ -412,5 +414,21 @@ func TestSelectKernel(t *testing.T) {
 		if got := selectKernel(k.name); got != k {
 			t.Errorf("selectKernel(%q) = %s", k.name, got.name)
 		}
+	}
+}
+
+// TestEnvVarForcesFallback runs this test binary again with
+// OTGEN_SGEMM=gonum and checks that the child chose gonum's Sgemm.
+func TestEnvVarForcesFallback(t *testing.T) {
+	if os.Getenv("SGEMM_TEST_CHILD") == "1" {
+		if Kernel() != "gonum" {
+			t.Fatalf("%s=%q: kernel %s, want gonum", EnvVar, os.Getenv(EnvVar), Kernel())
+		}
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestEnvVarForcesFallback$", "-test.count=1")
+	cmd.Env = append(os.Environ(), EnvVar+"=gonum", "SGEMM_TEST_CHILD=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("child with %s=gonum: %v\n%s", EnvVar, err, out)
 	}
 }
