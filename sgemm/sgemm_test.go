@@ -42,14 +42,14 @@ func forEachKernel(t *testing.T, f func(t *testing.T)) {
 	if len(simdKernels()) == 0 {
 		t.Logf("no SIMD kernel on this CPU/architecture: testing the gonum fallback only")
 	}
-	defer func(th int) { packBThreshold = th }(packBThreshold)
+	defer func(panels, ld int) { packBPanels, packBMinLd = panels, ld }(packBPanels, packBMinLd)
 	for _, k := range simdKernels() {
 		for _, mode := range []struct {
 			name      string
 			threshold int
 		}{{"packB", 0}, {"directB", math.MaxInt}} {
 			t.Run(k.name+"/"+mode.name, func(t *testing.T) {
-				packBThreshold = mode.threshold
+				packBPanels, packBMinLd = mode.threshold, mode.threshold
 				withKernel(k.name, func() { f(t) })
 			})
 		}
