@@ -37,21 +37,44 @@ func packA(ap []float32, p *problem, ic, rows, pc, kc, mr int) ([]float32, int) 
 	return dst, mr
 }
 
-// packB copies depth [pc, pc+kc) × columns [jc, jc+nc) of op(B) into bp as
-// micro-panels of nr columns, each kc steps of nr values, the columns
-// beyond nc zero. The micro-panel of columns jc+jr starts at bp[jr·kc].
-func packB(bp []float32, p *problem, pc, kc, jc, nc, nr int) {
-	for jr := 0; jr < nc; jr += nr {
-		packBPanel(bp[jr*kc:], p, pc, kc, jc+jr, min(nr, nc-jr), nr)
-	}
+// packB packs micro-panel j of op(B), columns [j·nr, j·nr+nr), into
+// p.bp[j·k·nr:]: k steps of nr values, columns beyond n zero.
+func packB(p *problem, j int) {
+	nr := p.ch.ks[0].nr
+	packBPanel(p.bp[j*p.k*nr:], p, 0, p.k, j*nr, min(nr, p.n-j*nr), nr)
 }
 
-// packBPanel copies depth [pc, pc+kc) × columns [j, j+cols) of op(B) into
-// bp as kc steps of nr values, the columns beyond cols zero.
+// packBEdge copies depth [pc, pc+kc) × columns [jc, jc+cols) of op(B),
+// fewer than nr, into bp as kc steps of nr values, the columns beyond cols
+// zero.
+func packBEdge(bp []float32, p *problem, pc, kc, jc, cols, nr int) {
+	packBPanel(bp, p, pc, kc, jc, cols, nr)
+}
+
+// packBPanel copies depth [pc, pc+kc) × columns [jc, jc+cols) of op(B)
+// into bp as kc steps of nr values, the columns beyond cols zero.
 func packBPanel(bp []float32, p *problem, pc, kc, jc, cols, nr int) {
 	dst := bp[:kc*nr]
 	if p.bT { // op(B)[q, j] = b[j·ldb + q]
-		for c := 0; c < cols; c++ {
+		c := 0
+		for ; c+8 <= cols; c += 8 {
+			// Eight columns at a time: eight rows of b read in step, eight
+			// adjacent values written.
+			r0 := p.b[(jc+c)*p.ldb+pc:][:kc]
+			r1 := p.b[(jc+c+1)*p.ldb+pc:][:kc]
+			r2 := p.b[(jc+c+2)*p.ldb+pc:][:kc]
+			r3 := p.b[(jc+c+3)*p.ldb+pc:][:kc]
+			r4 := p.b[(jc+c+4)*p.ldb+pc:][:kc]
+			r5 := p.b[(jc+c+5)*p.ldb+pc:][:kc]
+			r6 := p.b[(jc+c+6)*p.ldb+pc:][:kc]
+			r7 := p.b[(jc+c+7)*p.ldb+pc:][:kc]
+			for q := range r0 {
+				d := (*[8]float32)(dst[q*nr+c:])
+				d[0], d[1], d[2], d[3] = r0[q], r1[q], r2[q], r3[q]
+				d[4], d[5], d[6], d[7] = r4[q], r5[q], r6[q], r7[q]
+			}
+		}
+		for ; c < cols; c++ {
 			src := p.b[(jc+c)*p.ldb+pc:][:kc]
 			for q, v := range src {
 				dst[q*nr+c] = v
