@@ -68,9 +68,11 @@ var benchImpls = []benchImpl{
 	{"gonum", gonum.Implementation{}, func() string { return "gonum" }},
 }
 
-// BenchmarkSgemm reports GFLOP/s (2·m·n·k per product) of each
-// implementation at each shape, C = A·B with beta 0 as nn's gemm op calls
-// it. Run one implementation with -bench 'Sgemm/otgen/'.
+// BenchmarkSgemm reports GFLOP/s (2·m·n·k per product, wall clock) and
+// GFLOP/cpu-s (per second of process CPU time) of each implementation at
+// each shape, C = A·B with beta 0 as nn's gemm op calls it. Run one
+// implementation with -bench 'Sgemm/otgen/'; GOMAXPROCS=1 and
+// OPENBLAS_NUM_THREADS=1 compare single cores.
 func BenchmarkSgemm(b *testing.B) {
 	for _, im := range benchImpls {
 		b.Run(im.name, func(b *testing.B) {
@@ -101,9 +103,16 @@ func benchOne(b *testing.B, impl blas.Float32, s benchShape) {
 	}
 	impl.Sgemm(s.tA, s.tB, s.m, s.n, s.k, 1, x, lda, y, ldb, 0, c, s.n)
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		impl.Sgemm(s.tA, s.tB, s.m, s.n, s.k, 1, x, lda, y, ldb, 0, c, s.n)
 	}
-	flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
-	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	cpu := cpuTime() - cpu0
+	flops := 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(b.N)
+	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu > 0 {
+		// Flops per second of CPU time used by the process (all threads):
+		// less sensitive than GFLOP/s to other programs on a shared machine.
+		b.ReportMetric(flops/cpu.Seconds()/1e9, "GFLOP/cpu-s")
+	}
 }
