@@ -56,11 +56,11 @@
 // the last rows, when fewer than MR, are copied to a zero-padded buffer.
 //
 // B, when transposed, or when its rows are long and many micro-panels of A
-// reuse it, is copied a block of KC×NC at a time (512×256 or 256×512
-// values, half the L2 cache of a current core) into micro-panels of NR
-// columns that the kernels read sequentially; otherwise a row-major B is
-// read in place, with only its last columns copied. Tiles at the edges of C
-// go through a small buffer.
+// reuse it, is copied once per product into micro-panels of NR columns that
+// the kernels read sequentially, KC steps at a time (a KC×NC block, 512×256
+// or 256×512 values, half the L2 cache of a current core, serves all the
+// rows of A); otherwise a row-major B is read in place, with only its last
+// columns copied. Tiles at the edges of C go through a small buffer.
 //
 // Products of more than 4 MFLOP run on GOMAXPROCS goroutines, each taking
 // bands of rows of C (of columns when C has few rows) in turn, several
