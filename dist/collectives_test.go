@@ -16,7 +16,9 @@ func checkCollectives(c *Comm) error {
 	r, n := c.Rank(), c.Size()
 	// Values whose sum depends on the order of the additions, so that
 	// every rank must use the same order to agree bit for bit.
-	val := func(rank, i int) float64 { return 1/float64(rank+3) + float64(i)*1e-3 + math.Pow(10, float64(rank%3)*4) }
+	val := func(rank, i int) float64 {
+		return 1/float64(rank+3) + float64(i)*1e-3 + math.Pow(10, float64(rank%3)*4)
+	}
 
 	const m = 1000
 	f32 := make([]float32, m)
