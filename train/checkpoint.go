@@ -26,6 +26,9 @@ type meta struct {
 	Batcher []byte             `json:"batcher"`
 	Optim   []optimMeta        `json:"optimizers"`
 	Metrics map[string]float64 `json:"metrics,omitempty"`
+	// Ranks is the number of ranks of the data-parallel job that wrote the
+	// checkpoint (0 in checkpoints of one process).
+	Ranks int `json:"ranks,omitempty"`
 }
 
 type optimMeta struct {
@@ -75,6 +78,9 @@ func (r *Run) SaveAs(path string) error {
 		return fmt.Errorf("train: batcher state: %w", err)
 	}
 	m := meta{Kind: metaKind, Config: r.Config, Step: r.step, RNG: rng, Batcher: bs, Metrics: r.Metrics()}
+	if r.dist.size > 1 {
+		m.Ranks = r.dist.size
+	}
 	for i, st := range r.obj.Steps {
 		m.Optim = append(m.Optim, optimMeta{Step: st.Name, Name: r.opts[i].Name, T: r.opts[i].T})
 	}
@@ -142,7 +148,7 @@ func Resume(path string, edit func(*Config)) (*Run, error) {
 		return nil, fmt.Errorf("train: %s: %w", path, err)
 	}
 	r, err := build(cfg)
-	if err != nil {
+	if err = checkRanks(cfg, r, err); err != nil {
 		return nil, fmt.Errorf("train: resume from %s: %w", path, err)
 	}
 	if len(m.Optim) != len(r.opts) {
@@ -170,6 +176,9 @@ func Resume(path string, edit func(*Config)) (*Run, error) {
 	r.ckpt, r.ckptStat = path, st
 	for k, v := range m.Metrics {
 		r.last[k] = v
+	}
+	if err := r.dist.resumed(r, m.Ranks); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
