@@ -104,7 +104,7 @@ func (f *minibatchW) eval(x, y []float64, n, m, d int, gx, gy []float64) (float6
 func (f *minibatchW) pairs() int { return f.opts.K }
 
 // evalShare is eval restricted to the pairs [lo, hi): the share of one rank
-// when the pairs are spread over the ranks of a job (Objective.Spread).
+// when the pairs are spread over the ranks of a job (NewSpread).
 // The pairs are those of eval with the same seed.
 func (f *minibatchW) evalShare(x, y []float64, n, m, d int, gx, gy []float64, lo, hi int) (float64, error) {
 	opts := f.opts

@@ -45,7 +45,7 @@ type pointLossOp struct {
 	gx, gy []float64 // cached by the last forward pass
 	x, y   []float64 // scratch
 	// spread, when not nil, is the communicator of a batch spread over
-	// ranks (see Objective.Spread), and sp its buffers.
+	// ranks (see NewSpread), and sp its buffers.
 	spread Collective
 	sp     spreadBufs
 }

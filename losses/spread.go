@@ -5,6 +5,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"otgen/models"
 )
 
 // Collective is what an objective needs from a communicator when each of
@@ -24,9 +26,12 @@ type Collective interface {
 	Sum(buf []float64) error
 }
 
-// Spread prepares the objective for a batch spread over c.Size() ranks:
-// rank r holds rows r·n, ..., (r+1)·n−1 of every batch of the global batch
-// size.
+// NewSpread is New for one rank of a data-parallel job of coll.Size()
+// ranks, each of which holds batch examples of a global batch of
+// coll.Size()·batch: rank r holds rows r·batch, ..., (r+1)·batch−1 of every
+// global batch. The settings are checked against the global batch
+// (minibatch-w's m may be up to the global batch). With a nil coll or one
+// rank it is New.
 //
 // The terms that are means over the examples (reconstructions, ELBOs,
 // critic values, gradient penalties) need nothing: the training loop
@@ -46,12 +51,30 @@ type Collective interface {
 //
 // Each rank's gradient with respect to its own rows is then scaled by
 // Size, so that the loop's average over the ranks is the gradient of the
-// global term. Spread must be called before the first run of the steps'
-// graphs; with a nil c or one rank it changes nothing.
-func (o *Objective) Spread(c Collective) {
-	if c == nil || c.Size() == 1 {
-		return
+// global term.
+func NewSpread(c Config, m *models.Model, batch int, coll Collective) (*Objective, error) {
+	if coll == nil || coll.Size() == 1 {
+		return New(c, m, batch)
 	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if err := c.CheckBatch(batch * coll.Size()); err != nil {
+		return nil, err
+	}
+	s, _ := Lookup(c.Name)
+	steps, err := s.Build(c, m, batch)
+	if err != nil {
+		return nil, fmt.Errorf("losses: %s: %w", s.Name, err)
+	}
+	o := &Objective{Steps: steps}
+	o.spread(coll)
+	return o, nil
+}
+
+// spread makes the point losses of the objective's steps see the global
+// batch (see NewSpread).
+func (o *Objective) spread(c Collective) {
 	for _, st := range o.Steps {
 		for _, n := range st.Graph.G.AllNodes() {
 			if op, ok := n.Op().(*pointLossOp); ok {
@@ -81,7 +104,7 @@ type spreadBufs struct {
 }
 
 // doSpread is Do on a batch spread over ranks: op.x (n×d) and op.y (m×d)
-// are this rank's rows. See Objective.Spread.
+// are this rank's rows. See NewSpread.
 func (op *pointLossOp) doSpread(n, m, d int) (G.Value, error) {
 	c, b := op.spread, &op.sp
 	size, rank := c.Size(), c.Rank()

@@ -26,7 +26,7 @@ package train
 //     iterations and at the end, and a difference stops the job with a
 //     message.
 //   - The batch-coupled loss terms (OT losses, WAE-MMD's penalty) see the
-//     global batch through losses.Objective.Spread.
+//     global batch through losses.NewSpread.
 //   - Rank 0 alone writes: checkpoints (which record N), metrics, figures,
 //     progress, config.json, and it alone evaluates. The other ranks only
 //     train (follow).
@@ -105,8 +105,16 @@ func (l lossComm) Size() int                       { return l.c.Size() }
 func (l lossComm) Gather(dst, src []float64) error { return l.c.AllgatherFloat64(dst, src) }
 func (l lossComm) Sum(buf []float64) error         { return l.c.AllreduceFloat64(buf, dist.Sum) }
 
-// prepare allocates the buffers of the run's steps and spreads the
-// objective over the ranks.
+// collective is the communicator of the losses' batch-coupled terms (nil
+// with one rank).
+func (d *distRun) collective() losses.Collective {
+	if d.size == 1 {
+		return nil
+	}
+	return lossComm{d.comm}
+}
+
+// prepare allocates the buffers of the run's steps.
 func (d *distRun) prepare(r *Run) {
 	d.metrics = make([][]float64, len(r.obj.Steps))
 	for i, st := range r.obj.Steps {
@@ -118,7 +126,6 @@ func (d *distRun) prepare(r *Run) {
 		}
 		return
 	}
-	r.obj.Spread(lossComm{d.comm})
 	d.global = make([]float32, r.Config.Batch*r.Config.Model.DataDim())
 	nbuf := 0
 	for _, name := range r.Model.Store.Buffers() {

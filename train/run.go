@@ -110,7 +110,7 @@ func build(cfg Config) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	obj, err := losses.New(cfg.Loss, m, d.local)
+	obj, err := losses.NewSpread(cfg.Loss, m, d.local, d.collective())
 	if err != nil {
 		return nil, err
 	}
