@@ -96,24 +96,24 @@ var world struct {
 // one rank when it was started directly (no MPI initialisation then). The
 // first call initialises MPI (MPI_Init_thread, asking for
 // MPI_THREAD_MULTIPLE so that the watchdog can abort while another thread
-// waits in a collective); every call returns the same communicator. Call
-// Finalize once, after the last collective.
+// waits in a collective); every later call returns the same communicator.
+// Call Finalize once, after the last collective. Without a launcher, every
+// call returns a new one-rank communicator, as in the default build.
 //
 // OpenMPI's own handlers of fatal signals (its opal_signal setting) would
 // replace Go's, which turn nil dereferences into panics: World disables
 // them (OMPI_MCA_opal_signal="") unless that variable is already set.
 func World() (*Comm, error) {
+	launched := false
+	for _, v := range launcherVars {
+		if os.Getenv(v) != "" {
+			launched = true
+		}
+	}
+	if !launched {
+		return newComm(single{})
+	}
 	world.once.Do(func() {
-		launched := false
-		for _, v := range launcherVars {
-			if os.Getenv(v) != "" {
-				launched = true
-			}
-		}
-		if !launched {
-			world.comm, world.err = newComm(single{})
-			return
-		}
 		if _, ok := os.LookupEnv("OMPI_MCA_opal_signal"); !ok {
 			os.Setenv("OMPI_MCA_opal_signal", "")
 		}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"otgen/data"
 	"otgen/dist"
 )
 
@@ -371,18 +372,10 @@ func TestDataParallelNaNOnOneRank(t *testing.T) {
 }
 
 // nanBatcher puts a NaN in every batch.
-type nanBatcher struct{ batcherIface }
-
-type batcherIface = interface {
-	BatchSize() int
-	Shape() []int
-	Next(dst []float32) error
-	State() ([]byte, error)
-	Restore(state []byte) error
-}
+type nanBatcher struct{ data.Batcher }
 
 func (b nanBatcher) Next(dst []float32) error {
-	if err := b.batcherIface.Next(dst); err != nil {
+	if err := b.Batcher.Next(dst); err != nil {
 		return err
 	}
 	dst[len(dst)-1] = float32(math.NaN()) // in rank 1's rows of the global batch

@@ -117,6 +117,27 @@ func Args(np int, bin string, args ...string) []string {
 // fails t if the job is still running after j.Limit.
 func Run(t testing.TB, j Job, bin string, args ...string) (string, error) {
 	t.Helper()
+	return run(t, j, Args(j.Ranks, bin, args...))
+}
+
+// RunMPMD runs one rank of each command line of apps (a binary and its
+// arguments), as mpirun's "-np 1 app0 : -np 1 app1 ..." does: ranks that
+// differ in their arguments. j.Ranks is ignored.
+func RunMPMD(t testing.TB, j Job, apps ...[]string) (string, error) {
+	t.Helper()
+	args := []string{"--allow-run-as-root", "--oversubscribe", "--bind-to", "none"}
+	for i, a := range apps {
+		if i > 0 {
+			args = append(args, ":")
+		}
+		args = append(append(args, "-np", "1"), a...)
+	}
+	j.Ranks = len(apps)
+	return run(t, j, args)
+}
+
+func run(t testing.TB, j Job, args []string) (string, error) {
+	t.Helper()
 	mpirun := Mpirun(t)
 	limit := j.Limit
 	if limit == 0 {
@@ -124,7 +145,7 @@ func Run(t testing.TB, j Job, bin string, args ...string) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, mpirun, Args(j.Ranks, bin, args...)...)
+	cmd := exec.CommandContext(ctx, mpirun, args...)
 	// mpirun ends its ranks when it gets SIGTERM; SIGKILL would orphan them.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 20 * time.Second
@@ -140,7 +161,7 @@ func Run(t testing.TB, j Job, bin string, args ...string) (string, error) {
 	}
 	err := cmd.Wait()
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		t.Fatalf("mpirun -np %d %s %s did not end within %v (a hang):\n%s", j.Ranks, bin, strings.Join(args, " "), limit, out.String())
+		t.Fatalf("mpirun %s did not end within %v (a hang):\n%s", strings.Join(args, " "), limit, out.String())
 	}
 	return out.String(), err
 }
