@@ -45,6 +45,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"gorgonia.org/tensor"
 
@@ -77,6 +78,9 @@ type distRun struct {
 	// ckptRanks is the rank count recorded in the checkpoint this run was
 	// resumed from (0 for a new run, 1 for a checkpoint of one process).
 	ckptRanks int
+	// onReduce, when not nil, receives the time of each fused allreduce
+	// (benchmarks).
+	onReduce func(time.Duration)
 }
 
 // noiseCopy copies this rank's rows of a global noise tensor into the
@@ -248,8 +252,15 @@ func (d *distRun) reduce(r *Run, i int, runErr error) error {
 	if d.ctx != nil && d.ctx.Err() != nil {
 		buf[k+d.size] = 1
 	}
+	var t0 time.Time
+	if d.onReduce != nil {
+		t0 = time.Now()
+	}
 	if err := d.comm.AllreduceFloat32(buf, dist.Sum); err != nil {
 		return fmt.Errorf("train: step %s: %w", st.Name, err)
+	}
+	if d.onReduce != nil {
+		d.onReduce(time.Since(t0))
 	}
 	// Outcomes first: a failure anywhere stops every rank.
 	failed, nonFinite := false, true
