@@ -148,7 +148,7 @@ func stepGrads(r *Run) ([]float64, [][]float32, error) {
 	var grads [][]float32
 	for i, st := range r.obj.Steps {
 		if st.Data != nil {
-			if err := r.dist.batch(r.src.batcher, st.Data.Data().([]float32)); err != nil {
+			if err := r.dist.batch(r.src, st.Data.Data().([]float32)); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -464,5 +464,19 @@ func TestDataParallelRankWithoutData(t *testing.T) {
 	}
 	if errs[1] != nil && !errors.Is(errs[1], os.ErrNotExist) {
 		t.Logf("rank 1's own error does not wrap ErrNotExist: %v", errs[1])
+	}
+}
+
+// TestDataParallelMatchesOneProcessOnMNIST: the same on a file dataset,
+// whose ranks read only their rows of each global batch, with a conv net.
+func TestDataParallelMatchesOneProcessOnMNIST(t *testing.T) {
+	cfg := convMNISTConfig(t, "wgan-gp", 3)
+	one := trainOne(t, cfg)
+	cfg.Out = t.TempDir()
+	two := trainOnRanks(t, 2, cfg)
+	d, _ := maxRelDiff(one, two)
+	t.Logf("max relative difference %.2g", d)
+	if d > distTolerance {
+		t.Fatalf("2 ranks and one process differ by %.3g (relative), want <= %g", d, distTolerance)
 	}
 }

@@ -209,7 +209,7 @@ func (r *Run) iterate() error {
 func (r *Run) runStep(i int, record bool) error {
 	st := r.obj.Steps[i]
 	if st.Data != nil {
-		if err := r.dist.batch(r.src.batcher, st.Data.Data().([]float32)); err != nil {
+		if err := r.dist.batch(r.src, st.Data.Data().([]float32)); err != nil {
 			return fmt.Errorf("train: batch: %w", err)
 		}
 	}
