@@ -75,8 +75,8 @@ func TestFuzzCorpus(t *testing.T) {
 			t.Errorf("seed %s: Decode error %v", name, err)
 		}
 		for target, content := range map[string][]byte{
-			"FuzzDecode":         data,
-			"FuzzDecodeRehashed": data[:max(0, len(data)-sumLen)],
+			"FuzzDecode":   data,
+			"FuzzResealed": data[:max(0, len(data)-sumLen)],
 		} {
 			path := filepath.Join("testdata", "fuzz", target, name)
 			want := corpusFile(content)
@@ -147,9 +147,9 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(checkDecoded)
 }
 
-// FuzzDecodeRehashed appends a correct SHA-256 to the fuzzed bytes, so that
+// FuzzResealed appends a correct SHA-256 to the fuzzed bytes, so that
 // the fuzzer gets past the checksum into the header and data checks.
-func FuzzDecodeRehashed(f *testing.F) {
+func FuzzResealed(f *testing.F) {
 	s := encodeSample(f)
 	f.Add(s[:len(s)-sumLen])
 	f.Fuzz(func(t *testing.T, body []byte) {

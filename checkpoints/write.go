@@ -1,85 +1,37 @@
 package checkpoints
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
+	"otgen/internal/atomicfile"
 	"path/filepath"
-	"runtime"
 )
 
 // FileMode is the permission of the files [Write] creates.
-const FileMode fs.FileMode = 0o644
+const FileMode = atomicfile.FileMode
 
 // Write writes a checkpoint holding meta and tensors (see [Encode]) to the
-// file at path, atomically: the file at path is either left as it was or
+// file at path, atomically, through otgen's one atomic writer
+// (internal/atomicfile): the file at path is either left as it was or
 // replaced by the complete new checkpoint, never by a partial one.
 //
 // Write validates its input before it creates anything; invalid input gives
 // an error wrapping [ErrInvalid]. It then encodes into a temporary file
-// ".NAME-*.tmp" in the folder of path, syncs and closes it, sets its mode to
-// [FileMode], renames it to path and syncs the folder. On any failure before
-// the rename the temporary file is removed. If only the final sync of the
-// folder fails, the new checkpoint is in place but Write still reports the
-// error, since the rename may not survive a crash.
+// ".NAME.tmp-DIGITS" in the folder of path, syncs and closes it, sets its
+// mode to [FileMode], renames it to path and syncs the folder. On any
+// failure before the rename the temporary file is removed. If only the
+// final sync of the folder fails, the new checkpoint is in place but Write
+// still reports the error, since the rename may not survive a crash.
 //
 // Write does not create folders: the folder of path must exist (callers use
 // [os.MkdirAll]).
 func Write(path string, meta any, tensors []Tensor) error {
-	return writeWith(osFS{}, path, meta, tensors)
-}
-
-// fileSystem is what Write needs from the operating system; tests inject
-// faults through it.
-type fileSystem interface {
-	CreateTemp(dir, pattern string) (tempFile, error)
-	Rename(oldpath, newpath string) error
-	Remove(name string) error
-	SyncDir(dir string) error
-}
-
-// tempFile is the part of *os.File that Write uses.
-type tempFile interface {
-	io.Writer
-	Name() string
-	Chmod(fs.FileMode) error
-	Sync() error
-	Close() error
-}
-
-// osFS is the real file system.
-type osFS struct{}
-
-func (osFS) CreateTemp(dir, pattern string) (tempFile, error) {
-	f, err := os.CreateTemp(dir, pattern)
-	if err != nil {
-		return nil, err // a nil *os.File must not become a non-nil tempFile
-	}
-	return f, nil
-}
-
-func (osFS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
-func (osFS) Remove(name string) error             { return os.Remove(name) }
-
-func (osFS) SyncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil // folders cannot be opened for syncing there
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return writeWith(atomicfile.OS, path, meta, tensors)
 }
 
 // writeWith is Write on the file system fsys.
-func writeWith(fsys fileSystem, path string, meta any, tensors []Tensor) (err error) {
+func writeWith(fsys atomicfile.FS, path string, meta any, tensors []Tensor) error {
 	base := filepath.Base(path)
 	if path == "" || base == "." || base == ".." || base == string(filepath.Separator) ||
 		os.IsPathSeparator(path[len(path)-1]) {
@@ -90,47 +42,13 @@ func writeWith(fsys fileSystem, path string, meta any, tensors []Tensor) (err er
 	if err != nil {
 		return fmt.Errorf("checkpoints: write %s: %w", path, err)
 	}
-
-	dir := filepath.Dir(path)
-	tmp, err := fsys.CreateTemp(dir, "."+base+"-*.tmp")
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("checkpoints: write %s: %w", path,
+			&kindError{kind: ErrInvalid, msg: "is a directory, not a checkpoint file"})
+	}
+	err = atomicfile.WriteFS(fsys, path, func(w io.Writer) error { return encode(w, hdr, tensors) })
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("checkpoints: write %s: folder %s does not exist (Write does not create folders): %w", path, dir, err)
-		}
-		return fmt.Errorf("checkpoints: write %s: create temporary file: %w", path, err)
-	}
-	tmpName := tmp.Name()
-	closed, renamed := false, false
-	defer func() {
-		if err == nil || renamed {
-			return
-		}
-		if !closed {
-			tmp.Close()
-		}
-		fsys.Remove(tmpName)
-	}()
-
-	if err := encode(tmp, hdr, tensors); err != nil {
-		return fmt.Errorf("checkpoints: write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(FileMode); err != nil {
-		return fmt.Errorf("checkpoints: write %s: chmod temporary file: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("checkpoints: write %s: sync: %w", path, err)
-	}
-	closed = true
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("checkpoints: write %s: close: %w", path, err)
-	}
-	if err := fsys.Rename(tmpName, path); err != nil {
-		return fmt.Errorf("checkpoints: write %s: rename: %w", path, err)
-	}
-	renamed = true
-	if err := fsys.SyncDir(dir); err != nil {
-		// The new checkpoint is in place and the temporary name is gone.
-		return fmt.Errorf("checkpoints: write %s: written, but sync of folder %s failed: %w", path, dir, err)
+		return fmt.Errorf("checkpoints: %w", err)
 	}
 	return nil
 }

@@ -12,57 +12,60 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"otgen/internal/atomicfile"
 )
 
 // faultFS is the real file system with one injected failure: writes fail
 // with ENOSPC once failAfter bytes are written (if failAfter >= 0), or the
 // operation named by failAt fails.
 type faultFS struct {
-	osFS
 	failAfter int
 	failAt    string // "create", "chmod", "sync", "close", "rename", "syncdir"
 }
 
 var errInjected = errors.New("injected fault")
 
-func (f faultFS) CreateTemp(dir, pattern string) (tempFile, error) {
+func (f faultFS) CreateTemp(dir, pattern string) (atomicfile.File, error) {
 	if f.failAt == "create" {
 		return nil, errInjected
 	}
-	t, err := f.osFS.CreateTemp(dir, pattern)
+	t, err := atomicfile.OS.CreateTemp(dir, pattern)
 	if err != nil {
 		return nil, err
 	}
-	return &faultFile{tempFile: t, fs: f}, nil
+	return &faultFile{File: t, fs: f}, nil
 }
 
 func (f faultFS) Rename(oldpath, newpath string) error {
 	if f.failAt == "rename" {
 		return errInjected
 	}
-	return f.osFS.Rename(oldpath, newpath)
+	return atomicfile.OS.Rename(oldpath, newpath)
 }
+
+func (f faultFS) Remove(name string) error { return atomicfile.OS.Remove(name) }
 
 func (f faultFS) SyncDir(dir string) error {
 	if f.failAt == "syncdir" {
 		return errInjected
 	}
-	return f.osFS.SyncDir(dir)
+	return atomicfile.OS.SyncDir(dir)
 }
 
 type faultFile struct {
-	tempFile
+	atomicfile.File
 	fs      faultFS
 	written int
 }
 
 func (f *faultFile) Write(p []byte) (int, error) {
 	if f.fs.failAfter >= 0 && f.written+len(p) > f.fs.failAfter {
-		n, _ := f.tempFile.Write(p[:f.fs.failAfter-f.written]) // a partial write, as on a full disk
+		n, _ := f.File.Write(p[:f.fs.failAfter-f.written]) // a partial write, as on a full disk
 		f.written += n
 		return n, &fs.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
 	}
-	n, err := f.tempFile.Write(p)
+	n, err := f.File.Write(p)
 	f.written += n
 	return n, err
 }
@@ -71,18 +74,18 @@ func (f *faultFile) Chmod(m fs.FileMode) error {
 	if f.fs.failAt == "chmod" {
 		return errInjected
 	}
-	return f.tempFile.Chmod(m)
+	return f.File.Chmod(m)
 }
 
 func (f *faultFile) Sync() error {
 	if f.fs.failAt == "sync" {
 		return errInjected
 	}
-	return f.tempFile.Sync()
+	return f.File.Sync()
 }
 
 func (f *faultFile) Close() error {
-	err := f.tempFile.Close()
+	err := f.File.Close()
 	if f.fs.failAt == "close" {
 		return errInjected
 	}

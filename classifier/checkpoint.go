@@ -31,6 +31,11 @@ type header struct {
 	Info        Info   `json:"info"`
 }
 
+// Path returns the file the classifier was last loaded from or saved to,
+// or "" if neither. With Info().TestAccuracy it says whose feature space
+// the metrics use.
+func (c *Classifier) Path() string { return c.path }
+
 // Save writes the classifier to the checkpoint file at path, atomically
 // (the file is either left as it was or replaced by the complete
 // checkpoint). The folder of path must exist.
@@ -47,6 +52,7 @@ func (c *Classifier) Save(path string) error {
 	if err := checkpoints.Write(path, h, ts); err != nil {
 		return fmt.Errorf("classifier: save: %w", err)
 	}
+	c.path = path
 	return nil
 }
 
@@ -77,6 +83,7 @@ func Load(path string) (*Classifier, error) {
 		return nil, fmt.Errorf("classifier: load: %w", err)
 	}
 	c.info = h.Info
+	c.path = path
 	return c, nil
 }
 
@@ -91,26 +98,101 @@ func DefaultPath() (string, error) {
 	return filepath.Join(dir, "otgen", FileName), nil
 }
 
-// LoadOrTrain loads the classifier saved at path. If there is no file at
-// path, it trains a new one (seed DefaultSeed, DefaultTrainOptions) on the
-// training split of the MNIST files in mnistDir, measures its accuracy on
-// the test split, creates the folder of path and saves it there, writing
-// its progress to log (if not nil). A file at path that cannot be loaded is
-// an error, not a reason to train again.
+// MinAccuracy is the smallest test accuracy (fraction of the 10,000 MNIST
+// test digits classified correctly) of a classifier that LoadOrTrain
+// accepts for metrics. FID, KID and the label histogram are computed in
+// the classifier's feature space and from its labels, so a poorly trained
+// one (a quick try on 100 digits reaches about 33%) gives numbers that
+// mean nothing. The default training reaches 99.2%.
+const MinAccuracy = 0.98
+
+// ErrLowAccuracy is wrapped by the error of LoadOrTrain for a classifier
+// file, given explicitly, whose test accuracy is below MinAccuracy.
+var ErrLowAccuracy = errors.New("classifier: test accuracy too low for metrics")
+
+// lowAccuracyError wraps ErrLowAccuracy without repeating its text.
+type lowAccuracyError string
+
+func (e lowAccuracyError) Error() string { return string(e) }
+func (e lowAccuracyError) Unwrap() error { return ErrLowAccuracy }
+
+// LoadOrTrain returns the classifier to compute metrics with: the one
+// saved at path, or, when path is "", at DefaultPath (the cache).
+//
+// A missing file is trained (seed DefaultSeed, DefaultTrainOptions, on the
+// MNIST files in mnistDir; its accuracy is measured on the test split) and
+// saved at path, creating its folder. A file that cannot be loaded (not a
+// checkpoint, damaged, another kind) is an error, never a reason to train
+// over it.
+//
+// The classifier's test accuracy (Info().TestAccuracy, measured on the
+// test split now if the file does not record it) must be at least
+// MinAccuracy. If path was given explicitly (and is not DefaultPath), a
+// file below it is an error wrapping ErrLowAccuracy that names the file
+// and its accuracy. The cached default is trained again instead, and the
+// new classifier atomically replaces the file. Either way the returned
+// classifier's Path and Info().TestAccuracy say which file and which
+// accuracy the metrics use. Progress and decisions are written to log, if
+// not nil.
 func LoadOrTrain(ctx context.Context, path, mnistDir string, log io.Writer) (*Classifier, error) {
-	c, err := Load(path)
-	if err == nil {
-		return c, nil
-	}
-	if _, serr := os.Stat(path); !errors.Is(serr, fs.ErrNotExist) {
-		return nil, err
-	}
-	if log != nil {
-		fmt.Fprintf(log, "classifier: no %s, training one on MNIST (%s)\n", path, mnistDir)
-	}
-	c, err = TrainMNIST(ctx, mnistDir, DefaultSeed, TrainOptions{}, log)
+	return loadOrTrain(ctx, path, mnistDir, log, trainDefault)
+}
+
+// trainDefault trains the default classifier; tests replace it.
+func trainDefault(ctx context.Context, mnistDir string, log io.Writer) (*Classifier, error) {
+	return TrainMNIST(ctx, mnistDir, DefaultSeed, TrainOptions{}, log)
+}
+
+// loadOrTrain is LoadOrTrain with the training function train.
+func loadOrTrain(ctx context.Context, path, mnistDir string, log io.Writer,
+	train func(context.Context, string, io.Writer) (*Classifier, error)) (*Classifier, error) {
+	cached, err := isDefaultPath(path)
 	if err != nil {
 		return nil, err
+	}
+	if path == "" {
+		if path, err = DefaultPath(); err != nil {
+			return nil, err
+		}
+	}
+	logf := func(format string, args ...any) {
+		if log != nil {
+			fmt.Fprintf(log, format, args...)
+		}
+	}
+	c, err := Load(path)
+	switch {
+	case err == nil:
+		if c.info.TestAccuracy == 0 {
+			logf("classifier: %s records no test accuracy: measuring it on MNIST (%s)\n", path, mnistDir)
+			if err := c.measure(mnistDir); err != nil {
+				return nil, err
+			}
+		}
+		if c.info.TestAccuracy >= MinAccuracy {
+			return c, nil
+		}
+		if !cached {
+			return nil, lowAccuracyError(fmt.Sprintf("classifier: %s has a test accuracy of %.2f%%, below the %.0f%% that FID, KID and label KL need (train a full one with: go run ./cmd/classifier --out %s)",
+				path, 100*c.info.TestAccuracy, 100*MinAccuracy, path))
+		}
+		logf("classifier: the cached %s has a test accuracy of %.2f%%, below %.0f%%: training the default classifier to replace it\n",
+			path, 100*c.info.TestAccuracy, 100*MinAccuracy)
+	case errors.Is(err, fs.ErrNotExist):
+		if _, serr := os.Stat(path); !errors.Is(serr, fs.ErrNotExist) {
+			return nil, err // the file exists but something else is wrong
+		}
+		logf("classifier: no %s, training one on MNIST (%s)\n", path, mnistDir)
+	default:
+		return nil, err
+	}
+	c, err = train(ctx, mnistDir, log)
+	if err != nil {
+		return nil, err
+	}
+	if c.info.TestAccuracy < MinAccuracy {
+		return nil, fmt.Errorf("classifier: the new classifier reached a test accuracy of only %.2f%%, below %.0f%%; %s was not written",
+			100*c.info.TestAccuracy, 100*MinAccuracy, path)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("classifier: %w", err)
@@ -118,10 +200,41 @@ func LoadOrTrain(ctx context.Context, path, mnistDir string, log io.Writer) (*Cl
 	if err := c.Save(path); err != nil {
 		return nil, err
 	}
-	if log != nil {
-		fmt.Fprintf(log, "classifier: saved %s (test accuracy %.2f%%)\n", path, 100*c.info.TestAccuracy)
-	}
+	logf("classifier: saved %s (test accuracy %.2f%%)\n", path, 100*c.info.TestAccuracy)
 	return c, nil
+}
+
+// isDefaultPath reports whether path is "" or names the same file as
+// DefaultPath.
+func isDefaultPath(path string) (bool, error) {
+	if path == "" {
+		return true, nil
+	}
+	def, err := DefaultPath()
+	if err != nil {
+		return false, nil // no cache folder: path cannot be it
+	}
+	a, err1 := filepath.Abs(path)
+	b, err2 := filepath.Abs(def)
+	if err := errors.Join(err1, err2); err != nil {
+		return false, fmt.Errorf("classifier: %w", err)
+	}
+	return a == b, nil
+}
+
+// measure sets the recorded test accuracy from the MNIST test split in
+// mnistDir.
+func (c *Classifier) measure(mnistDir string) error {
+	test, err := data.LoadMNIST(mnistDir, "test")
+	if err != nil {
+		return fmt.Errorf("classifier: %w", err)
+	}
+	acc, err := c.Evaluate(test)
+	if err != nil {
+		return err
+	}
+	c.info.TestAccuracy = acc
+	return nil
 }
 
 // TrainMNIST trains a new classifier with the given seed and options on the

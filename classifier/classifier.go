@@ -20,7 +20,10 @@
 // A trained classifier is saved as an ordinary otgen checkpoint (package
 // checkpoints) whose header says that it holds this classifier (Kind); Load
 // refuses any other checkpoint with a clear error. LoadOrTrain loads the
-// classifier from a cache file and trains and saves it the first time.
+// classifier from a cache file and trains and saves it the first time; it
+// refuses (or, for the cache, retrains) a classifier whose test accuracy is
+// below MinAccuracy (98%), so that no metric is computed in the feature
+// space of a quick try.
 package classifier
 
 import (
@@ -60,6 +63,7 @@ type Classifier struct {
 	trunk nn.Sequential // digit → features (after the ReLU)
 	head  *nn.Linear    // features → logits
 	info  Info
+	path  string // the file last loaded or saved, if any
 
 	mu  sync.Mutex // guards fwd
 	fwd *forward

@@ -161,7 +161,7 @@ func TestSaveLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.info.TestAccuracy = 0.5
+	c.info.TestAccuracy = 0.99 // at least MinAccuracy, for LoadOrTrain below
 	path := filepath.Join(dir, "c.otgen")
 	if err := c.Save(path); err != nil {
 		t.Fatal(err)

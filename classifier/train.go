@@ -2,6 +2,7 @@ package classifier
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -127,15 +128,22 @@ func (c *Classifier) Train(ctx context.Context, train *data.MNIST, opts TrainOpt
 			normalize(buf)
 			vm.Reset()
 			if err := vm.RunAll(); err != nil {
-				return fmt.Errorf("classifier: step %d: %w", step, err)
+				return fmt.Errorf("classifier: step %d: %w", step+1, err)
 			}
 			l, err := nn.ScalarOf(loss.Value())
 			if err != nil {
-				return fmt.Errorf("classifier: step %d: %w", step, err)
+				return fmt.Errorf("classifier: step %d: %w", step+1, err)
+			}
+			if math.IsNaN(l) || math.IsInf(l, 0) {
+				opt.zeroGrad()
+				return divergedError(fmt.Sprintf("classifier: training diverged at step %d of %d (epoch %d of %d): the loss is %v (learning rate %g; a smaller one may help)",
+					step+1, total, epoch, o.Epochs, l, o.LR))
 			}
 			opt.lr = o.LR * 0.5 * (1 + math.Cos(math.Pi*float64(step)/float64(total)))
 			if err := opt.step(); err != nil {
-				return fmt.Errorf("classifier: step %d: %w", step, err)
+				opt.zeroGrad()
+				return divergedError(fmt.Sprintf("classifier: training diverged at step %d of %d (epoch %d of %d): %v (learning rate %g; a smaller one may help)",
+					step+1, total, epoch, o.Epochs, err, o.LR))
 			}
 			step++
 			sum += l
@@ -153,6 +161,18 @@ func (c *Classifier) Train(ctx context.Context, train *data.MNIST, opts TrainOpt
 	c.info.TestAccuracy = 0
 	return nil
 }
+
+// ErrDiverged is wrapped by the error of Train when a step's loss or
+// gradient is NaN or infinite (typically a learning rate far too high);
+// the message gives the step and the epoch. Train stops at that step
+// without applying its gradient.
+var ErrDiverged = errors.New("classifier: training diverged")
+
+// divergedError wraps ErrDiverged without repeating its text.
+type divergedError string
+
+func (e divergedError) Error() string { return string(e) }
+func (e divergedError) Unwrap() error { return ErrDiverged }
 
 // firstN is the first n examples of a labeled set.
 type firstN struct {
@@ -183,6 +203,17 @@ func newAdam(nodes G.Nodes, lr float64) (*adam, error) {
 		a.v = append(a.v, make([]float32, t.Shape().TotalSize()))
 	}
 	return a, nil
+}
+
+// zeroGrad clears the gradients that the tape machine accumulated.
+func (a *adam) zeroGrad() {
+	for _, n := range a.nodes {
+		if gv, err := n.Grad(); err == nil {
+			if gt, ok := gv.(*tensor.Dense); ok {
+				clear(gt.Data().([]float32))
+			}
+		}
+	}
 }
 
 func (a *adam) step() error {

@@ -104,8 +104,8 @@ type Result struct {
 // its drawn twins.
 //
 // Bad input (a nil or empty image, M larger than either image's pixel
-// count, negative K or Draws, an unknown Method, Eps <= 0 with "sinkhorn")
-// is an error wrapping ErrInput.
+// count, negative K, Draws or Workers, an unknown Method, Eps <= 0 with
+// "sinkhorn") is an error wrapping ErrInput.
 func Transfer(src, tgt image.Image, o Options) (*Result, error) {
 	if src == nil || src.Bounds().Empty() {
 		return nil, inputErrorf("source image is empty")
@@ -125,6 +125,9 @@ func Transfer(src, tgt image.Image, o Options) (*Result, error) {
 	}
 	if o.K < 0 || o.Draws < 0 {
 		return nil, inputErrorf("k = %d and draws = %d must not be negative", o.K, o.Draws)
+	}
+	if o.Workers < 0 {
+		return nil, inputErrorf("workers = %d must not be negative (0: all cores)", o.Workers)
 	}
 	if o.Draws == 0 {
 		o.Draws = 1

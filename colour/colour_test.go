@@ -302,15 +302,17 @@ func TestTransferBadInput(t *testing.T) {
 		src, tgt image.Image
 		o        Options
 	}{
-		"nil source":      {nil, tgt, Options{M: 5}},
-		"empty target":    {src, empty, Options{M: 5}},
-		"m > source":      {src, tgt, Options{M: 101}},
-		"m > target":      {src, tgt, Options{M: 81}},
-		"default m > set": {src, tgt, Options{}},
-		"negative k":      {src, tgt, Options{M: 5, K: -1}},
-		"method":          {src, tgt, Options{M: 5, Method: "emd2"}},
-		"no eps":          {src, tgt, Options{M: 5, Method: "sinkhorn"}},
-		"nan eps":         {src, tgt, Options{M: 5, Method: "sinkhorn", Eps: math.NaN()}},
+		"nil source":       {nil, tgt, Options{M: 5}},
+		"empty target":     {src, empty, Options{M: 5}},
+		"m > source":       {src, tgt, Options{M: 101}},
+		"m > target":       {src, tgt, Options{M: 81}},
+		"default m > set":  {src, tgt, Options{}},
+		"negative k":       {src, tgt, Options{M: 5, K: -1}},
+		"negative draws":   {src, tgt, Options{M: 5, Draws: -1}},
+		"negative workers": {src, tgt, Options{M: 5, Workers: -1}},
+		"method":           {src, tgt, Options{M: 5, Method: "emd2"}},
+		"no eps":           {src, tgt, Options{M: 5, Method: "sinkhorn"}},
+		"nan eps":          {src, tgt, Options{M: 5, Method: "sinkhorn", Eps: math.NaN()}},
 	} {
 		if _, err := Transfer(c.src, c.tgt, c.o); !errors.Is(err, ErrInput) {
 			t.Errorf("%s: error %v, want ErrInput", name, err)

@@ -120,6 +120,9 @@ func loadAttributes(path string) (*Attributes, error) {
 		return nil, fmt.Errorf("attribute file: %w", err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("attribute file %s is a directory", path)
+	}
 	a, err := ReadAttributes(f)
 	if err != nil {
 		return nil, fmt.Errorf("attribute file %s: %w", path, err)

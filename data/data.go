@@ -8,6 +8,11 @@
 // batch of B examples of dimension D (the product of Shape) is B*D float32s,
 // example after example.
 //
+// Image files (CelebA and other image folders) are read by DecodeImage,
+// which refuses from the header, before decoding, an image of more than
+// MaxImagePixels pixels, so that a small file declaring a huge image cannot
+// exhaust memory.
+//
 // Every random choice comes from a seed, and a batcher's State can be stored
 // in a checkpoint and restored later to continue exactly, bit for bit. Package
 // data depends on the standard library and golang.org/x/image (resizing).

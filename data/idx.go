@@ -43,7 +43,8 @@ type IDX struct {
 // after the array, or after the gzip stream, are an error, as are a wrong
 // magic number, an element type other than unsigned byte, zero dimensions,
 // more than MaxIDXSize elements, data shorter than the dimensions say and a
-// corrupt gzip stream. Memory grows with the bytes actually read, never with
+// corrupt gzip stream (whose error says "the gzip stream is corrupt" and
+// wraps the decompressor's error). Memory grows with the bytes actually read, never with
 // the dimensions alone, so a short input claiming a huge array is cheap to
 // reject.
 func ReadIDX(r io.Reader) (*IDX, error) {
@@ -54,10 +55,60 @@ func ReadIDX(r io.Reader) (*IDX, error) {
 		if err != nil {
 			return nil, truncated("gzip header", err)
 		}
-		src = zr
+		return readGzipIDX(&gzipStream{r: zr})
 	}
 	return readIDX(src)
 }
+
+// gzipStream is a gzip reader that remembers its first error other than
+// io.EOF and counts the bytes it decompressed.
+type gzipStream struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (g *gzipStream) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	g.n += int64(n)
+	if err != nil && err != io.EOF && g.err == nil {
+		g.err = err
+	}
+	return n, err
+}
+
+// readGzipIDX reads an IDX array from a gzip stream. When the array is
+// wrong because the stream is (corrupt deflate data, a wrong checksum,
+// compressed data that ends early), the error says so, rather than
+// describing the garbage that a damaged stream decompresses to: a stream
+// that decompresses to more bytes than the dimensions say is read to its
+// end (at most MaxIDXSize more bytes, without keeping them) to tell a
+// damaged stream from a well-formed one holding extra data.
+func readGzipIDX(g *gzipStream) (*IDX, error) {
+	x, err := readIDX(g)
+	if err == nil {
+		return x, nil
+	}
+	var te trailingError
+	if g.err == nil && errors.As(err, &te) {
+		_, _ = io.Copy(io.Discard, io.LimitReader(g, MaxIDXSize))
+	}
+	switch {
+	case g.err == nil || errors.Is(g.err, gzip.ErrHeader):
+		// The stream is fine (ErrHeader: bytes after its end, which
+		// readIDX reports as trailing data).
+		return nil, err
+	case errors.Is(g.err, io.ErrUnexpectedEOF):
+		return nil, fmt.Errorf("%w: the gzip stream is truncated or corrupt: its compressed data ends early (after %d decompressed bytes): %w", ErrIDX, g.n, io.ErrUnexpectedEOF)
+	}
+	return nil, fmt.Errorf("data: read IDX: the gzip stream is corrupt (after %d decompressed bytes): %w", g.n, g.err)
+}
+
+// trailingError reports bytes after the array; it wraps ErrIDX.
+type trailingError string
+
+func (e trailingError) Error() string { return string(e) }
+func (e trailingError) Unwrap() error { return ErrIDX }
 
 // readIDX reads a raw IDX array from r, which must end with it.
 func readIDX(r io.Reader) (*IDX, error) {
@@ -98,7 +149,7 @@ func readIDX(r io.Reader) (*IDX, error) {
 	}
 	var extra [1]byte
 	if n, err := io.ReadFull(r, extra[:]); n > 0 {
-		return nil, fmt.Errorf("%w: trailing data after the %d data bytes of dimensions %v", ErrIDX, size, dims)
+		return nil, trailingError(fmt.Sprintf("%v: trailing data after the %d data bytes of dimensions %v", ErrIDX, size, dims))
 	} else if errors.Is(err, gzip.ErrHeader) {
 		// A gzip reader reads on after a member, for the next one.
 		return nil, fmt.Errorf("%w: trailing data after the gzip stream: %w", ErrIDX, err)

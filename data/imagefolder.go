@@ -1,12 +1,9 @@
 package data
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"image"
-	"image/jpeg"
-	"image/png"
 	"io"
 	"io/fs"
 	"math"
@@ -53,7 +50,9 @@ const maxImageSize = 4096
 // corrupt.
 var ErrNoImages = errors.New("data: no images")
 
-// CorruptImageError reports an image file that cannot be read or decoded.
+// CorruptImageError reports an image file that cannot be read or decoded,
+// including one whose header declares more pixels than
+// ImageOptions.MaxPixels (the error then wraps ErrImageTooLarge).
 // With OnCorruptStop, the error of OpenImageFolder and OpenCelebA wraps one;
 // use errors.As to get the file's path.
 type CorruptImageError struct {
@@ -61,8 +60,17 @@ type CorruptImageError struct {
 	Err  error  // what went wrong reading or decoding it
 }
 
-// Error returns "corrupt image PATH: ERR".
-func (e *CorruptImageError) Error() string { return "corrupt image " + e.Path + ": " + e.Err.Error() }
+// Error returns "corrupt image PATH: ERR", or "image PATH: ERR" for an
+// image that is larger than the limit (ErrImageTooLarge) or is not a
+// file.
+func (e *CorruptImageError) Error() string {
+	what := "corrupt image "
+	var nf notFileError
+	if errors.Is(e.Err, ErrImageTooLarge) || errors.As(e.Err, &nf) {
+		what = "image "
+	}
+	return what + e.Path + ": " + e.Err.Error()
+}
 
 // Unwrap returns e.Err.
 func (e *CorruptImageError) Unwrap() error { return e.Err }
@@ -108,6 +116,11 @@ type ImageOptions struct {
 	// Workers is the number of images decoded at once; 0 means
 	// runtime.NumCPU().
 	Workers int
+	// MaxPixels is the largest image, in pixels as the file's header
+	// declares them, that is decoded; 0 means MaxImagePixels. A larger
+	// image is a corrupt image (see OnCorrupt) whose error wraps
+	// ErrImageTooLarge, refused before it is decoded.
+	MaxPixels int
 }
 
 // Images is a dataset of RGB images read from a folder of JPEG and PNG
@@ -232,6 +245,9 @@ func (o ImageOptions) resolve() (resolvedOptions, error) {
 	}
 	if r.Workers == 0 {
 		r.Workers = runtime.NumCPU()
+	}
+	if r.MaxPixels < 0 {
+		return r, fmt.Errorf("pixel limit %d is negative (0: data.MaxImagePixels)", o.MaxPixels)
 	}
 	c := r.Crop
 	if !c.Empty() && (c.Min.X < 0 || c.Min.Y < 0) {
@@ -384,28 +400,6 @@ func loadImages(what, dir string, names []string, o resolvedOptions) (*Images, e
 	return m, nil
 }
 
-// decodeImage reads and decodes the JPEG or PNG file at path, choosing the
-// decoder by extension. Errors are *CorruptImageError.
-func decodeImage(path string) (image.Image, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, &CorruptImageError{Path: path, Err: err}
-	}
-	var img image.Image
-	if strings.EqualFold(filepath.Ext(path), ".png") {
-		img, err = png.Decode(bytes.NewReader(b))
-	} else {
-		img, err = jpeg.Decode(bytes.NewReader(b))
-	}
-	if err != nil {
-		return nil, &CorruptImageError{Path: path, Err: err}
-	}
-	if img.Bounds().Empty() {
-		return nil, &CorruptImageError{Path: path, Err: errors.New("image has no pixels")}
-	}
-	return img, nil
-}
-
 // worker holds what one decoding goroutine reuses from image to image.
 type worker struct {
 	rgba   *image.RGBA // Size x Size
@@ -416,9 +410,9 @@ type worker struct {
 // process decodes the file at path, crops and resizes it into w.rgba
 // (Size x Size) as o says, and writes it channels first into dst.
 func (w *worker) process(path string, o *ImageOptions, dst []uint8) error {
-	img, err := decodeImage(path)
+	img, err := decodeImageFile(path, o.MaxPixels)
 	if err != nil {
-		return err
+		return &CorruptImageError{Path: path, Err: err}
 	}
 	b := img.Bounds()
 	sr, err := cropBox(b, o.Crop, o.CropRef)

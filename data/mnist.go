@@ -66,6 +66,13 @@ func DefaultMNISTDir() (string, error) {
 // wraps fs.ErrNotExist; a malformed file wraps ErrIDX. Images must be
 // 28x28, there must be one label per image, and every label must be 0 to 9.
 func LoadMNIST(dir, split string) (*MNIST, error) {
+	return loadIDXImages("mnist", dir, split)
+}
+
+// loadIDXImages reads a split of an MNIST-format dataset (MNIST,
+// Fashion-MNIST: the same file names and layout) called name in messages.
+func loadIDXImages(name, dir, split string) (*MNIST, error) {
+	what := "data: " + name
 	var prefix string
 	switch split {
 	case "train":
@@ -73,22 +80,22 @@ func LoadMNIST(dir, split string) (*MNIST, error) {
 	case "test":
 		prefix = "t10k"
 	default:
-		return nil, fmt.Errorf("data: mnist: unknown split %q (valid: train, test)", split)
+		return nil, fmt.Errorf("%s: unknown split %q (valid: train, test)", what, split)
 	}
 	if info, err := os.Stat(dir); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("data: mnist: directory %s does not exist (set --data-dir or %s): %w", dir, DataEnv, err)
+			return nil, fmt.Errorf("%s: directory %s does not exist (set --data-dir or %s, or download it with: go run ./cmd/data fetch %s): %w", what, dir, DataEnv, name, err)
 		}
-		return nil, fmt.Errorf("data: mnist: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	} else if !info.IsDir() {
-		return nil, fmt.Errorf("data: mnist: %s is not a directory", dir)
+		return nil, fmt.Errorf("%s: %s is not a directory", what, dir)
 	}
 
-	imgPath, err := findMNISTFile(dir, prefix, "images", "idx3")
+	imgPath, err := findMNISTFile(what, dir, prefix, "images", "idx3")
 	if err != nil {
 		return nil, err
 	}
-	lblPath, err := findMNISTFile(dir, prefix, "labels", "idx1")
+	lblPath, err := findMNISTFile(what, dir, prefix, "labels", "idx1")
 	if err != nil {
 		return nil, err
 	}
@@ -97,36 +104,39 @@ func LoadMNIST(dir, split string) (*MNIST, error) {
 		return nil, err
 	}
 	if len(img.Dims) != 3 || img.Dims[1] != MNISTRows || img.Dims[2] != MNISTCols {
-		return nil, fmt.Errorf("data: mnist: %s: images have dimensions %v, want [N %d %d]", imgPath, img.Dims, MNISTRows, MNISTCols)
+		return nil, fmt.Errorf("%s: %s: images have dimensions %v, want [N %d %d]", what, imgPath, img.Dims, MNISTRows, MNISTCols)
 	}
 	lbl, err := readIDXFile(lblPath)
 	if err != nil {
 		return nil, err
 	}
 	if len(lbl.Dims) != 1 {
-		return nil, fmt.Errorf("data: mnist: %s: labels have dimensions %v, want [N]", lblPath, lbl.Dims)
+		return nil, fmt.Errorf("%s: %s: labels have dimensions %v, want [N]", what, lblPath, lbl.Dims)
 	}
 	n := img.Dims[0]
 	if lbl.Dims[0] != n {
-		return nil, fmt.Errorf("data: mnist: %s has %d images but %s has %d labels", imgPath, n, lblPath, lbl.Dims[0])
+		return nil, fmt.Errorf("%s: %s has %d images but %s has %d labels", what, imgPath, n, lblPath, lbl.Dims[0])
 	}
 	if n == 0 {
-		return nil, fmt.Errorf("data: mnist: %s holds no images", imgPath)
+		return nil, fmt.Errorf("%s: %s holds no images", what, imgPath)
 	}
 	for i, l := range lbl.Data {
 		if l >= MNISTClasses {
-			return nil, fmt.Errorf("data: mnist: %s: label %d of example %d is not a digit 0-9", lblPath, l, i)
+			return nil, fmt.Errorf("%s: %s: label %d of example %d is not a class 0-9", what, lblPath, l, i)
 		}
 	}
 	return newMNIST(n, img.Data, lbl.Data), nil
 }
 
-// findMNISTFile returns the path of the first existing MNIST file of the
-// given prefix ("train", "t10k"), kind ("images", "labels") and IDX
-// version ("idx3", "idx1") in dir, or an error wrapping fs.ErrNotExist
-// that lists the names tried.
-func findMNISTFile(dir, prefix, kind, idx string) (string, error) {
+// findMNISTFile returns the path of the first existing file of an
+// MNIST-format dataset (what names it in errors) of the given prefix
+// ("train", "t10k"), kind ("images", "labels") and IDX version ("idx3",
+// "idx1") in dir, or an error wrapping fs.ErrNotExist that lists the names
+// tried.
+func findMNISTFile(what, dir, prefix, kind, idx string) (string, error) {
 	var tried []string
+	var notFile fs.FileInfo // the first name that exists but is no file
+	var notFilePath string
 	for _, sep := range []string{"-", "."} {
 		for _, ext := range []string{".gz", ""} {
 			name := prefix + "-" + kind + sep + idx + "-ubyte" + ext
@@ -136,12 +146,23 @@ func findMNISTFile(dir, prefix, kind, idx string) (string, error) {
 				return path, nil
 			}
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return "", fmt.Errorf("data: mnist: %w", err)
+				return "", fmt.Errorf("%s: %w", what, err)
+			}
+			if err == nil && notFile == nil {
+				notFile = info
+				notFilePath = path
 			}
 			tried = append(tried, name)
 		}
 	}
-	return "", fmt.Errorf("data: mnist: no %s %s file in %s (tried %s): %w", prefix, kind, dir, strings.Join(tried, ", "), fs.ErrNotExist)
+	if notFile != nil {
+		what := "is not a regular file"
+		if notFile.IsDir() {
+			what = "is a directory"
+		}
+		return "", fmt.Errorf("%s: %s %s, not an IDX file", what, notFilePath, what)
+	}
+	return "", fmt.Errorf("%s: no %s %s file in %s (tried %s): %w", what, prefix, kind, dir, strings.Join(tried, ", "), fs.ErrNotExist)
 }
 
 // readIDXFile reads the IDX file at path; its errors name the file.

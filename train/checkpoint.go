@@ -26,6 +26,9 @@ type meta struct {
 	Batcher []byte             `json:"batcher"`
 	Optim   []optimMeta        `json:"optimizers"`
 	Metrics map[string]float64 `json:"metrics,omitempty"`
+	// WallS is the time spent in training iterations up to Step, in
+	// seconds, over every resumption (for Config.TimeBudget).
+	WallS float64 `json:"wall_s,omitempty"`
 	// Ranks is the number of ranks of the data-parallel job that wrote the
 	// checkpoint (0 in checkpoints of one process).
 	Ranks int `json:"ranks,omitempty"`
@@ -77,7 +80,7 @@ func (r *Run) SaveAs(path string) error {
 	if err != nil {
 		return fmt.Errorf("train: batcher state: %w", err)
 	}
-	m := meta{Kind: metaKind, Config: r.Config, Step: r.step, RNG: rng, Batcher: bs, Metrics: r.Metrics()}
+	m := meta{Kind: metaKind, Config: r.Config, Step: r.step, RNG: rng, Batcher: bs, Metrics: r.Metrics(), WallS: r.WallTime()}
 	if r.dist.size > 1 {
 		m.Ranks = r.dist.size
 	}
@@ -173,6 +176,7 @@ func Resume(path string, edit func(*Config)) (*Run, error) {
 	}
 	r.step = m.Step
 	r.savedStep = m.Step
+	r.wall = m.WallS
 	r.ckpt, r.ckptStat = path, st
 	for k, v := range m.Metrics {
 		r.last[k] = v

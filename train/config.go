@@ -22,8 +22,8 @@ import (
 
 // DataConfig names the training data.
 type DataConfig struct {
-	// Name is "8gaussians", "25gaussians", "swissroll", "mnist" or
-	// "celeba".
+	// Name is one of DataNames: "8gaussians", "25gaussians", "swissroll",
+	// "mnist", "fashion-mnist" or "celeba".
 	Name string `json:"name"`
 	// Dir is the folder of a file dataset (MNIST's IDX files, the CelebA
 	// folder that holds img_align_celeba/).
@@ -56,6 +56,12 @@ type Config struct {
 	// empty), "linear" (to zero at Steps) or "cosine" (half a cosine to
 	// zero at Steps).
 	Schedule string `json:"schedule,omitempty"`
+	// TimeBudget, when positive, ends the run after that many seconds spent
+	// in training iterations (evaluation, figures and checkpoints are not
+	// counted), over interruptions and resumptions: the step it reached
+	// becomes the run's last (Steps is then a cap). Comparisons of losses
+	// at an equal wall-clock budget use it.
+	TimeBudget float64 `json:"time_budget_s,omitempty"`
 	// Seed drives every random choice: initial parameters, batches, noise.
 	Seed uint64 `json:"seed"`
 	// SampleEvery, CheckpointEvery and EvalEvery are periods in iterations
@@ -74,7 +80,7 @@ type Config struct {
 }
 
 // DataNames lists the datasets a run accepts.
-var DataNames = []string{"8gaussians", "25gaussians", "swissroll", "mnist", "celeba"}
+var DataNames = []string{"8gaussians", "25gaussians", "swissroll", "mnist", "fashion-mnist", "celeba"}
 
 // DefaultConfig returns the defaults for a dataset and a loss: a small MLP
 // that trains in well under a minute on two cores for the 2-D toys, and a
@@ -102,7 +108,7 @@ func DefaultConfig(dataName, lossName string) (Config, error) {
 		cfg.Model.Output = "linear"
 		cfg.Steps, cfg.Batch = 2000, 256
 		cfg.SampleEvery, cfg.CheckpointEvery, cfg.EvalEvery, cfg.LogEvery = 500, 500, 500, 100
-	case "mnist":
+	case "mnist", "fashion-mnist":
 		cfg.Model.DataShape = []int{1, 28, 28}
 		cfg.Model.Latent = 8
 		cfg.Model.Hidden = []int{512, 256}
@@ -141,6 +147,9 @@ func (cfg Config) Validate() error {
 	}
 	if cfg.Steps < 0 {
 		return fmt.Errorf("train: steps %d, want >= 0", cfg.Steps)
+	}
+	if cfg.TimeBudget < 0 || math.IsNaN(cfg.TimeBudget) || math.IsInf(cfg.TimeBudget, 0) {
+		return fmt.Errorf("train: time budget %v s, want a finite number >= 0", cfg.TimeBudget)
 	}
 	if cfg.Batch < 2 {
 		return fmt.Errorf("train: batch %d, want >= 2", cfg.Batch)

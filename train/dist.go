@@ -103,6 +103,11 @@ func newDistRun(cfg Config) (*distRun, error) {
 	if cfg.Batch%d.size != 0 || cfg.Batch/d.size < 2 {
 		return nil, fmt.Errorf("train: batch %d does not spread over %d ranks: the global batch must be a multiple of the rank count with at least 2 examples per rank", cfg.Batch, d.size)
 	}
+	if d.size > 1 && cfg.TimeBudget > 0 {
+		// Rank 0 alone measures time: the ranks could not agree on the
+		// last step.
+		return nil, fmt.Errorf("train: a time budget (%v s) is not supported on %d ranks: give a number of steps", cfg.TimeBudget, d.size)
+	}
 	d.local = cfg.Batch / d.size
 	return d, nil
 }

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -62,6 +63,9 @@ type Run struct {
 	evalObj       *losses.Objective
 	evalVMs       []G.VM
 	savedStep     int
+	// wall is the time spent in training iterations so far (evaluation,
+	// figures and checkpoints left out), over every resumption.
+	wall float64
 	// ckpt is the checkpoint this run last read (Resume) or wrote into its
 	// folder, and ckptStat its file information then ("" and nil for a new
 	// run that has not saved yet): Train checks that nobody else replaced
@@ -164,6 +168,11 @@ func (r *Run) metricName(st *losses.Step, name string) string {
 	}
 	return st.Name + "/" + name
 }
+
+// WallTime returns the seconds spent in training iterations so far, over
+// every resumption of the run (evaluation, figures and checkpoints are not
+// counted: Config.TimeBudget buys training only).
+func (r *Run) WallTime() float64 { return r.wall }
 
 // Step returns the number of iterations done.
 func (r *Run) Step() int { return r.step }
@@ -331,6 +340,7 @@ func (r *Run) Train(ctx context.Context) (err error) {
 		}
 	}()
 	cfg := r.Config
+	lastFlush := time.Now()
 	p := progress.New(r.Progress, r.TTY, "step", cfg.Steps, &progress.Options{LogEvery: cfg.LogEvery, Start: r.step})
 	defer p.Finish()
 	for r.step < cfg.Steps {
@@ -346,7 +356,10 @@ func (r *Run) Train(ctx context.Context) (err error) {
 			fmt.Fprintf(r.Progress, "interrupted at step %d; checkpoint written to %s\n", r.step, r.CheckpointPath())
 			return ErrInterrupted
 		}
-		if err := r.iterate(); err != nil {
+		t0 := time.Now()
+		err := r.iterate()
+		r.wall += time.Since(t0).Seconds()
+		if err != nil {
 			p.Finish()
 			if errors.Is(err, ErrNonFinite) {
 				if r.savedStep >= 0 {
@@ -356,6 +369,10 @@ func (r *Run) Train(ctx context.Context) (err error) {
 			}
 			return err
 		}
+		if cfg.TimeBudget > 0 && r.WallTime() >= cfg.TimeBudget {
+			// The budget is spent: this step is the run's last.
+			r.Config.Steps, cfg.Steps = r.step, r.step
+		}
 		final := r.step == cfg.Steps
 		evalNow := final || (cfg.EvalEvery > 0 && r.step%cfg.EvalEvery == 0)
 		if evalNow {
@@ -364,6 +381,10 @@ func (r *Run) Train(ctx context.Context) (err error) {
 			}
 		}
 		merr := r.writeMetrics(evalNow)
+		if merr == nil && (evalNow || time.Since(lastFlush) >= time.Second) {
+			// Watchers (cmd/board) see rows within a second.
+			merr, lastFlush = r.flushMetrics(), time.Now()
+		}
 		if !r.TTY || r.step%10 == 0 || final {
 			// A bar redraws at most every 10 steps: building the status
 			// costs more than a fast step.
@@ -450,15 +471,13 @@ func sameDir(a, b string) bool {
 }
 
 // removeOrphans deletes the temporary files that an atomic write killed
-// before its rename (SIGKILL, power loss) left in the run folder. Only the
+// before its rename (SIGKILL, power loss) left in the run folder and its
+// samples folder (checkpoints, config.json and figures all go through
+// internal/atomicfile). Only the
 // caller, who holds the folder's lock, can be writing there.
 func removeOrphans(dir string) {
-	for _, pattern := range []string{"." + CheckpointName + "-*.tmp", ".*.tmp-*"} {
-		names, _ := filepath.Glob(filepath.Join(dir, pattern))
-		for _, n := range names {
-			os.Remove(n)
-		}
-	}
+	atomicfile.RemoveStaleTemps(dir)
+	atomicfile.RemoveStaleTemps(filepath.Join(dir, "samples"))
 }
 
 // CheckpointPath is the path of the run's checkpoint.

@@ -3,8 +3,10 @@ package train
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 
 	"otgen/data"
+	"otgen/fetch"
 )
 
 // source is the data side of a run: training batches, real samples for
@@ -49,22 +51,22 @@ func openSource(cfg Config) (*source, error) {
 			src.modes, src.std = data.TwentyFiveGaussiansModes(), data.TwentyFiveGaussiansStd
 		}
 		return src, nil
-	case "mnist":
-		dir := cfg.Data.Dir
-		if dir == "" {
-			d, err := data.DefaultMNISTDir()
-			if err != nil {
-				return nil, err
-			}
-			dir = d
-		}
-		tr, err := data.LoadMNIST(dir, "train")
+	case "mnist", "fashion-mnist":
+		dir, err := dataDir(cfg)
 		if err != nil {
 			return nil, err
 		}
-		te, err := data.LoadMNIST(dir, "test")
+		load := data.LoadMNIST
+		if cfg.Data.Name == "fashion-mnist" {
+			load = data.LoadFashionMNIST
+		}
+		tr, err := load(dir, "train")
 		if err != nil {
-			return nil, err
+			return nil, missingHint(cfg, dir, err)
+		}
+		te, err := load(dir, "test")
+		if err != nil {
+			return nil, missingHint(cfg, dir, err)
 		}
 		b, train, err := shardBatcher(cfg, tr, batchSeed)
 		if err != nil {
@@ -83,6 +85,22 @@ func openSource(cfg Config) (*source, error) {
 	return nil, fmt.Errorf("train: unknown data %q", cfg.Data.Name)
 }
 
+// dataDir returns the folder of a file dataset: cfg.Data.Dir, else
+// $OTGEN_DATA/<name>, else the user cache folder where cmd/data fetch (and
+// train --download) put it.
+func dataDir(cfg Config) (string, error) {
+	return fetch.Dir(cfg.Data.Name, cfg.Data.Dir)
+}
+
+// missingHint adds to the error of a dataset folder that does not exist
+// how to get the data.
+func missingHint(cfg Config, dir string, err error) error {
+	if _, serr := os.Stat(dir); serr != nil {
+		return fmt.Errorf("%w (get it with: go run ./cmd/data fetch %s, or train --download; or set OTGEN_DATA or --data-dir)", err, cfg.Data.Name)
+	}
+	return err
+}
+
 // CelebAHeldOut is the fraction of the CelebA images (after Limit and the
 // attribute filter, in file-name order) kept out of training: the last
 // tenth, at least one image. Evaluation, figures and Loaded.Real use it.
@@ -91,13 +109,9 @@ const CelebAHeldOut = 0.1
 // openCelebA reads the CelebA folder (cfg.Data.Dir, default
 // $OTGEN_DATA/celeba) at 64×64 with pixels in [-1,1], for a tanh decoder.
 func openCelebA(cfg Config, batchSeed uint64) (*source, error) {
-	dir := cfg.Data.Dir
-	if dir == "" {
-		d, err := data.DefaultCelebADir()
-		if err != nil {
-			return nil, err
-		}
-		dir = d
+	dir, err := dataDir(cfg)
+	if err != nil {
+		return nil, err
 	}
 	var attr data.AttrFilter
 	if cfg.Data.Attr != "" {
@@ -117,7 +131,7 @@ func openCelebA(cfg Config, batchSeed uint64) (*source, error) {
 		Limit:        cfg.Data.Limit,
 	})
 	if err != nil {
-		return nil, err
+		return nil, missingHint(cfg, dir, err)
 	}
 	n := all.Len()
 	nTest := max(1, int(float64(n)*CelebAHeldOut))

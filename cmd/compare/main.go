@@ -64,8 +64,11 @@ type options struct {
 	// channels is the dcgan base width (0: the dataset's default); limit
 	// keeps the first CelebA images only (0: all).
 	channels, limit int
-	// evalEvery is the evaluation period (0: steps/10).
+	// evalEvery is the evaluation period (0: steps/10, or 100 steps with
+	// a time budget).
 	evalEvery int
+	// budget is the wall-clock budget of every run in seconds (0: none).
+	budget float64
 }
 
 // result is one finished run.
@@ -94,7 +97,8 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.Var(&lossList, "losses", "comma-separated losses: "+strings.Join(losses.Names(), ", ")+" (or their aliases)")
 	data := fs.String("data", "8gaussians", "data: "+strings.Join(train.DataNames, ", "))
 	dataDir := fs.String("data-dir", "", "folder of a file dataset (default $OTGEN_DATA/<data>)")
-	steps := fs.Int("steps", 1000, "training iterations per loss")
+	steps := fs.Int("steps", 1000, "training iterations per loss (with --time: a cap, default none)")
+	budget := fs.Duration("time", 0, "equal wall-clock budget per loss and seed, e.g. 20m (0: none; --steps alone gives equal steps, which favours the expensive losses)")
 	batch := fs.Int("batch", 256, "batch size of every loss")
 	seeds := cli.Uints{1}
 	fs.Var(&seeds, "seeds", "comma-separated seeds; each loss runs once per seed")
@@ -118,7 +122,13 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		seeds = cli.Uints{*seed}
 	}
-	o := options{data: *data, dataDir: *dataDir, steps: *steps, batch: *batch, out: *out, evalEvery: *evalEvery, channels: *channels, limit: *limit, hidden: hidden}
+	if *budget < 0 {
+		return fmt.Errorf("--time %v, want >= 0", *budget)
+	}
+	if *budget > 0 && !set["steps"] {
+		*steps = 1 << 30
+	}
+	o := options{budget: budget.Seconds(), data: *data, dataDir: *dataDir, steps: *steps, batch: *batch, out: *out, evalEvery: *evalEvery, channels: *channels, limit: *limit, hidden: hidden}
 	given := map[string]string{}
 	for _, l := range lossList {
 		spec, err := losses.Lookup(l)
@@ -243,6 +253,9 @@ func checkReruns(o options, cfgs map[string]train.Config) error {
 		if err != nil {
 			return fmt.Errorf("%w (remove that run folder or use --fresh)", err)
 		}
+		if want := cfgs[k]; want.TimeBudget > 0 && had.TimeBudget == want.TimeBudget && had.Steps <= want.Steps {
+			had.Steps = want.Steps // a run that spent its budget stopped early
+		}
 		if d := train.Differences(had, cfgs[k]); len(d) > 0 {
 			return fmt.Errorf("%s was trained with other settings (%s, this compare's second); rerun with the same settings, choose another --out, or add --fresh to start over",
 				cfgs[k].Out, strings.Join(d, "; "))
@@ -279,9 +292,13 @@ func (o options) config(loss string, seed uint64) (train.Config, error) {
 	cfg.Steps, cfg.Batch, cfg.Seed = o.steps, o.batch, seed
 	cfg.Out = filepath.Join(o.out, key(loss, seed))
 	cfg.SampleEvery, cfg.CheckpointEvery = 0, 0
+	cfg.TimeBudget = o.budget
 	cfg.EvalEvery = o.evalEvery
 	if cfg.EvalEvery <= 0 {
 		cfg.EvalEvery = max(1, o.steps/10)
+		if o.budget > 0 {
+			cfg.EvalEvery = 100
+		}
 	}
 	if len(o.hidden) > 0 {
 		if cfg.Model.CriticOn == models.CriticOnData && cfg.Model.Arch != "dcgan" {
@@ -394,10 +411,14 @@ func trainOne(ctx context.Context, cfg train.Config, log io.Writer, tty bool) (r
 		}
 	}
 	from := r.Step()
-	fmt.Fprintf(log, "== %s seed %d: steps %d..%d\n", cfg.Loss.Name, cfg.Seed, from, cfg.Steps)
+	if cfg.TimeBudget > 0 {
+		fmt.Fprintf(log, "== %s seed %d: from step %d for %.0f s of training (%.0f s done)\n", cfg.Loss.Name, cfg.Seed, from, cfg.TimeBudget, r.WallTime())
+	} else {
+		fmt.Fprintf(log, "== %s seed %d: steps %d..%d\n", cfg.Loss.Name, cfg.Seed, from, cfg.Steps)
+	}
 	start := time.Now()
 	var trainErr error
-	if from < cfg.Steps {
+	if from < r.Config.Steps {
 		trainErr = r.Train(ctx)
 	}
 	if done := r.Step() - from; done > 0 {

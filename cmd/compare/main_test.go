@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -147,7 +149,24 @@ func TestCompareMNISTImageMetrics(t *testing.T) {
 	}
 	dir := t.TempDir()
 	mnistDir := filepath.Join(os.Getenv("OTGEN_DATA"), "mnist")
-	clf, err := classifier.TrainMNIST(context.Background(), mnistDir, 1, classifier.TrainOptions{Epochs: 1, Limit: 2000}, nil)
+	// A quick classifier (2,000 digits, one epoch: about 80%) is refused:
+	// FID and KID in its feature space would mean little.
+	weak, err := classifier.TrainMNIST(context.Background(), mnistDir, 1, classifier.TrainOptions{Epochs: 1, Limit: 2000}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weakPath := filepath.Join(dir, "weak.ckpt")
+	if err := weak.Save(weakPath); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	args := []string{"--data", "mnist", "--losses", "vae,wgan-gp", "--steps", "4", "--batch", "16", "--hidden", "32"}
+	err = run(append(args, "--classifier", weakPath, "--out", filepath.Join(dir, "weak")), &stdout, &stderr)
+	if !errors.Is(err, classifier.ErrLowAccuracy) || !strings.Contains(err.Error(), weakPath) {
+		t.Fatalf("a classifier below %.0f%%: %v, want a refusal naming it", 100*classifier.MinAccuracy, err)
+	}
+	// One epoch on every training digit reaches about 98.6%.
+	clf, err := classifier.TrainMNIST(context.Background(), mnistDir, 1, classifier.TrainOptions{Epochs: 1}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,11 +174,11 @@ func TestCompareMNISTImageMetrics(t *testing.T) {
 	if err := clf.Save(clfPath); err != nil {
 		t.Fatal(err)
 	}
-	var stdout, stderr bytes.Buffer
-	args := []string{"--data", "mnist", "--losses", "vae,wgan-gp", "--steps", "4", "--batch", "16", "--hidden", "32",
-		"--classifier", clfPath, "--out", filepath.Join(dir, "cmp")}
-	if err := run(args, &stdout, &stderr); err != nil {
+	if err := run(append(args, "--classifier", clfPath, "--out", filepath.Join(dir, "cmp")), &stdout, &stderr); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if want := fmt.Sprintf("feature space of %s (test accuracy %.1f%%)", clfPath, 100*clf.Info().TestAccuracy); !strings.Contains(stderr.String(), want) {
+		t.Errorf("compare does not say which classifier it uses (%q):\n%s", want, stderr.String())
 	}
 	f, err := os.Open(filepath.Join(dir, "cmp", "results.csv"))
 	if err != nil {

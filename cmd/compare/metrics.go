@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 
 	"otgen/classifier"
-	"otgen/data"
 	"otgen/eval"
+	"otgen/fetch"
 	"otgen/train"
 )
 
@@ -121,16 +121,14 @@ func mnistClassifier(ctx context.Context, path, dataDir string, log io.Writer) (
 		}
 		path = p
 	}
-	if dataDir == "" {
-		d, err := data.DefaultMNISTDir()
-		if err != nil {
-			return nil, err
-		}
-		dataDir = d
+	dataDir, err := fetch.Dir("mnist", dataDir)
+	if err != nil {
+		return nil, err
 	}
 	clf, err := classifier.LoadOrTrain(ctx, path, dataDir, log)
 	if err != nil {
 		return nil, fmt.Errorf("mnist classifier for FID/KID: %w", err)
 	}
+	fmt.Fprintf(log, "FID, KID and label KL in the feature space of %s (test accuracy %.1f%%)\n", clf.Path(), 100*clf.Info().TestAccuracy)
 	return clf, nil
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -74,4 +76,56 @@ func TestSeedIsTheOneSeedFormOfSeeds(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "vae-seed4")); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestTimeBudget: with --time every run trains for the same wall-clock
+// budget (the steps differ by loss), stops there as finished, and a rerun
+// reuses it.
+func TestTimeBudget(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "cmp")
+	var so, se bytes.Buffer
+	args := []string{"--losses", "mbw,wgan-gp", "--time", "1500ms", "--batch", "32", "--hidden", "16", "--eval-every", "1000000", "--out", out}
+	if err := run(args, &so, &se); err != nil {
+		t.Fatalf("%v\n%s", err, se.String())
+	}
+	rows := readCSV(t, filepath.Join(out, "results.csv"))
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	steps := map[string]string{}
+	for _, r := range rows[1:] {
+		wall, _ := strconv.ParseFloat(r[col["wall_s"]], 64)
+		if wall < 1.5 {
+			t.Errorf("%s stopped after %.2f s, before its 1.5 s budget", r[0], wall)
+		}
+		steps[r[0]] = r[col["steps"]]
+		if n, _ := strconv.Atoi(r[col["steps"]]); n <= 0 || n >= 1<<30 {
+			t.Errorf("%s: %d steps", r[0], n)
+		}
+	}
+	if steps["minibatch-w"] == steps["wgan-gp"] {
+		t.Errorf("equal budgets gave equal steps %v: the budget is not a wall-clock one", steps)
+	}
+	se.Reset()
+	if err := run(args, &so, &se); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(se.String(), "step 1/") || strings.Contains(se.String(), "(0 s done)") {
+		t.Errorf("a finished budget run was trained again:\n%s", se.String())
+	}
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }

@@ -1,18 +1,17 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"image"
 	"io"
-	"otgen/internal/progress"
-	"otgen/internal/term"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"otgen/colour"
+	"otgen/internal/cli"
+	"otgen/internal/progress"
+	"otgen/internal/term"
 	"otgen/viz"
 )
 
@@ -25,20 +24,24 @@ type colourFlags struct {
 	seed                uint64
 	workers             int
 	reverse             bool
-	compareM            []int
+	compareM            []int // --compare-m
 	compareSide         int
 	compareDraws        int
 	tty                 bool
 }
 
+const colourHeader = `Usage: ot colour-transfer --source A.jpg --target B.jpg [flags]
+
+Recolours the source with the target's palette by the barycentric map of the minibatch
+transport plan (Fatras et al. 2020, eq. 6), using all cores, and writes --out (PNG, or
+JPEG for a name ending in .jpg or .jpeg), NAME-reverse and NAME-compare beside it.`
+
 func colourTransfer(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("colour-transfer", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var f colourFlags
-	var compare string
+	fs := cli.NewFlagSet("colour-transfer", stderr, colourHeader)
+	f := colourFlags{compareM: []int{10, 100, 1000}}
 	fs.StringVar(&f.source, "source", "", "image to recolour (JPEG or PNG)")
 	fs.StringVar(&f.target, "target", "", "image whose palette is used (JPEG or PNG)")
-	fs.StringVar(&f.out, "out", "colour-transfer.png", "recoloured source (PNG); the reverse direction and the comparison figure are written beside it as NAME-reverse.png and NAME-compare.png")
+	fs.StringVar(&f.out, "out", "colour-transfer.png", "recoloured source: .png, or .jpg/.jpeg for JPEG (quality 95); the reverse direction and the comparison figure are written beside it as NAME-reverse and NAME-compare, in the same format")
 	fs.IntVar(&f.m, "m", colour.DefaultM, "minibatch size (pixels per minibatch)")
 	fs.IntVar(&f.k, "k", 0, "minibatch pairs (0: enough for every source pixel to be drawn --draws times, ceil(draws·n/m)); pixels never drawn are coloured like their nearest drawn colour")
 	fs.IntVar(&f.draws, "draws", 1, "with --k 0, how many minibatches each pixel is drawn in")
@@ -47,57 +50,41 @@ func colourTransfer(args []string, stdout, stderr io.Writer) error {
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the minibatches")
 	fs.IntVar(&f.workers, "workers", 0, "goroutines (0: all cores); the result does not depend on it")
 	fs.BoolVar(&f.reverse, "reverse", true, "also recolour the target with the source's palette")
-	fs.StringVar(&compare, "compare-m", "10,100,1000", "minibatch sizes of the comparison figure, comma separated (empty: no figure)")
+	fs.Var((*cli.Ints)(&f.compareM), "compare-m", "minibatch sizes of the comparison figure, comma separated (empty: no figure)")
 	fs.IntVar(&f.compareSide, "compare-size", 400, "longer side in pixels of the panels of the comparison figure, which is computed on copies of the images scaled to that size")
 	fs.IntVar(&f.compareDraws, "compare-draws", 5, "minibatches each pixel is drawn in for the comparison figure")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: ot colour-transfer --source A.jpg --target B.jpg [flags]\n\n"+
-			"Recolours the source with the target's palette by the barycentric map of the minibatch\n"+
-			"transport plan (Fatras et al. 2020, eq. 6), using all cores.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args, 0); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if f.source == "" || f.target == "" {
 		fs.Usage()
 		return fmt.Errorf("--source and --target are required")
 	}
-	var err error
-	if f.compareM, err = parseInts(compare); err != nil {
-		return fmt.Errorf("--compare-m: %w", err)
-	}
-	if f.compareSide < 16 {
-		return fmt.Errorf("--compare-size %d, want at least 16", f.compareSide)
-	}
-	if f.compareDraws < 1 {
-		return fmt.Errorf("--compare-draws %d, want at least 1", f.compareDraws)
-	}
-	if filepath.Ext(f.out) == "" {
-		return fmt.Errorf("--out %q: want a file name ending in .png", f.out)
+	if err := f.check(); err != nil {
+		return err
 	}
 	f.tty = term.IsTerminal(stderr)
 	return f.run(stdout, stderr)
 }
 
-// parseInts parses a comma-separated list of positive integers.
-func parseInts(s string) ([]int, error) {
-	var out []int
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		v, err := strconv.Atoi(part)
-		if err != nil || v < 1 {
-			return nil, fmt.Errorf("%q is not a positive integer", part)
-		}
-		out = append(out, v)
+// check refuses flag values that cannot work, naming the flag and the
+// value given, before any image is read.
+func (f *colourFlags) check() error {
+	switch {
+	case f.m < 1:
+		return fmt.Errorf("--m %d: want a minibatch size of at least 1", f.m)
+	case f.k < 0:
+		return fmt.Errorf("--k %d: want 0 (enough pairs to draw every pixel --draws times) or more", f.k)
+	case f.draws < 1:
+		return fmt.Errorf("--draws %d: want at least 1", f.draws)
+	case f.workers < 0:
+		return fmt.Errorf("--workers %d: want 0 (all cores) or more", f.workers)
+	case f.compareSide < 16:
+		return fmt.Errorf("--compare-size %d: want at least 16", f.compareSide)
+	case f.compareDraws < 1:
+		return fmt.Errorf("--compare-draws %d: want at least 1", f.compareDraws)
 	}
-	return out, nil
+	return checkOut(f.out)
 }
 
 // sibling returns path with suffix inserted before its extension.
@@ -130,7 +117,7 @@ func (f *colourFlags) run(stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", j.name, err)
 		}
-		if err := viz.SavePNG(j.path, res.Image); err != nil {
+		if err := saveImage(j.path, res.Image); err != nil {
 			return err
 		}
 		results[i] = res
@@ -144,7 +131,7 @@ func (f *colourFlags) run(stdout, stderr io.Writer) error {
 		return fmt.Errorf("comparison figure: %w", err)
 	}
 	path := sibling(f.out, "-compare")
-	if err := viz.SavePNG(path, fig); err != nil {
+	if err := saveImage(path, fig); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "wrote", path)

@@ -5,41 +5,93 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	_ "image/jpeg" // decoder for loadImage
-	_ "image/png"  // decoder for loadImage
+	"image/jpeg"
+	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"golang.org/x/image/draw"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 
+	"otgen/data"
+	"otgen/internal/atomicfile"
 	"otgen/viz"
 )
 
-// loadImage reads a JPEG or PNG file (recognised by its content) and
-// returns it; an unreadable, undecodable or empty image is an error that
-// names the file and says what it was for.
+// loadImage reads the JPEG or PNG file (recognised by its content) given
+// to the flag --what with data.DecodeImage, which refuses an image of
+// more than data.MaxImagePixels pixels from its header, before decoding
+// it. Errors are one line naming the flag and the file.
 func loadImage(what, path string) (image.Image, error) {
 	if path == "" {
-		return nil, fmt.Errorf("%s image: no file given", what)
+		return nil, fmt.Errorf("--%s: no file given", what)
 	}
-	f, err := os.Open(path)
+	img, err := data.DecodeImage(path, 0)
 	if err != nil {
-		return nil, fmt.Errorf("%s image: %w", what, err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		if errors.Is(err, image.ErrFormat) {
-			err = errors.New("not a JPEG or PNG image")
-		}
-		return nil, fmt.Errorf("%s image %s: %w", what, path, err)
-	}
-	if img.Bounds().Empty() {
-		return nil, fmt.Errorf("%s image %s: no pixels", what, path)
+		return nil, fmt.Errorf("--%s: %w", what, err)
 	}
 	return img, nil
+}
+
+// imageFormat returns "png" or "jpeg" for an output file name by its
+// extension (any case), or an error naming the flag --out.
+func imageFormat(path string) (string, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".png":
+		return "png", nil
+	case ".jpg", ".jpeg":
+		return "jpeg", nil
+	}
+	return "", fmt.Errorf("--out %q: want a file name ending in .png, .jpg or .jpeg", path)
+}
+
+// checkOut refuses, before any work, an --out that cannot be written: an
+// unknown extension, a folder, or a file in a folder that does not exist.
+func checkOut(path string) error {
+	if _, err := imageFormat(path); err != nil {
+		return err
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("--out %s is a directory; want an image file name", path)
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("--out %s: folder %s: %w", path, dir, unwrapPathError(err))
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("--out %s: %s is not a folder", path, dir)
+	}
+	return nil
+}
+
+// unwrapPathError drops the *fs.PathError around err, whose path the
+// caller names already.
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// saveImage writes img to path atomically, as PNG or as JPEG of quality
+// 95, chosen by the extension of path (see imageFormat).
+func saveImage(path string, img image.Image) error {
+	format, err := imageFormat(path)
+	if err != nil {
+		return err
+	}
+	if format == "png" {
+		return viz.SavePNG(path, img)
+	}
+	return atomicfile.Write(path, func(w io.Writer) error {
+		return jpeg.Encode(w, img, &jpeg.Options{Quality: 95})
+	})
 }
 
 // fit returns img scaled down (Catmull-Rom, anti-aliased) so that its

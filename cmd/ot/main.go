@@ -16,7 +16,10 @@
 //
 // Run "ot COMMAND -h" for the flags of a command. Long work shows a progress
 // bar on a terminal and log lines otherwise; errors exit with status 1 and
-// a one-line message.
+// a one-line message; Ctrl-C stops a command at once (status 1). Images
+// are read with data.DecodeImage, which refuses, from its header, an image
+// of more than data.MaxImagePixels pixels; figures are written as PNG, or
+// as JPEG when the name given to --out ends in .jpg or .jpeg.
 package main
 
 import (
@@ -26,13 +29,33 @@ import (
 	"fmt"
 	"io"
 	"os"
+
 	"otgen/internal/cli"
 )
 
 func main() {
-	cli.Main("ot", os.Args[1:], func(_ context.Context, args []string, stdout, stderr io.Writer) error {
-		return run(args, stdout, stderr)
+	cli.Main("ot", os.Args[1:], func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return interruptible(ctx, run, args, stdout, stderr)
 	})
+}
+
+// errInterrupted is the error of a command stopped by Ctrl-C or SIGTERM.
+var errInterrupted = errors.New("interrupted: stopped before the end; files already reported as written are complete, no other was written")
+
+// interruptible runs run and returns errInterrupted as soon as ctx is
+// done (Ctrl-C, SIGTERM), without waiting for it: the solvers of the
+// subcommands take no context, and cli.Main, which exits the process on
+// return, turns these signals into ctx. Every file is written atomically,
+// so none is left half written (a temporary file may be).
+func interruptible(ctx context.Context, run func([]string, io.Writer, io.Writer) error, args []string, stdout, stderr io.Writer) error {
+	done := make(chan error, 1)
+	go func() { done <- run(args, stdout, stderr) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return errInterrupted
+	}
 }
 
 // commands maps each subcommand to its function and a one-line summary.

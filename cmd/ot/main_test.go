@@ -145,11 +145,11 @@ func TestColourTransferCommandErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--source", junk, "--target", tgt}, "source image " + junk + ": not a JPEG or PNG image"},
+		{[]string{"--source", junk, "--target", tgt}, "--source: data: image " + junk + ": not a JPEG or PNG image"},
 		{[]string{"--source", src, "--target", filepath.Join(dir, "missing.png")}, "no such file"},
 		{[]string{"--source", src, "--target", tgt, "--m", "500"}, "minibatch size m = 500, want 1 <= m <= 200"},
 		{[]string{"--source", src, "--target", tgt, "--m", "10", "--method", "sinkhorn", "--eps", "0"}, "needs a finite eps > 0"},
-		{[]string{"--source", src, "--target", tgt, "--m", "10", "--compare-m", "10,x"}, "--compare-m"},
+		{[]string{"--source", src, "--target", tgt, "--m", "10", "--compare-m", "10,x"}, "flag -compare-m"},
 		{[]string{"--source", src}, "--source and --target are required"},
 		{[]string{"--source", src, "--target", tgt, "--m", "10", "--compare-m", "1000"}, "comparison figure"},
 	} {
@@ -437,7 +437,7 @@ func TestPlansCommand(t *testing.T) {
 		want string
 	}{
 		{[]string{"--n", "10", "--m", "11"}, "--m 11 larger than the 10 points"},
-		{[]string{"--m", "0"}, "--m"},
+		{[]string{"--m", "0"}, "flag -m"},
 		{[]string{"--eps", "-1"}, "--eps"},
 		{[]string{"--n", "1"}, "--n 1"},
 	} {

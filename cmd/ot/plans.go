@@ -1,20 +1,18 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"image"
 	"io"
 	"math"
 	"math/rand/v2"
-	"otgen/internal/progress"
-	"otgen/internal/term"
 	"slices"
-	"strconv"
-	"strings"
 
 	"gonum.org/v1/gonum/mat"
 
+	"otgen/internal/cli"
+	"otgen/internal/progress"
+	"otgen/internal/term"
 	"otgen/ot"
 	"otgen/viz"
 )
@@ -34,37 +32,33 @@ type namedPlan struct {
 	plan  *mat.Dense
 }
 
+const plansHeader = `Usage: ot plans [flags]
+
+Draws n source points from N(0, 1) and n target points from N(2, 0.5²) on the line and
+shows, as heat maps with the points sorted, the minibatch transport plan estimator
+(Fatras et al. 2020, eq. 6) for each m (top row; m = n is exact OT) and the entropic
+plan for each eps (bottom row).`
+
 func plans(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("plans", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c plansConfig
-	var ms, eps, out string
+	fs := cli.NewFlagSet("plans", stderr, plansHeader)
+	c := plansConfig{ms: []int{1, 2, 5, 10, 20}, eps: []float64{0.01, 0.1, 1}}
+	var out string
 	fs.IntVar(&c.n, "n", 20, "source points and target points")
-	fs.StringVar(&ms, "m", "1,2,5,10,20", "minibatch sizes, comma separated (each at most n)")
-	fs.StringVar(&eps, "eps", "0.01,0.1,1", "entropic regularisations of the Sinkhorn plans, comma separated (squared-distance units)")
+	fs.Var((*cli.Ints)(&c.ms), "m", "minibatch sizes, comma separated (each at most n; empty: no minibatch row)")
+	fs.Var((*cli.Floats)(&c.eps), "eps", "entropic regularisations of the Sinkhorn plans, comma separated (squared-distance units; empty: no entropic row)")
 	fs.IntVar(&c.epochs, "epochs", 5000, "minibatch pairs per source point: k = epochs·n/m pairs for each m")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the points and of the minibatches")
-	fs.StringVar(&out, "out", "plans.png", "output figure (PNG)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: ot plans [flags]\n\n"+
-			"Draws n source points from N(0, 1) and n target points from N(2, 0.5²) on the line and\n"+
-			"shows, as heat maps with the points sorted, the minibatch transport plan estimator\n"+
-			"(Fatras et al. 2020, eq. 6) for each m (top row; m = n is exact OT) and the entropic\n"+
-			"plan for each eps (bottom row).\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	fs.StringVar(&out, "out", "plans.png", "output figure: .png, or .jpg/.jpeg for JPEG")
+	if err := cli.Parse(fs, args, 0); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	for _, e := range c.eps {
+		if !(e > 0) {
+			return fmt.Errorf("--eps %g: want finite values > 0", e)
+		}
 	}
-	var err error
-	if c.ms, err = parseInts(ms); err != nil {
-		return fmt.Errorf("--m: %w", err)
-	}
-	if c.eps, err = parseFloats(eps); err != nil {
-		return fmt.Errorf("--eps: %w", err)
+	if err := checkOut(out); err != nil {
+		return err
 	}
 	figure, list, err := c.figure(stderr, term.IsTerminal(stderr))
 	if err != nil {
@@ -73,28 +67,11 @@ func plans(args []string, stdout, stderr io.Writer) error {
 	for _, p := range list {
 		fmt.Fprintf(stderr, "%s: largest marginal error %.2g\n", p.title, marginalError(p.plan))
 	}
-	if err := viz.SavePNG(out, figure); err != nil {
+	if err := saveImage(out, figure); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "wrote", out)
 	return nil
-}
-
-// parseFloats parses a comma-separated list of finite positive numbers.
-func parseFloats(s string) ([]float64, error) {
-	var out []float64
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		v, err := strconv.ParseFloat(part, 64)
-		if err != nil || !(v > 0) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("%q is not a finite positive number", part)
-		}
-		out = append(out, v)
-	}
-	return out, nil
 }
 
 // points returns the sorted 1-D source and target points of the figure.
@@ -117,13 +94,13 @@ func (c *plansConfig) points() (x, y []float64) {
 // draws and the marginals are 1/n only on average.
 func (c *plansConfig) compute(progress func(done, total int)) ([]namedPlan, []namedPlan, error) {
 	if c.n < 2 || c.n > 1000 {
-		return nil, nil, fmt.Errorf("--n %d, want 2..1000", c.n)
+		return nil, nil, fmt.Errorf("--n %d: want 2 to 1000", c.n)
 	}
 	if len(c.ms) == 0 && len(c.eps) == 0 {
 		return nil, nil, fmt.Errorf("nothing to draw: give --m or --eps")
 	}
 	if c.epochs < 1 {
-		return nil, nil, fmt.Errorf("--epochs %d, want at least 1", c.epochs)
+		return nil, nil, fmt.Errorf("--epochs %d: want at least 1", c.epochs)
 	}
 	for _, m := range c.ms {
 		if m < 1 || m > c.n {

@@ -33,6 +33,7 @@ import (
 
 	"otgen/data"
 	"otgen/dist"
+	"otgen/fetch"
 	"otgen/internal/cli"
 	"otgen/internal/term"
 	"otgen/losses"
@@ -71,7 +72,7 @@ Examples:
 
 // resumable lists the flags that --resume accepts with a new value; any
 // other flag must repeat the checkpoint's value.
-var resumable = []string{"steps", "out", "data-dir", "sample-every", "checkpoint-every"}
+var resumable = []string{"steps", "out", "data-dir", "download", "sample-every", "checkpoint-every"}
 
 // firstPass holds the flags read before the defaults are known.
 type firstPass struct {
@@ -146,11 +147,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	before := cfg
 	fs := cli.NewFlagSet("train", stderr, header)
 	bind(fs, &cfg, spec, fp)
+	download := fs.Bool("download", false, "fetch a missing dataset (mnist, fashion-mnist) from its public mirrors into --data-dir, $OTGEN_DATA/<data> or the user cache, verified by SHA-256 (see cmd/data)")
 	if err := cli.Parse(fs, args, 0); err != nil {
 		return err
 	}
 	set := cli.Explicit(fs)
 
+	if *download && comm.Size() > 1 {
+		// Every rank would write the same files at once.
+		return dist.Shared(fmt.Errorf("--download: not in a job of %d ranks; fetch the data first (go run ./cmd/data, or train --download as one process)", comm.Size()))
+	}
+	if *download && len(cfg.Model.DataShape) == 3 {
+		// The folder is resolved the same way when the run reads it.
+		if _, err := fetch.Ensure(ctx, cfg.Data.Name, cfg.Data.Dir, &fetch.Options{Log: stderr, TTY: term.IsTerminal(stderr)}); err != nil {
+			return fmt.Errorf("--download: %w", err)
+		}
+	}
 	var r *train.Run
 	if fp.resume != "" {
 		if err := checkResumeFlags(fs, set, before, fp); err != nil {

@@ -120,3 +120,21 @@ func TestInterruptExitsZeroWithCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestFashionMNISTWithDownload: --data fashion-mnist trains; --download
+// with the files already in --data-dir verifies nothing is missing and
+// fetches nothing.
+func TestFashionMNISTWithDownload(t *testing.T) {
+	const debian = "/usr/share/datasets/fashion-mnist"
+	if _, err := os.Stat(debian); err != nil {
+		t.Skip("dataset-fashion-mnist not installed: " + err.Error())
+	}
+	var so, se bytes.Buffer
+	out := filepath.Join(t.TempDir(), "run")
+	if err := runArgs([]string{"--data", "fashion-mnist", "--loss", "vae", "--download", "--data-dir", debian, "--steps", "3", "--batch", "16", "--hidden", "32", "--out", out}, &so, &se); err != nil {
+		t.Fatalf("%v\n%s", err, se.String())
+	}
+	if !strings.Contains(so.String(), "on fashion-mnist") {
+		t.Errorf("output %q", so.String())
+	}
+}

@@ -297,7 +297,7 @@ func TestSIGKILLAtManyPoints(t *testing.T) {
 	ck := filepath.Join(out, train.CheckpointName)
 	rng := rand.New(rand.NewPCG(1, 2))
 	args := append([]string{"--steps", "1000000", "--checkpoint-every", "1", "--sample-every", "0", "--out", out}, quick...)
-	orphan := regexp.MustCompile(`^\.` + regexp.QuoteMeta(train.CheckpointName) + `-.*\.tmp$`)
+	orphan := regexp.MustCompile(`^\.` + regexp.QuoteMeta(train.CheckpointName) + `\.tmp-[0-9]+$`)
 	for i := 0; i < 8; i++ {
 		var log bytes.Buffer
 		a := args
@@ -320,7 +320,7 @@ func TestSIGKILLAtManyPoints(t *testing.T) {
 		}
 	}
 	// Plant an orphan as a killed write leaves it, then start once more.
-	os.WriteFile(filepath.Join(out, "."+train.CheckpointName+"-123.tmp"), []byte("half"), 0o644)
+	os.WriteFile(filepath.Join(out, "."+train.CheckpointName+".tmp-123"), []byte("half"), 0o644)
 	var so, se bytes.Buffer
 	cfg := readConfig(t, out)
 	if err := runArgs([]string{"--resume", ck, "--steps", strconv.Itoa(cfg + 1)}, &so, &se); err != nil {

@@ -48,6 +48,12 @@ func Exec(name string, args []string, run Func, stdout, stderr io.Writer, before
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// After the first signal the default handling returns: a second
+		// Ctrl-C ends a command that is slow to stop.
+		<-ctx.Done()
+		stop()
+	}()
 	defer func() {
 		if r := recover(); r != nil {
 			if os.Getenv("OTGEN_TRACEBACK") == "1" {
