@@ -101,6 +101,24 @@ func (f *minibatchW) eval(x, y []float64, n, m, d int, gx, gy []float64) (float6
 	return res.Value, nil
 }
 
+func (f *minibatchW) pairs() int { return f.opts.K }
+
+// evalShare is eval restricted to the pairs [lo, hi): the share of one rank
+// when the pairs are spread over the ranks of a job (NewSpread).
+// The pairs are those of eval with the same seed.
+func (f *minibatchW) evalShare(x, y []float64, n, m, d int, gx, gy []float64, lo, hi int) (float64, error) {
+	opts := f.opts
+	opts.Seed = seedFrom(f.seed)
+	opts.From, opts.To = lo, hi
+	res, err := ot.MinibatchWasserstein(mat.NewDense(n, d, x), mat.NewDense(m, d, y), &opts)
+	if err != nil {
+		return 0, err
+	}
+	copy(gx, res.GradX.RawMatrix().Data)
+	copy(gy, res.GradY.RawMatrix().Data)
+	return res.Value, nil
+}
+
 // seedFrom turns the uniform draws of t into a 64-bit seed.
 func seedFrom(t *tensor.Dense) uint64 {
 	var s uint64

@@ -44,6 +44,10 @@ type pointLossOp struct {
 	dt     tensor.Dtype
 	gx, gy []float64 // cached by the last forward pass
 	x, y   []float64 // scratch
+	// spread, when not nil, is the communicator of a batch spread over
+	// ranks (see NewSpread), and sp its buffers.
+	spread Collective
+	sp     spreadBufs
 }
 
 func (op *pointLossOp) Arity() int { return 2 }
@@ -71,6 +75,9 @@ func (op *pointLossOp) Do(vals ...G.Value) (G.Value, error) {
 	m := yt.Shape()[0]
 	op.x = toFloat64(xt, op.x)
 	op.y = toFloat64(yt, op.y)
+	if op.spread != nil {
+		return op.doSpread(n, m, d)
+	}
 	op.gx = resize(op.gx, n*d)
 	op.gy = resize(op.gy, m*d)
 	for i, side := range [][]float64{op.x, op.y} {

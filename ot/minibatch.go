@@ -69,6 +69,15 @@ type MinibatchOptions struct {
 	//   "epoch-x": epochs for X, "iid" for Y (the sampling of POT's
 	//     colour-transfer example).
 	Sampling string
+	// From and To, when To > 0, restrict the run to the pairs From, ...,
+	// To-1 of the K pairs (0 <= From < To <= K): the share of one process
+	// when the pairs are spread over several (see package dist). Each pair
+	// is drawn and solved exactly as in the full run, and Value, the
+	// gradients and the plan sum the terms of those pairs only, still
+	// divided by K, so the results of shares that cover [0, K) once add
+	// up to the full estimator (up to the order of the floating-point
+	// sums). StdErr is 0 for a share.
+	From, To int
 }
 
 // MinibatchResult is the minibatch Wasserstein estimate.
@@ -143,7 +152,7 @@ func MinibatchWasserstein(X, Y *mat.Dense, opts *MinibatchOptions) (*MinibatchRe
 		return nil, err
 	}
 	res.Value = sum / K
-	if r.o.K > 1 {
+	if r.o.K > 1 && r.o.To == 0 {
 		v := (sumSq - sum*sum/K) / (K - 1)
 		res.StdErr = math.Sqrt(math.Max(v, 0) / K)
 	}
@@ -211,6 +220,8 @@ type minibatchRun struct {
 	mean  []float64
 	// grad asks solvePair for the gradient weight of every plan entry.
 	grad bool
+	// first and last bound the pairs solved (From and To, or 0 and K).
+	first, last int
 }
 
 func newMinibatchRun(X, Y *mat.Dense, opts *MinibatchOptions) (*minibatchRun, error) {
@@ -279,6 +290,13 @@ func newMinibatchRun(X, Y *mat.Dense, opts *MinibatchOptions) (*minibatchRun, er
 	}
 	if r.use32 {
 		r.mean = meanRows(X, Y)
+	}
+	r.first, r.last = 0, o.K
+	if o.To != 0 {
+		if o.From < 0 || o.From >= o.To || o.To > o.K {
+			return nil, inputErrorf("minibatch: pairs [%d, %d) of K = %d, want 0 <= From < To <= K", o.From, o.To, o.K)
+		}
+		r.first, r.last = o.From, o.To
 	}
 	return r, nil
 }
@@ -351,8 +369,8 @@ func (r *minibatchRun) run(reduce func(k int, s *pairSlot), chunk func([]pairSlo
 	ex := &epochs{seed: r.o.Seed, salt: 0x9e3779b97f4a7c15, size: r.n, perms: map[int][]int{}}
 	ey := &epochs{seed: r.o.Seed, salt: 0xc2b2ae3d27d4eb4f, size: r.m, perms: map[int][]int{}}
 	cx, cy := r.n/M, r.m/M
-	for start := 0; start < K; start += nslots {
-		end := min(start+nslots, K)
+	for start := r.first; start < r.last; start += nslots {
+		end := min(start+nslots, r.last, K)
 		// Index sets of epoch sampling are fixed here, in pair order.
 		if r.epochX {
 			ex.drop(start / cx)

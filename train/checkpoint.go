@@ -29,6 +29,9 @@ type meta struct {
 	// WallS is the time spent in training iterations up to Step, in
 	// seconds, over every resumption (for Config.TimeBudget).
 	WallS float64 `json:"wall_s,omitempty"`
+	// Ranks is the number of ranks of the data-parallel job that wrote the
+	// checkpoint (0 in checkpoints of one process).
+	Ranks int `json:"ranks,omitempty"`
 }
 
 type optimMeta struct {
@@ -78,6 +81,9 @@ func (r *Run) SaveAs(path string) error {
 		return fmt.Errorf("train: batcher state: %w", err)
 	}
 	m := meta{Kind: metaKind, Config: r.Config, Step: r.step, RNG: rng, Batcher: bs, Metrics: r.Metrics(), WallS: r.WallTime()}
+	if r.dist.size > 1 {
+		m.Ranks = r.dist.size
+	}
 	for i, st := range r.obj.Steps {
 		m.Optim = append(m.Optim, optimMeta{Step: st.Name, Name: r.opts[i].Name, T: r.opts[i].T})
 	}
@@ -145,7 +151,7 @@ func Resume(path string, edit func(*Config)) (*Run, error) {
 		return nil, fmt.Errorf("train: %s: %w", path, err)
 	}
 	r, err := build(cfg)
-	if err != nil {
+	if err = checkRanks(cfg, r, err); err != nil {
 		return nil, fmt.Errorf("train: resume from %s: %w", path, err)
 	}
 	if len(m.Optim) != len(r.opts) {
@@ -174,6 +180,9 @@ func Resume(path string, edit func(*Config)) (*Run, error) {
 	r.ckpt, r.ckptStat = path, st
 	for k, v := range m.Metrics {
 		r.last[k] = v
+	}
+	if err := r.dist.resumed(r, m.Ranks); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 
+	"otgen/dist"
 	"otgen/losses"
 	"otgen/models"
 )
@@ -71,6 +72,11 @@ type Config struct {
 	CheckpointEvery int `json:"checkpoint_every"`
 	EvalEvery       int `json:"eval_every"`
 	LogEvery        int `json:"log_every"`
+	// Comm, when it has several ranks, makes the run one rank of a
+	// synchronous data-parallel job (see train/dist.go): Batch is then the
+	// global batch, of which each rank computes Batch/Comm.Size() examples.
+	// Nil means one process. It is not part of the recorded configuration.
+	Comm *dist.Comm `json:"-"`
 }
 
 // DataNames lists the datasets a run accepts.

@@ -74,6 +74,8 @@ type Run struct {
 	ckptStat os.FileInfo
 	metrics  *bufio.Writer
 	metricsF *os.File
+	// dist is the run's part in a data-parallel job (train/dist.go).
+	dist *distRun
 }
 
 // New starts a run from cfg with freshly initialised parameters.
@@ -83,7 +85,10 @@ func New(cfg Config) (*Run, error) {
 		return nil, err
 	}
 	r, err := build(cfg)
-	if err != nil {
+	if err = checkRanks(cfg, r, err); err != nil {
+		return nil, err
+	}
+	if err := r.dist.shareInitial(r); err != nil {
 		return nil, err
 	}
 	r.savedStep = -1
@@ -105,11 +110,15 @@ func build(cfg Config) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	obj, err := losses.New(cfg.Loss, m, cfg.Batch)
+	d, err := newDistRun(cfg)
 	if err != nil {
 		return nil, err
 	}
-	r := &Run{Config: cfg, Model: m, obj: obj, src: src, Progress: io.Discard, last: map[string]float64{}}
+	obj, err := losses.NewSpread(cfg.Loss, m, d.local, d.collective())
+	if err != nil {
+		return nil, err
+	}
+	r := &Run{Config: cfg, Model: m, obj: obj, src: src, Progress: io.Discard, last: map[string]float64{}, dist: d}
 	r.pcg = rand.NewPCG(cfg.Seed, 0x6e6f697365)
 	r.rng = rand.New(r.pcg)
 	for _, st := range obj.Steps {
@@ -140,6 +149,7 @@ func build(cfg Config) (*Run, error) {
 	}
 	r.nTrainColumns = len(r.columns)
 	r.columns = append(r.columns, r.evalColumns()...)
+	d.prepare(r)
 	return r, nil
 }
 
@@ -200,7 +210,7 @@ func (r *Run) iterate() error {
 		}
 	}
 	r.step++
-	return nil
+	return r.dist.afterIterate(r)
 }
 
 // runStep runs step i of the objective once on a fresh batch and noise and
@@ -208,16 +218,39 @@ func (r *Run) iterate() error {
 func (r *Run) runStep(i int, record bool) error {
 	st := r.obj.Steps[i]
 	if st.Data != nil {
-		if err := r.src.batcher.Next(st.Data.Data().([]float32)); err != nil {
+		if err := r.dist.batch(r.src, st.Data.Data().([]float32)); err != nil {
 			return fmt.Errorf("train: batch: %w", err)
 		}
 	}
-	r.fillNoise(r.rng, st.Noise)
+	r.dist.fillNoise(r, i)
 	vm := r.vms[i]
 	vm.Reset()
-	if err := vm.RunAll(); err != nil {
+	// The gradients (and metrics) are averaged over the ranks of a
+	// data-parallel job, in one allreduce; with one rank it only reads
+	// the metrics.
+	if err := r.dist.reduce(r, i, r.checkRun(i, vm.RunAll())); err != nil {
+		r.opts[i].ZeroGrad()
+		return err
+	}
+	if err := r.opts[i].Step(); err != nil {
+		r.opts[i].ZeroGrad()
+		return fmt.Errorf("%w: %s at step %d: %v", ErrNonFinite, st.Name, r.step+1, err)
+	}
+	if record {
+		for j, mt := range st.Metrics {
+			r.last[r.metricName(st, mt.Name)] = r.dist.metrics[i][j]
+		}
+	}
+	return nil
+}
+
+// checkRun turns the outcome of step i's graph run into the step's error:
+// a run that met NaN or infinite values, or whose loss is not finite, is
+// ErrNonFinite.
+func (r *Run) checkRun(i int, err error) error {
+	st := r.obj.Steps[i]
+	if err != nil {
 		if errors.Is(err, losses.ErrNonFinite) {
-			r.opts[i].ZeroGrad()
 			return fmt.Errorf("%w: the %s step met NaN or infinite values at step %d", ErrNonFinite, st.Name, r.step+1)
 		}
 		return fmt.Errorf("train: step %s: %w", st.Name, err)
@@ -227,21 +260,7 @@ func (r *Run) runStep(i int, record bool) error {
 		return err
 	}
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		r.opts[i].ZeroGrad()
 		return fmt.Errorf("%w: %s loss is %v at step %d", ErrNonFinite, st.Name, loss, r.step+1)
-	}
-	if err := r.opts[i].Step(); err != nil {
-		r.opts[i].ZeroGrad()
-		return fmt.Errorf("%w: %s at step %d: %v", ErrNonFinite, st.Name, r.step+1, err)
-	}
-	if record {
-		for _, mt := range st.Metrics {
-			v, err := scalarValue(mt.Node)
-			if err != nil {
-				return err
-			}
-			r.last[r.metricName(st, mt.Name)] = v
-		}
 	}
 	return nil
 }
@@ -295,6 +314,11 @@ func scalarValue(n *G.Node) (float64, error) {
 // is written before the figures, so a figure or metrics write that fails
 // (a full disk) is reported with the checkpoint intact.
 func (r *Run) Train(ctx context.Context) (err error) {
+	// The ranks other than 0 of a data-parallel job train without writing
+	// anything (train/dist.go).
+	if r.dist.start(ctx) {
+		return r.follow(ctx)
+	}
 	lock, err := runlock.Acquire(r.Config.Out)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
@@ -320,8 +344,7 @@ func (r *Run) Train(ctx context.Context) (err error) {
 	p := progress.New(r.Progress, r.TTY, "step", cfg.Steps, &progress.Options{LogEvery: cfg.LogEvery, Start: r.step})
 	defer p.Finish()
 	for r.step < cfg.Steps {
-		select {
-		case <-ctx.Done():
+		if r.dist.interrupted(ctx) {
 			ferr := r.flushMetrics()
 			if err := r.Save(); err != nil {
 				return fmt.Errorf("train: interrupted at step %d and the checkpoint failed: %w", r.step, err)
@@ -332,7 +355,6 @@ func (r *Run) Train(ctx context.Context) (err error) {
 			}
 			fmt.Fprintf(r.Progress, "interrupted at step %d; checkpoint written to %s\n", r.step, r.CheckpointPath())
 			return ErrInterrupted
-		default:
 		}
 		t0 := time.Now()
 		err := r.iterate()

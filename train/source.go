@@ -13,7 +13,11 @@ import (
 // figures and evaluation, and (for finite datasets) a held-out split.
 type source struct {
 	batcher data.Batcher
-	shape   []int
+	// train, when not nil, is the training set whose batcher only draws
+	// example indices (one rank of a data-parallel job reads its own rows
+	// of each global batch; see shardBatcher).
+	train data.Dataset
+	shape []int
 	// real fills dst with real examples drawn with rng (for figures and
 	// evaluation; never from the training batcher, so it does not disturb
 	// the training sequence).
@@ -64,7 +68,7 @@ func openSource(cfg Config) (*source, error) {
 		if err != nil {
 			return nil, missingHint(cfg, dir, err)
 		}
-		b, err := data.NewShuffleBatcher(tr, cfg.Batch, batchSeed)
+		b, train, err := shardBatcher(cfg, tr, batchSeed)
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +78,7 @@ func openSource(cfg Config) (*source, error) {
 				te.Example(rng.IntN(te.Len()), dst[i:i+dim])
 			}
 		}
-		return &source{batcher: b, shape: tr.Shape(), real: real, test: te, lo: 0, hi: 1}, nil
+		return &source{batcher: b, train: train, shape: tr.Shape(), real: real, test: te, lo: 0, hi: 1}, nil
 	case "celeba":
 		return openCelebA(cfg, batchSeed)
 	}
@@ -136,7 +140,7 @@ func openCelebA(cfg Config, batchSeed uint64) (*source, error) {
 	}
 	tr := span{all, 0, n - nTest}
 	te := span{all, n - nTest, n}
-	b, err := data.NewShuffleBatcher(tr, cfg.Batch, batchSeed)
+	b, train, err := shardBatcher(cfg, tr, batchSeed)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +150,7 @@ func openCelebA(cfg Config, batchSeed uint64) (*source, error) {
 			te.Example(rng.IntN(te.Len()), dst[i:i+dim])
 		}
 	}
-	return &source{batcher: b, shape: all.Shape(), real: real, test: te, lo: -1, hi: 1}, nil
+	return &source{batcher: b, train: train, shape: all.Shape(), real: real, test: te, lo: -1, hi: 1}, nil
 }
 
 // span is the examples lo..hi-1 of a dataset.

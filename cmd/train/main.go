@@ -14,6 +14,10 @@
 //	go run ./cmd/train [flags]
 //	go run ./cmd/train --data mnist --loss vae --steps 3000
 //	go run ./cmd/train --resume runs/8gaussians-minibatch-w/checkpoint.otgen --steps 4000
+//
+// Built with -tags mpi (OpenMPI), it trains data-parallel under mpirun or
+// srun: `mpirun -np 4 ./train --batch 256 ...` runs 4 ranks of 64 examples
+// each (--batch is the global batch); rank 0 alone writes and reports.
 package main
 
 import (
@@ -28,6 +32,7 @@ import (
 	"strings"
 
 	"otgen/data"
+	"otgen/dist"
 	"otgen/fetch"
 	"otgen/internal/cli"
 	"otgen/internal/term"
@@ -106,12 +111,20 @@ func scanFirst(args []string) firstPass {
 	return fp
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	comm, err := dist.World()
+	if err != nil {
+		return err
+	}
+	defer func() { err = endRank(comm, err) }()
+	if comm.Rank() != 0 {
+		// Rank 0 alone reports; the other ranks of a job train silently.
+		stdout, stderr = io.Discard, io.Discard
+	}
 	fp := scanFirst(args)
 	var (
 		cfg  train.Config
 		spec *losses.Spec
-		err  error
 	)
 	if fp.resume != "" {
 		if cfg, err = train.ReadConfig(fp.resume); err != nil {
@@ -140,6 +153,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	set := cli.Explicit(fs)
 
+	if *download && comm.Size() > 1 {
+		// Every rank would write the same files at once.
+		return dist.Shared(fmt.Errorf("--download: not in a job of %d ranks; fetch the data first (go run ./cmd/data, or train --download as one process)", comm.Size()))
+	}
 	if *download && len(cfg.Model.DataShape) == 3 {
 		// The folder is resolved the same way when the run reads it.
 		if _, err := fetch.Ensure(ctx, cfg.Data.Name, cfg.Data.Dir, &fetch.Options{Log: stderr, TTY: term.IsTerminal(stderr)}); err != nil {
@@ -152,6 +169,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		r, err = train.Resume(fp.resume, func(c *train.Config) {
+			c.Comm = comm
 			c.Steps, c.Out, c.Data.Dir = cfg.Steps, cfg.Out, cfg.Data.Dir
 			c.SampleEvery, c.CheckpointEvery = cfg.SampleEvery, cfg.CheckpointEvery
 		})
@@ -159,6 +177,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := finish(&cfg, set); err != nil {
 			return err
 		}
+		cfg.Comm = comm
 		r, err = train.New(cfg)
 	}
 	if err != nil {
@@ -176,7 +195,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "the run is already at step %d of %d: nothing to train, nothing written (raise --steps to continue)\n", r.Step(), cfg.Steps)
 		return nil
 	}
-	fmt.Fprintf(stdout, "training %s on %s: %d steps, batch %d, seed %d -> %s\n", cfg.Loss.Name, cfg.Data.Name, cfg.Steps, cfg.Batch, cfg.Seed, cfg.Out)
+	batch := fmt.Sprint(cfg.Batch)
+	if r.Ranks() > 1 {
+		batch = fmt.Sprintf("%d (global: %d per rank × %d ranks)", cfg.Batch, r.LocalBatch(), r.Ranks())
+	}
+	fmt.Fprintf(stdout, "training %s on %s: %d steps, batch %s, seed %d -> %s\n", cfg.Loss.Name, cfg.Data.Name, cfg.Steps, batch, cfg.Seed, cfg.Out)
+	if note := r.ResumeNote(); note != "" {
+		fmt.Fprintln(stdout, "note:", note)
+	}
 	err = r.Train(ctx)
 	if errors.Is(err, train.ErrInterrupted) {
 		fmt.Fprintf(stdout, "interrupted at step %d; resume with: go run ./cmd/train --resume %s\n", r.Step(), r.CheckpointPath())
@@ -189,6 +215,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "checkpoint %s, samples %s, metrics %s\n", r.CheckpointPath(),
 		filepath.Join(cfg.Out, "samples.png"), filepath.Join(cfg.Out, train.MetricsName))
 	return nil
+}
+
+// endRank ends this process's part of the job after run's body returned
+// err, and returns the error to report. With several ranks, an error of
+// this rank alone (not dist.Shared) would leave the other ranks waiting in
+// a collective: the rank reports it with its number and aborts the whole
+// job (MPI_Abort; the launcher exits non-zero). An error that every rank
+// returns alike is reported by rank 0 alone, which exits with status 1
+// while the others end normally.
+func endRank(comm *dist.Comm, err error) error {
+	if comm.Size() > 1 && err != nil && !dist.IsShared(err) && !errors.Is(err, flag.ErrHelp) {
+		msg := strings.Join(strings.Fields(err.Error()), " ")
+		comm.Abort(1, fmt.Sprintf("train: rank %d of %d: %s", comm.Rank(), comm.Size(), msg))
+	}
+	if ferr := comm.Finalize(); err == nil {
+		err = ferr
+	}
+	if comm.Rank() != 0 && dist.IsShared(err) {
+		return nil
+	}
+	return err
 }
 
 // bind defines every flag on fs, bound to the field of cfg it sets, so

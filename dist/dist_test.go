@@ -1,0 +1,183 @@
+package dist
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestSplitCoversOnce(t *testing.T) {
+	for n := 0; n < 40; n++ {
+		for size := 1; size < 9; size++ {
+			next := 0
+			for r := 0; r < size; r++ {
+				lo, hi := Split(n, size, r)
+				if lo != next || hi < lo {
+					t.Fatalf("Split(%d, %d, %d) = [%d, %d), want it to start at %d", n, size, r, lo, hi, next)
+				}
+				if q := n / size; hi-lo != q && hi-lo != q+1 {
+					t.Fatalf("Split(%d, %d, %d) has %d items, want %d or %d", n, size, r, hi-lo, q, q+1)
+				}
+				next = hi
+			}
+			if next != n {
+				t.Fatalf("Split(%d, %d, ·) covers [0, %d)", n, size, next)
+			}
+		}
+	}
+}
+
+// runLocal runs f on every rank of a local job of n ranks, each in its own
+// goroutine, and returns their errors.
+func runLocal(t *testing.T, n int, timeout time.Duration, f func(c *Comm) error) []error {
+	t.Helper()
+	comms, err := NewLocal(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for r, c := range comms {
+		if timeout > 0 {
+			c.SetTimeout(timeout)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[r] = f(c)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+func TestLocalCollectives(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 5} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			for r, err := range runLocal(t, n, 0, checkCollectives) {
+				if err != nil {
+					t.Errorf("rank %d: %v", r, err)
+				}
+			}
+		})
+	}
+}
+
+func TestSingleCollectives(t *testing.T) {
+	if err := checkCollectives(Single()); err != nil {
+		t.Fatal(err)
+	}
+	c, err := World()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if MPI {
+		t.Skip("the mpi build's World is checked under mpirun")
+	}
+	if c.Rank() != 0 || c.Size() != 1 {
+		t.Fatalf("World() = rank %d of %d, want 0 of 1", c.Rank(), c.Size())
+	}
+	if err := checkCollectives(c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLocalMismatch: ranks that call different collectives fail instead
+// of exchanging garbage.
+func TestLocalMismatch(t *testing.T) {
+	errs := runLocal(t, 2, 0, func(c *Comm) error {
+		if c.Rank() == 0 {
+			return c.AllreduceFloat32(make([]float32, 4), Sum)
+		}
+		return c.AllreduceFloat32(make([]float32, 5), Sum)
+	})
+	for r, err := range errs {
+		if err == nil || !strings.Contains(err.Error(), "bytes") {
+			t.Errorf("rank %d: %v, want a length mismatch", r, err)
+		}
+	}
+}
+
+// TestLocalWatchdog: a rank that never joins a collective makes the others
+// fail with the watchdog's message instead of waiting forever.
+func TestLocalWatchdog(t *testing.T) {
+	release := make(chan struct{})
+	errs := runLocal(t, 3, 50*time.Millisecond, func(c *Comm) error {
+		if c.Rank() == 2 {
+			<-release // hangs until the others gave up
+			return nil
+		}
+		err := c.Barrier()
+		if c.Rank() == 0 {
+			close(release)
+		}
+		return err
+	})
+	for r := 0; r < 2; r++ {
+		err := errs[r]
+		if !errors.Is(err, ErrAborted) || !strings.Contains(err.Error(), "did not complete within 50ms") || !strings.Contains(err.Error(), TimeoutEnv) {
+			t.Errorf("rank %d: %v, want the watchdog's abort", r, err)
+		}
+	}
+}
+
+// TestLocalAbort: after one rank aborts, the other ranks' collectives fail.
+func TestLocalAbort(t *testing.T) {
+	errs := runLocal(t, 2, 0, func(c *Comm) error {
+		if c.Rank() == 1 {
+			c.Abort(3, "rank 1 gives up")
+			return nil
+		}
+		return c.AllreduceFloat64([]float64{1}, Sum)
+	})
+	if !errors.Is(errs[0], ErrAborted) || !strings.Contains(errs[0].Error(), "rank 1 gives up") {
+		t.Fatalf("rank 0: %v, want the abort", errs[0])
+	}
+}
+
+func TestTimeoutFromEnv(t *testing.T) {
+	t.Setenv(TimeoutEnv, "")
+	if d, err := TimeoutFromEnv(); err != nil || d != DefaultTimeout {
+		t.Fatalf("unset: %v, %v", d, err)
+	}
+	t.Setenv(TimeoutEnv, "90s")
+	if d, err := TimeoutFromEnv(); err != nil || d != 90*time.Second {
+		t.Fatalf("90s: %v, %v", d, err)
+	}
+	for _, bad := range []string{"soon", "-1s", "0"} {
+		t.Setenv(TimeoutEnv, bad)
+		if _, err := TimeoutFromEnv(); err == nil || !strings.Contains(err.Error(), TimeoutEnv) {
+			t.Fatalf("%q: %v, want an error naming %s", bad, err, TimeoutEnv)
+		}
+	}
+}
+
+func TestShared(t *testing.T) {
+	base := errors.New("boom")
+	s := Shared(fmt.Errorf("wrapped: %w", base))
+	if !IsShared(s) || !errors.Is(s, base) || s.Error() != "wrapped: boom" {
+		t.Fatalf("Shared: %v", s)
+	}
+	if IsShared(base) || Shared(nil) != nil {
+		t.Fatal("IsShared of a plain error, or Shared(nil) != nil")
+	}
+	if IsShared(Shared(s)) != true || fmt.Errorf("more: %w", s) == nil || !IsShared(fmt.Errorf("more: %w", s)) {
+		t.Fatal("a wrapped shared error is shared")
+	}
+}
+
+func TestFinalizeThenCollectiveFails(t *testing.T) {
+	c := Single()
+	if err := c.Finalize(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Finalize(); err != nil {
+		t.Fatalf("second Finalize: %v", err)
+	}
+	if err := c.Barrier(); err == nil {
+		t.Fatal("a collective after Finalize succeeded")
+	}
+}
