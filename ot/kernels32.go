@@ -4,7 +4,7 @@ import "math"
 
 // The float32 kernels of the online solver, in base 2: a block of the
 // reduction is t_j = h_j + c·s_j, where s_j is an inner product <x, y_j>
-// (pre-scaled, c = 1, or raw from blas32.Gemm, c = 2 log2(e)/eps) and h_j
+// (pre-scaled, c = 1, or raw from otgen/sgemm, c = 2 log2(e)/eps) and h_j
 // holds the column terms; the kernels return sums of 2^(t_j - shift). The
 // assembly versions (kernels32_amd64.s) compute the same with AVX-512 or
 // AVX2 and FMA; goKernels is their reference and the fallback.

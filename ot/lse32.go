@@ -31,10 +31,10 @@ import (
 const blockCols = 1024
 
 // smallDim is the largest dimension reduced by the dot kernel, one row at
-// a time; above it blocks of rows go through blas32.Gemm.
+// a time; above it blocks of rows go through otgen/sgemm.
 const smallDim = 32
 
-// gemmRows and gemmCols are the block sizes of the blas32.Gemm path.
+// gemmRows and gemmCols are the block sizes of the otgen/sgemm path.
 const (
 	gemmRows = 64
 	gemmCols = 256
@@ -352,7 +352,7 @@ func (s *source32) gemmTile(tile []float32, R, C *cloud32, lo, hi, j0, wc, wp in
 	if wp != wc {
 		clear(tile)
 	}
-	blas32.Gemm(blas.NoTrans, blas.Trans, 1,
+	gemm32(blas.NoTrans, blas.Trans, 1,
 		blas32.General{Rows: rows, Cols: d, Stride: d, Data: R.rows[lo*d : hi*d]},
 		blas32.General{Rows: wc, Cols: d, Stride: d, Data: C.rows[j0*d : (j0+wc)*d]},
 		0, blas32.General{Rows: rows, Cols: wc, Stride: wp, Data: tile})
@@ -479,7 +479,7 @@ func (s *source32) gradRows(G *mat.Dense, rows bool, f, g, la, lb []float64, eps
 			bufs[w] = make([]float32, gemmRows*d)
 		}
 		buf := bufs[w][:rows*d]
-		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
+		gemm32(blas.NoTrans, blas.NoTrans, 1,
 			blas32.General{Rows: rows, Cols: wc, Stride: stride, Data: E[:rows*stride]},
 			blas32.General{Rows: wc, Cols: d, Stride: d, Data: C.rows[j0*d : (j0+wc)*d]},
 			0, blas32.General{Rows: rows, Cols: d, Stride: d, Data: buf})

@@ -43,7 +43,7 @@ type MinibatchOptions struct {
 	Workers int
 	// CostPrecision selects the arithmetic of the pair costs. The
 	// default, PrecisionAuto, computes the inner products of the exact
-	// solvers' costs in float32 (Cost32, through blas32.Gemm) from
+	// solvers' costs in float32 (Cost32, through otgen/sgemm) from
 	// dimension Float32MinDim on, then the pair's value in float64 from
 	// its plan, so that rounding can only choose between plans whose
 	// costs are within about 1e-6 (relative) of each other; it is float64

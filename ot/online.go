@@ -24,7 +24,7 @@ import "fmt"
 //
 // For P = 2 the cost is |x|² + |y|² - 2<x, y>, so a block of costs is a
 // small matrix product (assembly kernels with AVX-512 or AVX2 where the
-// CPU has them, blas32.Gemm from dimension 33 on), reduced in float32 with
+// CPU has them, otgen/sgemm from dimension 33 on), reduced in float32 with
 // float64 sums (opts.Precision; PrecisionFloat64 computes everything in
 // float64, as for P != 2, more slowly). The float32 path resolves the plan
 // to about 1e-5 relative, so tolerances below that are reached on the

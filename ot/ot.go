@@ -23,10 +23,11 @@
 // assembly), online.go, points.go, divergence.go and divergence_online.go,
 // solve.go (the facade), oned.go, sliced.go, minibatch*.go, barycentric.go.
 //
-// Package ot needs no cgo: gonum for linear algebra (blas32.Gemm, whose
-// implementation the program may install), Go assembly for the float32
-// kernels of the online solver on amd64 (chosen at start-up with
-// golang.org/x/sys/cpu, plain Go elsewhere), and nothing else of otgen. Bad input (negative or NaN weights or costs, empty inputs,
+// Package ot needs no cgo: gonum for linear algebra, otgen/sgemm (a leaf
+// package of Go assembly) for its large float32 products, Go assembly for
+// the float32 kernels of the online solver on amd64 (chosen at start-up
+// with golang.org/x/sys/cpu, plain Go elsewhere), and nothing else of
+// otgen. Bad input (negative or NaN weights or costs, empty inputs,
 // mismatched sizes, weights whose sums differ) is reported as an error wrapping
 // ErrInput; a solver that does not converge returns an error wrapping
 // ErrNotConverged. No function panics on user input.
