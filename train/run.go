@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	G "gorgonia.org/gorgonia"
@@ -250,7 +251,9 @@ func (r *Run) runStep(i int, record bool) error {
 func (r *Run) checkRun(i int, err error) error {
 	st := r.obj.Steps[i]
 	if err != nil {
-		if errors.Is(err, losses.ErrNonFinite) {
+		// Gorgonia's VM formats the op's error into its own text, losing
+		// the chain, so the sentinel is also recognised by its message.
+		if errors.Is(err, losses.ErrNonFinite) || strings.Contains(err.Error(), losses.ErrNonFinite.Error()) {
 			return fmt.Errorf("%w: the %s step met NaN or infinite values at step %d", ErrNonFinite, st.Name, r.step+1)
 		}
 		return fmt.Errorf("train: step %s: %w", st.Name, err)
