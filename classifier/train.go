@@ -10,10 +10,10 @@ import (
 	"time"
 
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"otgen/data"
 	"otgen/nn"
+	"otgen/optim"
 )
 
 // TrainOptions configure Train. The zero value trains as DefaultTrainOptions
@@ -101,7 +101,7 @@ func (c *Classifier) Train(ctx context.Context, train *data.MNIST, opts TrainOpt
 	}
 	vm := G.NewTapeMachine(g.G, G.BindDualValues(params...))
 	defer vm.Close()
-	opt, err := newAdam(params, o.LR)
+	opt, err := optim.New("adam", o.LR, 0.9, 0.999, params, nil)
 	if err != nil {
 		return err
 	}
@@ -135,13 +135,13 @@ func (c *Classifier) Train(ctx context.Context, train *data.MNIST, opts TrainOpt
 				return fmt.Errorf("classifier: step %d: %w", step+1, err)
 			}
 			if math.IsNaN(l) || math.IsInf(l, 0) {
-				opt.zeroGrad()
+				opt.ZeroGrad()
 				return divergedError(fmt.Sprintf("classifier: training diverged at step %d of %d (epoch %d of %d): the loss is %v (learning rate %g; a smaller one may help)",
 					step+1, total, epoch, o.Epochs, l, o.LR))
 			}
-			opt.lr = o.LR * 0.5 * (1 + math.Cos(math.Pi*float64(step)/float64(total)))
-			if err := opt.step(); err != nil {
-				opt.zeroGrad()
+			opt.LR = o.LR * 0.5 * (1 + math.Cos(math.Pi*float64(step)/float64(total)))
+			if err := opt.Step(); err != nil {
+				opt.ZeroGrad()
 				return divergedError(fmt.Sprintf("classifier: training diverged at step %d of %d (epoch %d of %d): %v (learning rate %g; a smaller one may help)",
 					step+1, total, epoch, o.Epochs, err, o.LR))
 			}
@@ -181,77 +181,6 @@ type firstN struct {
 }
 
 func (f firstN) Len() int { return f.n }
-
-// adam is Adam (Kingma & Ba 2015, Algorithm 1) on float32 parameter nodes
-// whose gradients a tape machine has bound; it zeroes the gradients after
-// each update, since Gorgonia accumulates them across runs.
-type adam struct {
-	lr, beta1, beta2, eps float64
-	t                     int
-	nodes                 G.Nodes
-	m, v                  [][]float32
-}
-
-func newAdam(nodes G.Nodes, lr float64) (*adam, error) {
-	a := &adam{lr: lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, nodes: nodes}
-	for _, n := range nodes {
-		t, ok := n.Value().(*tensor.Dense)
-		if !ok || t.Dtype() != tensor.Float32 {
-			return nil, fmt.Errorf("classifier: parameter %s is not a float32 tensor", n.Name())
-		}
-		a.m = append(a.m, make([]float32, t.Shape().TotalSize()))
-		a.v = append(a.v, make([]float32, t.Shape().TotalSize()))
-	}
-	return a, nil
-}
-
-// zeroGrad clears the gradients that the tape machine accumulated.
-func (a *adam) zeroGrad() {
-	for _, n := range a.nodes {
-		if gv, err := n.Grad(); err == nil {
-			if gt, ok := gv.(*tensor.Dense); ok {
-				clear(gt.Data().([]float32))
-			}
-		}
-	}
-}
-
-func (a *adam) step() error {
-	grads := make([][]float32, len(a.nodes))
-	for i, n := range a.nodes {
-		gv, err := n.Grad()
-		if err != nil {
-			return fmt.Errorf("gradient of %s: %w", n.Name(), err)
-		}
-		gt, ok := gv.(*tensor.Dense)
-		if !ok {
-			return fmt.Errorf("gradient of %s is %T", n.Name(), gv)
-		}
-		g := gt.Data().([]float32)
-		for _, v := range g {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return fmt.Errorf("gradient of %s is not finite (%v)", n.Name(), v)
-			}
-		}
-		grads[i] = g
-	}
-	a.t++
-	c1 := float32(1 / (1 - math.Pow(a.beta1, float64(a.t))))
-	c2 := float32(1 / (1 - math.Pow(a.beta2, float64(a.t))))
-	b1, b2 := float32(a.beta1), float32(a.beta2)
-	lr, eps := float32(a.lr), float32(a.eps)
-	for i, n := range a.nodes {
-		w := n.Value().(*tensor.Dense).Data().([]float32)
-		m, v := a.m[i], a.v[i]
-		for j, g := range grads[i] {
-			m[j] = b1*m[j] + (1-b1)*g
-			v[j] = b2*v[j] + (1-b2)*g*g
-			w[j] -= lr * m[j] * c1 / (float32(math.Sqrt(float64(v[j]*c2))) + eps)
-		}
-		clear(grads[i])
-	}
-	return nil
-}
 
 // maxShift is the largest translation, in pixels along each axis, of the
 // training digits (data augmentation).

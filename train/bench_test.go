@@ -8,6 +8,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"otgen/nn"
+	"otgen/optim"
 )
 
 // BenchmarkMLPStep times one training step (forward, backward, Adam) of a
@@ -44,7 +45,7 @@ func BenchmarkMLPStep(b *testing.B) {
 	}
 	vm := G.NewTapeMachine(g.G, G.BindDualValues(g.Params()...))
 	defer vm.Close()
-	opt, err := NewOptimizer("adam", 1e-4, 0.9, 0.999, g.Params(), g.ParamNames())
+	opt, err := optim.New("adam", 1e-4, 0.9, 0.999, g.Params(), g.ParamNames())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"otgen/losses"
 	"otgen/models"
 	"otgen/nn"
+	"otgen/optim"
 )
 
 // ErrInterrupted is returned by Train when its context is cancelled (Ctrl-C)
@@ -52,7 +53,7 @@ type Run struct {
 	baseLR  []float64
 	obj     *losses.Objective
 	vms     []G.VM
-	opts    []*Optimizer
+	opts    []*optim.Optimizer
 	src     *source
 	pcg     *rand.PCG
 	rng     *rand.Rand
@@ -137,7 +138,7 @@ func build(cfg Config) (*Run, error) {
 		if o.Name == "adam" && o.Beta1 == 0 && o.Beta2 == 0 {
 			o.Beta1, o.Beta2 = cfg.Beta1, cfg.Beta2
 		}
-		opt, err := NewOptimizer(o.Name, o.LR, o.Beta1, o.Beta2, st.Params, st.ParamNames)
+		opt, err := optim.New(o.Name, o.LR, o.Beta1, o.Beta2, st.Params, st.ParamNames)
 		if err != nil {
 			return nil, fmt.Errorf("train: step %s: %w", st.Name, err)
 		}

@@ -1,4 +1,9 @@
-package train
+// Package optim holds the optimisers that update a model's float32
+// parameters from the gradients a Gorgonia tape machine bound to their
+// nodes: Adam (Kingma & Ba 2015, Algorithm 1), RMSProp and SGD. The
+// training loop (train) and the classifiers (classifier) use it, and its
+// exported state (moments, step count) is what checkpoints store.
+package optim
 
 import (
 	"fmt"
@@ -31,19 +36,28 @@ type Optimizer struct {
 	M, V [][]float32
 }
 
-// NewOptimizer returns an optimiser for the given parameter nodes, which
-// must be float32 tensors.
-func NewOptimizer(name string, lr, beta1, beta2 float64, nodes G.Nodes, names []string) (*Optimizer, error) {
+// New returns an optimiser for the given parameter nodes, which
+// must be float32 tensors; names label them in errors (the nodes' own names
+// when names is nil).
+func New(name string, lr, beta1, beta2 float64, nodes G.Nodes, names []string) (*Optimizer, error) {
 	switch name {
 	case "adam", "rmsprop", "sgd":
 	default:
-		return nil, fmt.Errorf("train: unknown optimizer %q (want adam, rmsprop or sgd)", name)
+		return nil, fmt.Errorf("optim: unknown optimizer %q (want adam, rmsprop or sgd)", name)
 	}
 	if !(lr > 0) || math.IsInf(lr, 0) {
-		return nil, fmt.Errorf("train: learning rate %v, want > 0", lr)
+		return nil, fmt.Errorf("optim: learning rate %v, want > 0", lr)
 	}
 	if name == "adam" && !(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1) {
-		return nil, fmt.Errorf("train: adam betas %v, %v, want in [0, 1)", beta1, beta2)
+		return nil, fmt.Errorf("optim: adam betas %v, %v, want in [0, 1)", beta1, beta2)
+	}
+	if names == nil {
+		for _, n := range nodes {
+			names = append(names, n.Name())
+		}
+	}
+	if len(names) != len(nodes) {
+		return nil, fmt.Errorf("optim: %d names for %d parameters", len(names), len(nodes))
 	}
 	o := &Optimizer{Name: name, LR: lr, Beta1: beta1, Beta2: beta2, Eps: 1e-8, nodes: nodes, names: names}
 	if name == "rmsprop" {
@@ -54,7 +68,7 @@ func NewOptimizer(name string, lr, beta1, beta2 float64, nodes G.Nodes, names []
 	for _, n := range nodes {
 		t, ok := n.Value().(*tensor.Dense)
 		if !ok || t.Dtype() != tensor.Float32 {
-			return nil, fmt.Errorf("train: parameter %s is not a float32 tensor", n.Name())
+			return nil, fmt.Errorf("optim: parameter %s is not a float32 tensor", n.Name())
 		}
 		size := t.Shape().TotalSize()
 		if name != "sgd" {
@@ -74,16 +88,16 @@ func (o *Optimizer) Step() error {
 	for i, n := range o.nodes {
 		gv, err := n.Grad()
 		if err != nil {
-			return fmt.Errorf("train: gradient of %s: %w", o.names[i], err)
+			return fmt.Errorf("optim: gradient of %s: %w", o.names[i], err)
 		}
 		gt, ok := gv.(*tensor.Dense)
 		if !ok {
-			return fmt.Errorf("train: gradient of %s is %T", o.names[i], gv)
+			return fmt.Errorf("optim: gradient of %s is %T", o.names[i], gv)
 		}
 		g := gt.Data().([]float32)
 		for _, v := range g {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return fmt.Errorf("train: gradient of %s is not finite (%v)", o.names[i], v)
+				return fmt.Errorf("optim: gradient of %s is not finite (%v)", o.names[i], v)
 			}
 		}
 		grads[i] = g

@@ -1,0 +1,151 @@
+package optim
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// quadratic builds loss = Σ w_i² / 2 over one float32 parameter holding w,
+// so that the gradient equals w, and returns the parameter and a machine
+// that computes the gradient.
+func quadratic(t *testing.T, w []float32) (*G.Node, G.VM) {
+	t.Helper()
+	g := G.NewGraph()
+	p := G.NewVector(g, tensor.Float32, G.WithShape(len(w)), G.WithName("w"),
+		G.WithValue(tensor.New(tensor.WithShape(len(w)), tensor.WithBacking(append([]float32(nil), w...)))))
+	sq := G.Must(G.Square(p))
+	loss := G.Must(G.Mul(G.Must(G.Sum(sq)), G.NewConstant(float32(0.5))))
+	if _, err := G.Grad(loss, p); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(p))
+	t.Cleanup(func() { vm.Close() })
+	return p, vm
+}
+
+func values(p *G.Node) []float32 { return p.Value().(*tensor.Dense).Data().([]float32) }
+
+// step runs the machine (gradient = current w) and one optimiser update.
+func step(t *testing.T, vm G.VM, o *Optimizer) {
+	t.Helper()
+	vm.Reset()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Step(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUpdatesFollowTheirDefinitions compares two updates of each optimiser
+// with the update rules computed by hand in float64 (gradient = w).
+func TestUpdatesFollowTheirDefinitions(t *testing.T) {
+	w0 := []float64{1, -2, 0.5}
+	const lr, b1, b2, eps = 0.1, 0.9, 0.999, 1e-8
+	for _, name := range []string{"adam", "rmsprop", "sgd"} {
+		t.Run(name, func(t *testing.T) {
+			f32 := make([]float32, len(w0))
+			for i, v := range w0 {
+				f32[i] = float32(v)
+			}
+			p, vm := quadratic(t, f32)
+			o, err := New(name, lr, b1, b2, G.Nodes{p}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := append([]float64(nil), w0...)
+			m := make([]float64, len(w0))
+			v := make([]float64, len(w0))
+			for k := 1; k <= 2; k++ {
+				step(t, vm, o)
+				for i := range want {
+					g := want[i]
+					switch name {
+					case "adam":
+						m[i] = b1*m[i] + (1-b1)*g
+						v[i] = b2*v[i] + (1-b2)*g*g
+						mh := m[i] / (1 - math.Pow(b1, float64(k)))
+						vh := v[i] / (1 - math.Pow(b2, float64(k)))
+						want[i] -= lr * mh / (math.Sqrt(vh) + eps)
+					case "rmsprop":
+						v[i] = b2*v[i] + (1-b2)*g*g
+						want[i] -= lr * g / (math.Sqrt(v[i]) + eps)
+					case "sgd":
+						want[i] -= lr * g
+					}
+				}
+			}
+			got := values(p)
+			for i := range want {
+				if math.Abs(float64(got[i])-want[i]) > 1e-5*(1+math.Abs(want[i])) {
+					t.Errorf("w[%d] = %v after 2 steps, want %v", i, got[i], want[i])
+				}
+			}
+			if o.T != 2 {
+				t.Errorf("T = %d, want 2", o.T)
+			}
+		})
+	}
+}
+
+// TestClip: with Clip set, every parameter ends in [-Clip, Clip].
+func TestClip(t *testing.T) {
+	p, vm := quadratic(t, []float32{3, -3, 0.001})
+	o, err := New("sgd", 0.1, 0, 0, G.Nodes{p}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Clip = 0.01
+	step(t, vm, o)
+	for i, v := range values(p) {
+		if v < -0.01 || v > 0.01 {
+			t.Errorf("w[%d] = %v, want within ±0.01", i, v)
+		}
+	}
+}
+
+// TestNonFiniteGradientChangesNothing: a NaN gradient is an error naming
+// the parameter, and neither the weights nor the step count move.
+func TestNonFiniteGradientChangesNothing(t *testing.T) {
+	p, vm := quadratic(t, []float32{float32(math.NaN()), 1})
+	o, err := New("adam", 0.1, 0.9, 0.999, G.Nodes{p}, []string{"dec.w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm.Reset()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	err = o.Step()
+	if err == nil || !strings.Contains(err.Error(), "dec.w") {
+		t.Fatalf("Step = %v, want an error naming dec.w", err)
+	}
+	if w := values(p); w[1] != 1 || o.T != 0 {
+		t.Errorf("after a refused step w = %v, T = %d; want w[1] = 1, T = 0", w, o.T)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	p, _ := quadratic(t, []float32{1})
+	for _, c := range []struct {
+		name      string
+		lr, b1    float64
+		names     []string
+		wantInErr string
+	}{
+		{"adagrad", 0.1, 0.9, nil, "unknown optimizer"},
+		{"adam", 0, 0.9, nil, "learning rate"},
+		{"adam", math.Inf(1), 0.9, nil, "learning rate"},
+		{"adam", 0.1, 1, nil, "betas"},
+		{"sgd", 0.1, 0, []string{"a", "b"}, "2 names for 1"},
+	} {
+		_, err := New(c.name, c.lr, c.b1, 0.999, G.Nodes{p}, c.names)
+		if err == nil || !strings.Contains(err.Error(), c.wantInErr) {
+			t.Errorf("New(%s, lr %v, beta1 %v) = %v, want an error with %q", c.name, c.lr, c.b1, err, c.wantInErr)
+		}
+	}
+}
