@@ -33,7 +33,8 @@ type Func func(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // (a failing hook prints a warning and the command still runs). The
 // context is cancelled by Ctrl-C or SIGTERM. The exit status is 0 on
 // success and for --help, 1 with one line "name: error" on stderr
-// otherwise; a panic is reported in one line too, with exit status 2 (set
+// otherwise (the name once, even when the error already starts with it);
+// a panic is reported in one line too, with exit status 2 (set
 // OTGEN_TRACEBACK=1 to see its stack).
 func Main(name string, args []string, run Func, before ...func() error) {
 	os.Exit(Exec(name, args, run, os.Stdout, os.Stderr, before...))
@@ -69,7 +70,13 @@ func Exec(name string, args []string, run Func, stdout, stderr io.Writer, before
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	default:
-		fmt.Fprintf(stderr, "%s: %s\n", name, oneLine(err.Error()))
+		msg := oneLine(err.Error())
+		// A command named after its package (train) would say its name
+		// twice: "train: train: ...".
+		if !strings.HasPrefix(msg, name+": ") {
+			msg = name + ": " + msg
+		}
+		fmt.Fprintln(stderr, msg)
 		return 1
 	}
 }

@@ -21,6 +21,9 @@ func TestExecStatusAndOneLineErrors(t *testing.T) {
 		{"error", func(context.Context, []string, io.Writer, io.Writer) error {
 			return errors.New("read x.png:\n  bad header")
 		}, 1, "cmd: read x.png: bad header\n"},
+		{"own name once", func(context.Context, []string, io.Writer, io.Writer) error {
+			return errors.New("cmd: run folder x is in use")
+		}, 1, "cmd: run folder x is in use\n"},
 		{"panic", func(context.Context, []string, io.Writer, io.Writer) error { panic("boom\nline") }, 2,
 			"cmd: internal error: boom line (a bug: please report it; OTGEN_TRACEBACK=1 shows where)\n"},
 	}
