@@ -77,6 +77,11 @@ func TestMNISTFileIsDirectory(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), path+" is a directory") {
 		t.Errorf("error %v, want it to say that %s is a directory", err, path)
 	}
+	// Once, after the dataset's name (it once read "is a directory: PATH
+	// is a directory").
+	if n := strings.Count(err.Error(), "is a directory"); n != 1 || !strings.HasPrefix(err.Error(), "data: mnist") {
+		t.Errorf("error %q: want it to start with data: mnist and say is a directory once", err)
+	}
 }
 
 // TestAttributeFileIsDirectory puts a folder where the CelebA attribute

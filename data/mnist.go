@@ -156,11 +156,11 @@ func findMNISTFile(what, dir, prefix, kind, idx string) (string, error) {
 		}
 	}
 	if notFile != nil {
-		what := "is not a regular file"
+		is := "is not a regular file"
 		if notFile.IsDir() {
-			what = "is a directory"
+			is = "is a directory"
 		}
-		return "", fmt.Errorf("%s: %s %s, not an IDX file", what, notFilePath, what)
+		return "", fmt.Errorf("%s: %s %s, not an IDX file", what, notFilePath, is)
 	}
 	return "", fmt.Errorf("%s: no %s %s file in %s (tried %s): %w", what, prefix, kind, dir, strings.Join(tried, ", "), fs.ErrNotExist)
 }
