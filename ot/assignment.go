@@ -144,9 +144,18 @@ func checkCosts(r, c, stride int, data []float64) error {
 // floating-point costs.
 const arrStepsPerRow = 4
 
-// assignMode forces a solver in tests: 0 chooses, 1 dense, 2 sparse (then
-// the network simplex if it gives up), 3 network simplex.
-var assignMode = 0
+// assignSolver is one of the assignment solvers, for tests to force one.
+type assignSolver int
+
+const (
+	assignAuto    assignSolver = iota // dense below sparseMinN rows, sparse from there
+	assignDense                       // Jonker–Volgenant on the dense matrix
+	assignSparse                      // sparse candidates, the network simplex if it gives up
+	assignSimplex                     // the network simplex
+)
+
+// assignMode is the solver solve uses; tests change it.
+var assignMode = assignAuto
 
 // solve solves the assignment problem on the n×n matrix c (row stride
 // stride) and returns the result backed by w's buffers.
@@ -160,20 +169,20 @@ var assignMode = 0
 // its flows are exact integers.
 func (w *AssignmentWorkspace) solve(n, stride int, c []float64) AssignmentResult {
 	mode := assignMode
-	if mode == 0 {
-		mode = 1
+	if mode == assignAuto {
+		mode = assignDense
 		if n >= sparseMinN {
-			mode = 2
+			mode = assignSparse
 		}
 	}
-	if mode == 2 && w.solveSparse(n, stride, c) {
+	if mode == assignSparse && w.solveSparse(n, stride, c) {
 		total := 0.0
 		for i, j := range w.x[:n] {
 			total += c[i*stride+j]
 		}
 		return AssignmentResult{Perm: w.x, Cost: total, U: w.u, V: w.v}
 	}
-	if mode >= 2 {
+	if mode == assignSparse || mode == assignSimplex {
 		return w.solveSimplex(n, stride, c)
 	}
 	return w.solveDense(n, stride, c)

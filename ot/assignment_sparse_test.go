@@ -30,7 +30,7 @@ func tieCost(rng *rand.Rand, n int) *mat.Dense {
 }
 
 // withMode runs f with assignMode set to mode.
-func withMode(mode int, f func()) {
+func withMode(mode assignSolver, f func()) {
 	old := assignMode
 	assignMode = mode
 	defer func() { assignMode = old }()
@@ -52,8 +52,8 @@ func TestAssignmentSparseMatchesDense(t *testing.T) {
 				C = randCost(rng, n, n, kind)
 			}
 			var dense, sparse *AssignmentResult
-			withMode(1, func() { dense, _ = Assignment(C) })
-			withMode(2, func() {
+			withMode(assignDense, func() { dense, _ = Assignment(C) })
+			withMode(assignSparse, func() {
 				var err error
 				if sparse, err = AssignmentSlice(n, C.RawMatrix().Data, &ws); err != nil {
 					t.Fatal(err)
@@ -68,7 +68,7 @@ func TestAssignmentSparseMatchesDense(t *testing.T) {
 				}
 			}
 			var simplex *AssignmentResult
-			withMode(3, func() { simplex, _ = Assignment(C) })
+			withMode(assignSimplex, func() { simplex, _ = Assignment(C) })
 			checkAssignment(t, C, dense)
 			checkAssignment(t, C, sparse) // dual feasible on the full matrix
 			checkAssignment(t, C, simplex)
@@ -92,7 +92,7 @@ func TestAssignmentColourFallback(t *testing.T) {
 		for trial := 0; trial < 3; trial++ {
 			C, _ := SqEuclidean(colourPixels(rng, n), colourPixels(rng, n))
 			var dense *AssignmentResult
-			withMode(1, func() { dense, _ = Assignment(C) })
+			withMode(assignDense, func() { dense, _ = Assignment(C) })
 			got, err := AssignmentSlice(n, C.RawMatrix().Data, &ws)
 			if err != nil {
 				t.Fatal(err)
