@@ -36,9 +36,12 @@ var AAE = Spec{
 	Equation: "Theorem 1 and eq. 5: min_{Q,G} 1/n Σ c(x_i, G(Q(x_i))) + λ·D_GAN(Q_Z, P_Z)",
 	Model:    "deterministic encoder, decoder, latent discriminator",
 	Uses:     []string{"lambda", "cost", "n-critic"},
-	Defaults: func(c *Config, _ *Training, _ Data) {
+	Defaults: func(c *Config, _ *Training, d Data) {
 		if c.Lambda == 0 {
 			c.Lambda = 1
+			if d.Name == "celeba" {
+				c.Lambda = celebALambdaScale * 1
+			}
 		}
 		if c.Cost == "" {
 			c.Cost = "l2sq"

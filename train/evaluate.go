@@ -36,6 +36,9 @@ func (r *Run) evalColumns() []string {
 		return cols
 	}
 	cols := []string{"eval_mmd", "eval_w2"}
+	if r.Model.Encoder != nil {
+		cols = append(cols, "eval_latent_mmd")
+	}
 	for _, mt := range r.obj.Steps[0].Metrics {
 		cols = append(cols, "test_"+mt.Name)
 	}
@@ -151,7 +154,37 @@ func (r *Run) evaluatePixels(rng *rand.Rand) error {
 	if r.last["eval_w2"], err = eval.W2(gen, real, dim); err != nil {
 		return fmt.Errorf("train: evaluation: %w", err)
 	}
+	if r.Model.Encoder != nil {
+		if r.last["eval_latent_mmd"], err = r.latentMMD(rng, real, n); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// latentMMD returns the MMD between the codes of the n held-out examples x
+// (the encoder's means) and n draws of the prior, with Gaussian kernels at
+// 1/2, 1 and 2 times the median distance between the prior draws: how far
+// the encoder's aggregate posterior Q_Z is from P_Z, the quantity the
+// WAE penalties (and the VAE's KL term, per example) pull down. A decoder
+// trained on codes far from the prior generates poorly from it.
+func (r *Run) latentMMD(rng *rand.Rand, x []float32, n int) (float64, error) {
+	codes, err := r.Model.Encode(x, n)
+	if err != nil {
+		return 0, fmt.Errorf("train: evaluation: %w", err)
+	}
+	dz := r.Config.Model.Latent
+	prior := make([]float32, n*dz)
+	r.Model.SamplePrior(rng, prior)
+	h, err := eval.MedianDistance(prior, dz)
+	if err != nil {
+		return 0, fmt.Errorf("train: evaluation: %w", err)
+	}
+	v, err := eval.MMD(codes, prior, dz, []float64{h / 2, h, 2 * h})
+	if err != nil {
+		return 0, fmt.Errorf("train: evaluation: latent MMD: %w", err)
+	}
+	return v, nil
 }
 
 // generate decodes n draws of the prior.
