@@ -10,12 +10,19 @@ import (
 
 // TestOTLossesCoverAllModes: the default 8-Gaussians run of cmd/train (the
 // minibatch Wasserstein generator, batch 512, 1,500 steps; 42 s on two quiet
-// cores) and a Sinkhorn-divergence generator on the same budget (eps 0.01,
-// 100 iterations) put at least a fifth of 4,000 generated points within 3
+// cores) and a Sinkhorn-divergence generator (eps 0.01, 100 iterations,
+// 2,000 steps) put at least a fifth of 20,000 generated points within 3
 // standard deviations of a mode (the high-quality samples of the VEEGAN /
 // unrolled-GAN convention), and every one of the 8 modes gets at least 5%
-// of those high-quality samples. Observed when written: 28.8% and 25.9%
-// high quality, the least covered mode holding 8.5% and 6.0% of them.
+// of those high-quality samples.
+//
+// Observed: minibatch-w 28.8% high quality, least covered mode 8.5% of it
+// (4,000 samples, when written). Sinkhorn at 1,500 steps held 24.4% and
+// 4.6% (below the bar: this test failed in CI once otgen's Sinkhorn solver
+// changed its rounding) and 9.0% with seed 2 — too close to the bar at that
+// budget; at 2,000 steps seed 1 gives 28.1% and 7.9-9.6% over four draws
+// of 4,000 and 20,000 samples. 20,000 samples keep the draw's own noise
+// (about ±15% of a mode's share at 4,000) out of the verdict.
 //
 // For scale: the PyTorch peer (../shared/peers/torch_toy.py --train-iters
 // 5000) reaches 25% high-quality samples with WGAN-GP and 3% with the
@@ -24,7 +31,7 @@ import (
 // this budget: eval_modes in metrics.csv reports it.
 func TestOTLossesCoverAllModes(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: two full 1,500-step runs (about 3 minutes)")
+		t.Skip("-short: two full runs of 1,500 and 2,000 steps (about 4 minutes)")
 	}
 	cases := []struct {
 		loss string
@@ -32,7 +39,7 @@ func TestOTLossesCoverAllModes(t *testing.T) {
 	}{
 		{"minibatch-w", nil},
 		{"sinkhorn", func(c *Config) {
-			c.Steps, c.Batch, c.Schedule = 1500, 512, "linear"
+			c.Steps, c.Batch, c.Schedule = 2000, 512, "linear"
 			c.Loss.Eps, c.Loss.Iters = 0.01, 100
 		}},
 	}
@@ -55,7 +62,7 @@ func TestOTLossesCoverAllModes(t *testing.T) {
 			if err := r.Train(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			gen, err := r.generate(rand.New(rand.NewPCG(7, 7)), 4000)
+			gen, err := r.generate(rand.New(rand.NewPCG(7, 7)), 20000)
 			if err != nil {
 				t.Fatal(err)
 			}
