@@ -58,7 +58,7 @@ func (op *xentOp) String() string                                 { return "soft
 func (op *xentOp) DiffWRT(int) []bool                             { return []bool{true} }
 
 func (op *xentOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	g, err := G.ApplyOp(&xentGradOp{parent: op}, inputs[0], grad)
+	g, err := nn.CachedGrad("softmaxCrossEntropy", &op.grad, inputs[0], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -124,56 +124,4 @@ func (op *xentOp) Do(vals ...G.Value) (G.Value, error) {
 		return G.NewF32(float32(loss)), nil
 	}
 	return G.NewF64(loss), nil
-}
-
-// xentGradOp returns the gradient cached by its parent's forward pass times
-// the incoming scalar gradient; its first argument, the logits, gives the
-// shape and type.
-type xentGradOp struct{ parent *xentOp }
-
-func (op *xentGradOp) Arity() int { return 2 }
-func (op *xentGradOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	t := G.TensorType{Dims: 2, Of: a}
-	return hm.NewFnType(t, a, t)
-}
-func (op *xentGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, ok := in[0].(tensor.Shape)
-	if !ok {
-		return nil, fmt.Errorf("%s: cannot infer shape from %v", op, in[0])
-	}
-	return s.Clone(), nil
-}
-func (op *xentGradOp) ReturnsPtr() bool      { return false }
-func (op *xentGradOp) CallsExtern() bool     { return false }
-func (op *xentGradOp) OverwritesInput() int  { return -1 }
-func (op *xentGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "xentGrad@%p", op.parent) }
-func (op *xentGradOp) Hashcode() uint32      { return nn.OpHash(op) }
-func (op *xentGradOp) String() string        { return "softmaxCrossEntropyGrad" }
-
-func (op *xentGradOp) Do(vals ...G.Value) (G.Value, error) {
-	z, ok := vals[0].(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("%s: input is not a dense tensor", op)
-	}
-	up, err := nn.ScalarOf(vals[1])
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	src := op.parent.grad
-	if len(src) != z.Shape().TotalSize() {
-		return nil, fmt.Errorf("%s: no cached gradient (forward pass not run?)", op)
-	}
-	out := tensor.New(tensor.Of(z.Dtype()), tensor.WithShape(z.Shape().Clone()...))
-	switch d := out.Data().(type) {
-	case []float32:
-		for i, v := range src {
-			d[i] = float32(up * v)
-		}
-	case []float64:
-		for i, v := range src {
-			d[i] = up * v
-		}
-	}
-	return out, nil
 }

@@ -112,80 +112,15 @@ func (op *pointLossOp) String() string   { return op.f.name() }
 func (op *pointLossOp) DiffWRT(int) []bool { return []bool{true, true} }
 
 func (op *pointLossOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	gx, err := G.ApplyOp(&pointGradOp{parent: op, which: 0}, inputs[0], grad)
+	gx, err := nn.CachedGrad(op.f.name()+"/x", &op.gx, inputs[0], grad)
 	if err != nil {
 		return nil, err
 	}
-	gy, err := G.ApplyOp(&pointGradOp{parent: op, which: 1}, inputs[1], grad)
+	gy, err := nn.CachedGrad(op.f.name()+"/y", &op.gy, inputs[1], grad)
 	if err != nil {
 		return nil, err
 	}
 	return G.Nodes{gx, gy}, nil
-}
-
-// pointGradOp returns the cached gradient of its parent w.r.t. input
-// `which`, times the incoming scalar gradient. It takes the input itself as
-// its first argument for its shape and type.
-type pointGradOp struct {
-	parent *pointLossOp
-	which  int
-}
-
-func (op *pointGradOp) Arity() int { return 2 }
-
-func (op *pointGradOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	t := G.TensorType{Dims: 2, Of: a}
-	return hm.NewFnType(t, a, t)
-}
-
-func (op *pointGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, ok := in[0].(tensor.Shape)
-	if !ok {
-		return nil, fmt.Errorf("%s: cannot infer shape from %v", op, in[0])
-	}
-	return s.Clone(), nil
-}
-
-func (op *pointGradOp) Do(vals ...G.Value) (G.Value, error) {
-	xt, ok := vals[0].(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("%s: input is not a dense tensor", op)
-	}
-	up, err := nn.ScalarOf(vals[1])
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	src := op.parent.gx
-	if op.which == 1 {
-		src = op.parent.gy
-	}
-	if len(src) != xt.Shape().TotalSize() {
-		return nil, fmt.Errorf("%s: no cached gradient (forward pass not run?)", op)
-	}
-	out := tensor.New(tensor.Of(xt.Dtype()), tensor.WithShape(xt.Shape().Clone()...))
-	switch d := out.Data().(type) {
-	case []float32:
-		for i, v := range src {
-			d[i] = float32(up * v)
-		}
-	case []float64:
-		for i, v := range src {
-			d[i] = up * v
-		}
-	}
-	return out, nil
-}
-
-func (op *pointGradOp) ReturnsPtr() bool     { return false }
-func (op *pointGradOp) CallsExtern() bool    { return false }
-func (op *pointGradOp) OverwritesInput() int { return -1 }
-func (op *pointGradOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "grad%d(%s@%p)", op.which, op.parent.f.name(), op.parent)
-}
-func (op *pointGradOp) Hashcode() uint32 { return nn.OpHash(op) }
-func (op *pointGradOp) String() string {
-	return fmt.Sprintf("grad%d(%s)", op.which, op.parent.f.name())
 }
 
 func toFloat64(t *tensor.Dense, dst []float64) []float64 {
