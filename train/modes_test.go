@@ -16,13 +16,14 @@ import (
 // unrolled-GAN convention), and every one of the 8 modes gets at least 5%
 // of those high-quality samples.
 //
-// Observed: minibatch-w 28.8% high quality, least covered mode 8.5% of it
-// (4,000 samples, when written). Sinkhorn at 1,500 steps held 24.4% and
-// 4.6% (below the bar: this test failed in CI once otgen's Sinkhorn solver
-// changed its rounding) and 9.0% with seed 2 — too close to the bar at that
-// budget; at 2,000 steps seed 1 gives 28.1% and 7.9-9.6% over four draws
-// of 4,000 and 20,000 samples. 20,000 samples keep the draw's own noise
-// (about ±15% of a mode's share at 4,000) out of the verdict.
+// Observed with 20,000 samples: minibatch-w 28.9% high quality, least
+// covered mode 7.3% of it; Sinkhorn 27.9% and 9.0%. Sinkhorn at 1,500
+// steps held 24.4% and 4.6% (below the bar: this test failed in CI once
+// otgen's Sinkhorn solver changed its rounding), 9.0% with seed 2 — too
+// close to the bar at that budget; at 2,000 steps the least mode holds
+// 7.9-9.6% (seed 1) and 7.5-9.0% (seed 2) over four draws of 4,000 and
+// 20,000 samples. 20,000 samples keep the draw's own noise (about ±15% of
+// a mode's share at 4,000) out of the verdict.
 //
 // For scale: the PyTorch peer (../shared/peers/torch_toy.py --train-iters
 // 5000) reaches 25% high-quality samples with WGAN-GP and 3% with the
