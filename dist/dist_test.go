@@ -1,10 +1,13 @@
 package dist
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -225,4 +228,61 @@ func TestEnd(t *testing.T) {
 			t.Fatalf("rank 1: End = %v, want its own error", errs[1])
 		}
 	})
+}
+
+// TestWaitAll: ranks whose work ends at different times all return once
+// the last is done; a rank that asks to stop makes every rank's onStop run
+// once, before the others are done.
+func TestWaitAll(t *testing.T) {
+	if _, err := Single().WaitAll(0, nil, nil); err == nil {
+		t.Fatal("WaitAll every 0s accepted")
+	}
+	for _, failing := range []int{-1, 2} {
+		var mu sync.Mutex
+		stops := 0
+		errs := runLocal(t, 3, 0, func(c *Comm) error {
+			r := c.Rank()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var done, stop atomic.Bool
+			go func() {
+				// The work: rank r takes r·40 ms, except that the
+				// failing rank fails at once and the others stop when
+				// told to.
+				select {
+				case <-time.After(time.Duration(r) * 40 * time.Millisecond):
+				case <-ctx.Done():
+				}
+				stop.Store(r == failing)
+				done.Store(true)
+			}()
+			if r == failing {
+				stop.Store(true)
+			}
+			stopped, err := c.WaitAll(5*time.Millisecond, func() (bool, bool) { return done.Load(), stop.Load() }, func() {
+				mu.Lock()
+				stops++
+				mu.Unlock()
+				cancel()
+			})
+			if err != nil {
+				return err
+			}
+			if stopped != (failing >= 0) {
+				return fmt.Errorf("rank %d: stopped = %v", r, stopped)
+			}
+			if !done.Load() {
+				return fmt.Errorf("rank %d: WaitAll returned before this rank was done", r)
+			}
+			return nil
+		})
+		for r, err := range errs {
+			if err != nil {
+				t.Fatalf("failing rank %d: rank %d: %v", failing, r, err)
+			}
+		}
+		if want := map[bool]int{true: 3, false: 0}[failing >= 0]; stops != want {
+			t.Fatalf("failing rank %d: onStop ran %d times, want %d", failing, stops, want)
+		}
+	}
 }
