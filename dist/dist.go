@@ -30,6 +30,18 @@
 // build from a collective decision) are marked with Shared: each rank can
 // end normally and only rank 0 needs to report them. Any other error of a
 // multi-rank job is one rank's own: that rank reports it and calls Abort.
+// A command ends with End, which does either and finalises.
+//
+// Beyond the collectives: AllgatherVar gathers parts of different lengths
+// (encoded results, messages); WaitAll keeps ranks whose work differs in
+// length (cmd/compare's runs) in touch without a long blocking collective;
+// RunLocal runs a function on every rank of an in-process job, for tests.
+//
+// Who uses it: package train (data-parallel training: one fused allreduce
+// of the gradients per step), colour and flow (their minibatch pairs are
+// split over the ranks, and their per-point sums allreduced), cmd/ot and
+// cmd/compare (whose runs are split over the ranks). Package ot does not
+// import it: its MinibatchOptions.From and To select a share of the pairs.
 package dist
 
 import (

@@ -16,6 +16,15 @@
 //
 //	go run ./cmd/compare
 //	go run ./cmd/compare --losses minibatch-w,sinkhorn,wgan-gp --steps 3000 --seeds 1,2,3
+//
+// Built with -tags mpi and started by an MPI launcher (mpirun -np N, srun
+// --mpi=pmix), the runs are spread over the N ranks: rank r trains runs r,
+// r+N, ... of the list (losses within seeds), each as one process in its
+// own folder, and computes their final metrics; rank 0 alone prepares the
+// output folder, gathers the results and writes the table and figures.
+// The table is that of one process, timings aside.
+//
+//	mpirun -np 4 ./compare --losses minibatch-w,sinkhorn,wgan-gp,vae --steps 3000
 package main
 
 import (

@@ -20,6 +20,15 @@
 // are read with data.DecodeImage, which refuses, from its header, an image
 // of more than data.MaxImagePixels pixels; figures are written as PNG, or
 // as JPEG when the name given to --out ends in .jpg or .jpeg.
+//
+// Built with -tags mpi and started by an MPI launcher (mpirun -np N, srun
+// --mpi=pmix), colour-transfer and flow spread their minibatch pairs over
+// the N ranks: every rank reads the inputs (at the same path on every
+// node), solves its share of the pairs drawn from the same seed, and one
+// allreduce adds the per-pixel sums of the barycentric map (the gradients
+// of the flow, at every step); the result is that of one process up to
+// the order of the float sums. Rank 0 alone writes and reports; plans runs
+// on rank 0 alone.
 package main
 
 import (
