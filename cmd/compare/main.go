@@ -30,6 +30,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/csv"
 	"encoding/gob"
 	"encoding/json"
@@ -38,6 +39,7 @@ import (
 	"image"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"otgen/dist"
 	"otgen/internal/atomicfile"
@@ -248,6 +250,9 @@ func runOn(ctx context.Context, comm *dist.Comm, args []string, stdout, stderr i
 		return err
 	}
 	o := pl.o
+	if err := checkSharedFolder(comm, o.out); err != nil {
+		return err
+	}
 	var clf *classifier.Classifier
 	if o.data == "mnist" {
 		// Rank 0 trains the classifier into the cache when it is
@@ -302,6 +307,42 @@ func runOn(ctx context.Context, comm *dist.Comm, args []string, stdout, stderr i
 		return err
 	}
 	return writeFigures(o, all)
+}
+
+// checkSharedFolder makes sure that every rank of a job sees the output
+// folder that rank 0 prepared: rank 0 alone checks it for runs trained
+// with other settings and reads every run's checkpoint for the figures, so
+// on several nodes it must be on a shared file system. Rank 0 writes a
+// file of a random name there, every other rank looks for it, rank 0
+// removes it.
+func checkSharedFolder(comm *dist.Comm, out string) error {
+	if comm.Size() == 1 {
+		return nil
+	}
+	token := make([]byte, 8)
+	binary.LittleEndian.PutUint64(token, uint64(time.Now().UnixNano())^rand.Uint64())
+	if err := comm.BroadcastBytes(token, 0); err != nil {
+		return err
+	}
+	probe := filepath.Join(out, fmt.Sprintf(".compare-shared-%x", token))
+	var err error
+	if comm.Rank() == 0 {
+		err = os.WriteFile(probe, nil, 0o644)
+	}
+	if err := comm.Check(err); err != nil {
+		return err
+	}
+	if comm.Rank() != 0 {
+		if _, serr := os.Stat(probe); serr != nil {
+			hostname, _ := os.Hostname()
+			err = fmt.Errorf("--out %s: this rank (on %s) does not see the folder that rank 0 prepared: give every rank the same --out on a shared file system", out, hostname)
+		}
+	}
+	err = comm.Check(err)
+	if comm.Rank() == 0 {
+		os.Remove(probe)
+	}
+	return err
 }
 
 // prepare readies the output folder (rank 0): --fresh moves the previous

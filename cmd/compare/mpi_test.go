@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,5 +87,30 @@ func TestMPICompare(t *testing.T) {
 	}
 	if a, b := list(one), list(two); !slices.Equal(a, b) {
 		t.Fatalf("one process wrote %v\n2 ranks wrote %v", a, b)
+	}
+}
+
+// TestMPICompareNeedsSharedFolder: a rank that does not see rank 0's
+// output folder (here: given another --out, as a node without the shared
+// file system would be) fails the job before anything is trained, with
+// its message.
+func TestMPICompareNeedsSharedFolder(t *testing.T) {
+	mpitest.Mpirun(t)
+	bin := mpitest.Build(t, "otgen/cmd/compare", false)
+	args := []string{bin, "--losses", "vae", "--steps", "2", "--batch", "16", "--hidden", "8"}
+	a, b := filepath.Join(t.TempDir(), "cmp"), filepath.Join(t.TempDir(), "cmp")
+	log, err := mpitest.RunMPMD(t, mpitest.Job{}, append(args, "--out", a), append(args, "--out", b))
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		t.Fatalf("the job ended with %v, want a non-zero exit:\n%s", err, log)
+	}
+	if !strings.Contains(log, "rank 1: --out "+b+": this rank") || !strings.Contains(log, "shared file system") {
+		t.Fatalf("want rank 1's message about the shared folder:\n%s", log)
+	}
+	if strings.Contains(log, "== vae") {
+		t.Fatalf("a run was trained:\n%s", log)
+	}
+	if names, _ := os.ReadDir(a); len(names) != 0 {
+		t.Fatalf("rank 0 left %v in its folder", names)
 	}
 }
