@@ -257,9 +257,13 @@ func runOn(ctx context.Context, comm *dist.Comm, args []string, stdout, stderr i
 	if o.data == "mnist" {
 		// Rank 0 trains the classifier into the cache when it is
 		// missing; then the others read it.
-		if rank == 0 {
-			clf, err = mnistClassifier(ctx, pl.clfPath, o.dataDir, stderr)
-		}
+		err := together(ctx, comm, func(ctx context.Context) error {
+			var err error
+			if rank == 0 {
+				clf, err = mnistClassifier(ctx, pl.clfPath, o.dataDir, stderr)
+			}
+			return err
+		})
 		if err := comm.Check(err); err != nil {
 			return err
 		}
@@ -365,44 +369,59 @@ func prepare(pl *plan, stderr io.Writer) error {
 	return nil
 }
 
-// trainRank trains this rank's runs and computes their final metrics,
-// while dist.WaitAll keeps the ranks in touch: it returns once every rank
-// is done. A rank that fails or is interrupted asks the others to stop.
+// trainRank trains this rank's runs and computes their final metrics
+// (together with the other ranks' work).
 func trainRank(ctx context.Context, comm *dist.Comm, cfgs []train.Config, jobs int, dataDir string, clf *classifier.Classifier, log io.Writer) ([]result, error) {
+	var results []result
+	err := together(ctx, comm, func(ctx context.Context) error {
+		var err error
+		if results, err = trainAll(ctx, cfgs, jobs, log); err != nil {
+			return err
+		}
+		for i := range results {
+			m, err := finalMetrics(results[i].Dir, dataDir, clf)
+			if err != nil {
+				return fmt.Errorf("%s (seed %d): final metrics: %w", results[i].Loss, results[i].Seed, err)
+			}
+			for k, v := range m {
+				results[i].Metrics[k] = v
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// together runs work, this rank's part of a job whose ranks' parts differ
+// in length, while dist.WaitAll keeps the ranks in touch (a collective
+// that waited for the slowest rank would trip the watchdog), and returns
+// work's error once every rank is done. A rank whose work fails or is
+// interrupted cancels the context of the others' work. With one rank it
+// is work(ctx).
+func together(ctx context.Context, comm *dist.Comm, work func(context.Context) error) error {
+	if comm.Size() == 1 {
+		return work(ctx)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var done, stop atomic.Bool
 	var waitErr error
 	waited := make(chan struct{})
-	if comm.Size() == 1 {
-		close(waited)
-	} else {
-		go func() {
-			defer close(waited)
-			_, waitErr = comm.WaitAll(waitInterval, func() (bool, bool) { return done.Load(), stop.Load() }, cancel)
-		}()
-	}
-	results, err := trainAll(ctx, cfgs, jobs, log)
-	for i := range results {
-		if err != nil {
-			break
-		}
-		var m map[string]float64
-		if m, err = finalMetrics(results[i].Dir, dataDir, clf); err != nil {
-			err = fmt.Errorf("%s (seed %d): final metrics: %w", results[i].Loss, results[i].Seed, err)
-			break
-		}
-		for k, v := range m {
-			results[i].Metrics[k] = v
-		}
-	}
+	go func() {
+		defer close(waited)
+		_, waitErr = comm.WaitAll(waitInterval, func() (bool, bool) { return done.Load(), stop.Load() }, cancel)
+	}()
+	err := work(ctx)
 	stop.Store(err != nil)
 	done.Store(true)
 	<-waited
 	if waitErr != nil {
-		return nil, waitErr
+		return waitErr
 	}
-	return results, err
+	return err
 }
 
 // waitInterval is how often the ranks of a compare check on each other.
