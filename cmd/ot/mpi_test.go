@@ -44,8 +44,8 @@ func otRanks(t *testing.T, np int, bin string, args ...string) string {
 	return out
 }
 
-// files lists the names in dir, sorted.
-func files(t *testing.T, dir string) []string {
+// list returns the names in dir, sorted.
+func list(t *testing.T, dir string) []string {
 	t.Helper()
 	es, err := os.ReadDir(dir)
 	if err != nil {
@@ -59,28 +59,49 @@ func files(t *testing.T, dir string) []string {
 	return names
 }
 
-// TestMPIColourTransfer: colour transfer (both directions and the
-// comparison figure) on 2 ranks writes the images of one process, up to
-// the order of the float sums (no channel more than one level off), and
-// rank 1 writes nothing.
+// TestMPIColourTransfer: colour transfer on 2 ranks writes the images of
+// one process, up to the order of the float sums (no channel more than one
+// level off), and rank 1 writes nothing: on small generated images (both
+// directions and the comparison figure, pixels drawn in several pairs),
+// and on the shared 1600x1000 photos (few pairs, most pixels extended).
 func TestMPIColourTransfer(t *testing.T) {
 	bin := mpiOT(t)
 	in := t.TempDir()
-	src := writePNG(t, in, "src.png", bandImage(41, 48, 36, cool))
-	tgt := writePNG(t, in, "tgt.png", bandImage(42, 40, 30, warm))
+	t.Run("generated", func(t *testing.T) {
+		src := writePNG(t, in, "src.png", bandImage(41, 48, 36, cool))
+		tgt := writePNG(t, in, "tgt.png", bandImage(42, 40, 30, warm))
+		colourOnRanks(t, bin, []string{"colour-transfer", "--source", src, "--target", tgt, "--m", "60", "--draws", "3", "--seed", "7",
+			"--compare-m", "10,100", "--compare-size", "32", "--compare-draws", "2"},
+			"k=87 pairs on 2 ranks", []string{"out-compare.png", "out-reverse.png", "out.png"})
+	})
+	t.Run("photos", func(t *testing.T) {
+		root := os.Getenv("OTGEN_DATA")
+		if root == "" {
+			t.Skip("OTGEN_DATA not set: the photo case needs $OTGEN_DATA/photos")
+		}
+		src := filepath.Join(root, "photos", "evening_glow_sunset.jpg")
+		tgt := filepath.Join(root, "photos", "path_green_forest.jpg")
+		colourOnRanks(t, bin, []string{"colour-transfer", "--source", src, "--target", tgt, "--m", "1000", "--k", "16",
+			"--reverse=false", "--compare-m", ""}, "k=16 pairs on 2 ranks", []string{"out.png"})
+	})
+}
+
+// colourOnRanks runs colour-transfer args as one process and on 2 ranks,
+// checks the 2-rank log for want, that the 2-rank job wrote exactly files,
+// and that each is one process's image, no channel more than one level
+// off.
+func colourOnRanks(t *testing.T, bin string, args []string, want string, files []string) {
+	t.Helper()
 	one, two := t.TempDir(), t.TempDir()
-	args := []string{"colour-transfer", "--source", src, "--target", tgt, "--m", "60", "--draws", "3", "--seed", "7",
-		"--compare-m", "10,100", "--compare-size", "32", "--compare-draws", "2"}
 	otOne(t, bin, append(args, "--out", filepath.Join(one, "out.png"))...)
 	log := otRanks(t, 2, bin, append(args, "--out", filepath.Join(two, "out.png"))...)
-	if !strings.Contains(log, "k=87 pairs on 2 ranks") {
-		t.Errorf("the 2-rank job does not report its pairs on 2 ranks:\n%s", log)
+	if !strings.Contains(log, want) {
+		t.Errorf("the 2-rank job does not report %q:\n%s", want, log)
 	}
-	want := []string{"out-compare.png", "out-reverse.png", "out.png"}
-	if got := files(t, two); !slices.Equal(got, want) {
-		t.Fatalf("the 2-rank job wrote %v, want %v", got, want)
+	if got := list(t, two); !slices.Equal(got, files) {
+		t.Fatalf("the 2-rank job wrote %v, want %v", got, files)
 	}
-	for _, name := range want {
+	for _, name := range files {
 		a, b := readPNG(t, filepath.Join(one, name)), readPNG(t, filepath.Join(two, name))
 		if a.Bounds() != b.Bounds() {
 			t.Fatalf("%s: %v on one process, %v on 2 ranks", name, a.Bounds(), b.Bounds())
@@ -121,7 +142,7 @@ func TestMPIFlow(t *testing.T) {
 			if !strings.Contains(log, "on 2 ranks") {
 				t.Errorf("the 2-rank job does not say it runs on 2 ranks:\n%s", log)
 			}
-			if a, b := files(t, one), files(t, two); !slices.Equal(a, b) {
+			if a, b := list(t, one), list(t, two); !slices.Equal(a, b) {
 				t.Fatalf("one process wrote %v, 2 ranks %v", a, b)
 			}
 			a, b := readLosses(t, filepath.Join(one, "loss.csv")), readLosses(t, filepath.Join(two, "loss.csv"))
@@ -159,7 +180,7 @@ func TestMPIRankInputError(t *testing.T) {
 	if n := strings.Count(log, "rank 1: --source"); n != 1 || !strings.Contains(log, "missing.png") {
 		t.Fatalf("want rank 1's message once, naming the file:\n%s", log)
 	}
-	if got := files(t, out); len(got) != 0 {
+	if got := list(t, out); len(got) != 0 {
 		t.Fatalf("the failed job wrote %v", got)
 	}
 }
