@@ -26,6 +26,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"otgen/dist"
 	"otgen/ot"
 )
 
@@ -72,8 +73,19 @@ type Options struct {
 	// result does not depend on it.
 	Workers int
 	// Progress, if not nil, is called with the number of pairs solved so
-	// far and K, from the goroutine that called Transfer.
+	// far and K, from the goroutine that called Transfer; on one rank of
+	// several (Comm), with that rank's pairs solved so far and their
+	// number.
 	Progress func(done, total int)
+	// Comm, when it has several ranks, spreads the K pairs over the ranks
+	// of a job (contiguous shares, dist.Split): each rank draws and solves
+	// only its own pairs, from the same Seed, so the pairs are those of
+	// one process, and one allreduce adds the ranks' per-pixel sums of the
+	// barycentric map (numerator and mass) and costs. Every rank calls
+	// Transfer with the same images and options and gets the same result,
+	// which equals that of one process up to the order of the float sums.
+	// nil means one process.
+	Comm *dist.Comm
 }
 
 // Result is a recoloured image and what it took.
@@ -148,11 +160,7 @@ func Transfer(src, tgt image.Image, o Options) (*Result, error) {
 	default:
 		return nil, inputErrorf("unknown method %q (want exact or sinkhorn)", o.Method)
 	}
-	var progress func(int)
-	if o.Progress != nil {
-		progress = func(done int) { o.Progress(done, o.K) }
-	}
-	res, err := ot.MinibatchBarycentricMap(X, Y, &mo, progress)
+	res, err := minibatchMap(X, Y, mo, o.Comm, o.Progress)
 	if err != nil {
 		return nil, fmt.Errorf("colour transfer: %w", err)
 	}
@@ -174,6 +182,44 @@ func Transfer(src, tgt image.Image, o Options) (*Result, error) {
 		Extended: ext,
 		Cost:     res.Value,
 	}, nil
+}
+
+// minibatchMap is ot.MinibatchBarycentricMap with the pairs spread over
+// the ranks of comm (see Options.Comm).
+func minibatchMap(X, Y *mat.Dense, mo ot.MinibatchOptions, comm *dist.Comm, report func(done, total int)) (*ot.MinibatchMapResult, error) {
+	if comm == nil || comm.Size() == 1 {
+		var progress func(int)
+		if report != nil {
+			progress = func(done int) { report(done, mo.K) }
+		}
+		return ot.MinibatchBarycentricMap(X, Y, &mo, progress)
+	}
+	lo, hi := comm.Share(mo.K)
+	var progress func(int)
+	if report != nil {
+		progress = func(done int) { report(done, hi-lo) }
+	}
+	var sums *ot.MinibatchSums
+	var err error
+	if lo < hi {
+		mo.From, mo.To = lo, hi
+		sums, err = ot.MinibatchMapSums(X, Y, &mo, progress)
+	} else {
+		// More ranks than pairs: this rank adds nothing.
+		n, d := X.Dims()
+		sums = &ot.MinibatchSums{Num: mat.NewDense(n, d, nil), Mass: make([]float64, n), K: mo.K}
+	}
+	// Every rank joins the same collectives whether its pairs failed or
+	// not: the check first, then the sums.
+	if cerr := comm.Check(err); cerr != nil {
+		return nil, cerr
+	}
+	raw := sums.Raw()
+	if err := comm.AllreduceFloat64(raw, dist.Sum); err != nil {
+		return nil, fmt.Errorf("add the ranks' sums: %w", err)
+	}
+	sums.SetRaw(raw)
+	return sums.Map(), nil
 }
 
 // Pixels returns the colours of img as an n×3 matrix of R, G, B in [0,1]

@@ -1,6 +1,7 @@
 package dist
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -92,6 +93,43 @@ func checkCollectives(c *Comm) error {
 		}
 	}
 
+	// Variable-size allgather: rank k brings k+1 bytes (rank 1 none, when
+	// there are several ranks), then every rank none.
+	mine := bytes.Repeat([]byte{byte('a' + r)}, r+1)
+	if r == 1 {
+		mine = nil
+	}
+	parts, err := c.AllgatherVar(mine)
+	if err != nil {
+		return err
+	}
+	if len(parts) != n {
+		return fmt.Errorf("AllgatherVar returned %d parts, want %d", len(parts), n)
+	}
+	for k, p := range parts {
+		want := bytes.Repeat([]byte{byte('a' + k)}, k+1)
+		if k == 1 {
+			want = []byte{}
+		}
+		if !bytes.Equal(p, want) || p == nil {
+			return fmt.Errorf("AllgatherVar part %d = %q, want %q", k, p, want)
+		}
+	}
+	if len(mine) > 0 {
+		mine[0] = 'z' // the parts are copies
+		if parts[r][0] == 'z' {
+			return fmt.Errorf("AllgatherVar's part of rank %d aliases its src", r)
+		}
+	}
+	if parts, err = c.AllgatherVar(nil); err != nil {
+		return err
+	}
+	for k, p := range parts {
+		if p == nil || len(p) != 0 {
+			return fmt.Errorf("AllgatherVar of empty parts: part %d = %q", k, p)
+		}
+	}
+
 	// Broadcast from the last rank.
 	root := n - 1
 	b32 := []float32{float32(r), 1}
@@ -117,11 +155,11 @@ func checkCollectives(c *Comm) error {
 	if err := c.Check(nil); err != nil {
 		return fmt.Errorf("Check(nil) = %v", err)
 	}
-	var mine error
+	var failure error
 	if r == n-1 {
-		mine = fmt.Errorf("open /nowhere/mnist: %w", fs.ErrNotExist)
+		failure = fmt.Errorf("open /nowhere/mnist: %w", fs.ErrNotExist)
 	}
-	err := c.Check(mine)
+	err = c.Check(failure)
 	if err == nil || !IsShared(err) {
 		return fmt.Errorf("Check with a failing rank = %v, want a shared error", err)
 	}

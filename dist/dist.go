@@ -30,11 +30,24 @@
 // build from a collective decision) are marked with Shared: each rank can
 // end normally and only rank 0 needs to report them. Any other error of a
 // multi-rank job is one rank's own: that rank reports it and calls Abort.
+// A command ends with End, which does either and finalises.
+//
+// Beyond the collectives: AllgatherVar gathers parts of different lengths
+// (encoded results, messages); WaitAll keeps ranks whose work differs in
+// length (cmd/compare's runs) in touch without a long blocking collective;
+// RunLocal runs a function on every rank of an in-process job, for tests.
+//
+// Who uses it: package train (data-parallel training: one fused allreduce
+// of the gradients per step), colour and flow (their minibatch pairs are
+// split over the ranks, and their per-point sums allreduced), cmd/ot and
+// cmd/compare (whose runs are split over the ranks). Package ot does not
+// import it: its MinibatchOptions.From and To select a share of the pairs.
 package dist
 
 import (
 	"encoding/binary"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -269,6 +282,46 @@ func (c *Comm) AllgatherBytes(dst, src []byte) error {
 	})
 }
 
+// AllgatherVar returns every rank's src, in rank order, on every rank:
+// src may differ in length from rank to rank (an empty src gives an empty
+// part). It costs two collectives: an allgather of the lengths, then one of
+// the parts padded to the longest (skipped when every part is empty). The
+// parts are copies, not views of src.
+func (c *Comm) AllgatherVar(src []byte) ([][]byte, error) {
+	n := c.Size()
+	if n == 1 {
+		return [][]byte{append([]byte{}, src...)}, nil
+	}
+	lens := make([]byte, 8*n)
+	var own [8]byte
+	binary.LittleEndian.PutUint64(own[:], uint64(len(src)))
+	if err := c.AllgatherBytes(lens, own[:]); err != nil {
+		return nil, err
+	}
+	width := 0
+	for r := 0; r < n; r++ {
+		width = max(width, int(binary.LittleEndian.Uint64(lens[8*r:])))
+	}
+	out := make([][]byte, n)
+	if width == 0 {
+		for r := range out {
+			out[r] = []byte{}
+		}
+		return out, nil
+	}
+	padded := make([]byte, width)
+	copy(padded, src)
+	all := make([]byte, width*n)
+	if err := c.AllgatherBytes(all, padded); err != nil {
+		return nil, err
+	}
+	for r := range out {
+		l := int(binary.LittleEndian.Uint64(lens[8*r:]))
+		out[r] = all[r*width : r*width+l : r*width+l]
+	}
+	return out, nil
+}
+
 // BroadcastFloat32 copies root's buf into buf on every other rank (all of
 // the same length).
 func (c *Comm) BroadcastFloat32(buf []float32, root int) error {
@@ -341,6 +394,38 @@ func (c *Comm) Finalize() error {
 	return nil
 }
 
+// End is the epilogue of a command run on the job's ranks: call it once,
+// with the error the command's body returned, after the body's last
+// collective; it returns the error this process should report (nil for
+// exit status 0).
+//
+//   - An error of this rank alone (not marked Shared, not flag.ErrHelp)
+//     would leave the other ranks waiting in a collective: with several
+//     ranks, End writes it to stderr as "name: rank R of N: message" and
+//     aborts the whole job (MPI_Abort; the launcher exits non-zero). On a
+//     NewLocal communicator Abort returns, and so does End.
+//   - Otherwise End finalises the communicator (its error is returned
+//     when err is nil), and returns err on rank 0 and nil on the others:
+//     an error every rank returns alike (Shared, or --help, which every
+//     rank parsed alike) is reported once, by rank 0, which exits with
+//     status 1 while the others end normally.
+//
+// With one rank it finalises and returns err as it is.
+func (c *Comm) End(name string, err error) error {
+	own := err != nil && !IsShared(err) && !errors.Is(err, flag.ErrHelp)
+	if c.Size() > 1 && own {
+		msg := strings.Join(strings.Fields(err.Error()), " ")
+		c.Abort(1, fmt.Sprintf("%s: rank %d of %d: %s", name, c.Rank(), c.Size(), msg))
+	}
+	if ferr := c.Finalize(); err == nil {
+		err = ferr
+	}
+	if c.Rank() != 0 && !own {
+		return nil
+	}
+	return err
+}
+
 // sharedError marks an error that every rank returns alike.
 type sharedError struct{ err error }
 
@@ -382,45 +467,34 @@ func (c *Comm) Check(err error) error {
 		}
 	}
 	n := c.Size()
-	lens := make([]byte, 8*n)
-	var own [8]byte
-	binary.LittleEndian.PutUint64(own[:], uint64(len(msg)))
-	if cerr := c.AllgatherBytes(lens, own[:]); cerr != nil {
+	parts, cerr := c.AllgatherVar([]byte(msg))
+	if cerr != nil {
 		return cerr
 	}
-	width, failed := 0, false
-	for r := 0; r < n; r++ {
-		l := int(binary.LittleEndian.Uint64(lens[8*r:]))
-		width = max(width, l)
-		failed = failed || l > 0
+	failed := false
+	for _, p := range parts {
+		failed = failed || len(p) > 0
 	}
 	if !failed {
 		return nil
 	}
-	src := make([]byte, width)
-	copy(src, msg)
-	all := make([]byte, width*n)
-	if cerr := c.AllgatherBytes(all, src); cerr != nil {
-		return cerr
-	}
 	var order []string
 	ranks := map[string][]int{}
-	for r := 0; r < n; r++ {
-		l := int(binary.LittleEndian.Uint64(lens[8*r:]))
-		if l == 0 {
+	for r, p := range parts {
+		if len(p) == 0 {
 			continue
 		}
-		m := string(all[r*width : r*width+l])
+		m := string(p)
 		if _, ok := ranks[m]; !ok {
 			order = append(order, m)
 		}
 		ranks[m] = append(ranks[m], r)
 	}
-	parts := make([]string, len(order))
+	lines := make([]string, len(order))
 	for i, m := range order {
-		parts[i] = fmt.Sprintf("%s: %s", RankList(ranks[m], n), m)
+		lines[i] = fmt.Sprintf("%s: %s", RankList(ranks[m], n), m)
 	}
-	text := strings.Join(parts, "; ")
+	text := strings.Join(lines, "; ")
 	if err != nil {
 		return Shared(&rankError{text: text, err: err})
 	}

@@ -1,10 +1,13 @@
 package dist
 
 import (
+	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -30,27 +33,20 @@ func TestSplitCoversOnce(t *testing.T) {
 	}
 }
 
-// runLocal runs f on every rank of a local job of n ranks, each in its own
-// goroutine, and returns their errors.
+// runLocal runs f on every rank of a local job of n ranks (RunLocal), with
+// the watchdog's limit set to timeout when positive, and returns their
+// errors.
 func runLocal(t *testing.T, n int, timeout time.Duration, f func(c *Comm) error) []error {
 	t.Helper()
-	comms, err := NewLocal(n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for r, c := range comms {
+	errs, err := RunLocal(n, func(c *Comm) error {
 		if timeout > 0 {
 			c.SetTimeout(timeout)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[r] = f(c)
-		}()
+		return f(c)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	wg.Wait()
 	return errs
 }
 
@@ -179,5 +175,114 @@ func TestFinalizeThenCollectiveFails(t *testing.T) {
 	}
 	if err := c.Barrier(); err == nil {
 		t.Fatal("a collective after Finalize succeeded")
+	}
+}
+
+// TestEnd: End aborts the job on an error of one rank, reports a shared
+// error (and --help) on rank 0 alone, and finalises every rank.
+func TestEnd(t *testing.T) {
+	boom := errors.New("open /nowhere: no such file")
+	t.Run("single", func(t *testing.T) {
+		c := Single()
+		if err := c.End("cmd", boom); err != boom {
+			t.Fatalf("one rank: End = %v, want the error as it is", err)
+		}
+		if err := c.Barrier(); err == nil {
+			t.Fatal("End did not finalise")
+		}
+	})
+	t.Run("shared", func(t *testing.T) {
+		for _, e := range []error{Shared(boom), fmt.Errorf("parse: %w", flag.ErrHelp), nil} {
+			comms := make([]*Comm, 3)
+			errs := runLocal(t, 3, 0, func(c *Comm) error {
+				comms[c.Rank()] = c
+				return c.End("cmd", e)
+			})
+			for r, err := range errs {
+				if want := error(nil); r == 0 && e != nil {
+					if err != e {
+						t.Errorf("%v: rank 0: End = %v, want %v", e, err, e)
+					}
+				} else if err != want {
+					t.Errorf("%v: rank %d: End = %v, want nil", e, r, err)
+				}
+				if comms[r].Barrier() == nil {
+					t.Errorf("%v: rank %d was not finalised", e, r)
+				}
+			}
+		}
+	})
+	t.Run("own", func(t *testing.T) {
+		// Rank 1 fails alone: End aborts the job, whose other ranks,
+		// waiting in a collective, fail with rank 1's message.
+		errs := runLocal(t, 2, 0, func(c *Comm) error {
+			if c.Rank() == 1 {
+				return c.End("cmd", boom)
+			}
+			return c.Barrier()
+		})
+		if !errors.Is(errs[0], ErrAborted) || !strings.Contains(errs[0].Error(), "cmd: rank 1 of 2: open /nowhere: no such file") {
+			t.Fatalf("rank 0: %v, want the abort with rank 1's message", errs[0])
+		}
+		if errs[1] != boom {
+			t.Fatalf("rank 1: End = %v, want its own error", errs[1])
+		}
+	})
+}
+
+// TestWaitAll: ranks whose work ends at different times all return once
+// the last is done; a rank that asks to stop makes every rank's onStop run
+// once, before the others are done.
+func TestWaitAll(t *testing.T) {
+	if _, err := Single().WaitAll(0, nil, nil); err == nil {
+		t.Fatal("WaitAll every 0s accepted")
+	}
+	for _, failing := range []int{-1, 2} {
+		var mu sync.Mutex
+		stops := 0
+		errs := runLocal(t, 3, 0, func(c *Comm) error {
+			r := c.Rank()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var done, stop atomic.Bool
+			go func() {
+				// The work: rank r takes r·40 ms, except that the
+				// failing rank fails at once and the others stop when
+				// told to.
+				select {
+				case <-time.After(time.Duration(r) * 40 * time.Millisecond):
+				case <-ctx.Done():
+				}
+				stop.Store(r == failing)
+				done.Store(true)
+			}()
+			if r == failing {
+				stop.Store(true)
+			}
+			stopped, err := c.WaitAll(5*time.Millisecond, func() (bool, bool) { return done.Load(), stop.Load() }, func() {
+				mu.Lock()
+				stops++
+				mu.Unlock()
+				cancel()
+			})
+			if err != nil {
+				return err
+			}
+			if stopped != (failing >= 0) {
+				return fmt.Errorf("rank %d: stopped = %v", r, stopped)
+			}
+			if !done.Load() {
+				return fmt.Errorf("rank %d: WaitAll returned before this rank was done", r)
+			}
+			return nil
+		})
+		for r, err := range errs {
+			if err != nil {
+				t.Fatalf("failing rank %d: rank %d: %v", failing, r, err)
+			}
+		}
+		if want := map[bool]int{true: 3, false: 0}[failing >= 0]; stops != want {
+			t.Fatalf("failing rank %d: onStop ran %d times, want %d", failing, stops, want)
+		}
 	}
 }

@@ -68,3 +68,22 @@ func ExampleNewLocal() {
 	// rank 1 [12 15 8 10]
 	// rank 2 [12 15 8 10]
 }
+
+// Ranks gather parts of different lengths, such as encoded results: here
+// rank r of 3 sends r+1 bytes (RunLocal runs the ranks as goroutines; the
+// same code runs on the processes of an mpirun job).
+func ExampleComm_AllgatherVar() {
+	got := make([][][]byte, 3)
+	errs, err := dist.RunLocal(3, func(c *dist.Comm) error {
+		mine := []byte("abc")[:c.Rank()+1]
+		var err error
+		got[c.Rank()], err = c.AllgatherVar(mine)
+		return err
+	})
+	if err != nil || errs[0] != nil {
+		fmt.Println(err, errs)
+		return
+	}
+	fmt.Printf("%q\n", got[2])
+	// Output: ["a" "ab" "abc"]
+}

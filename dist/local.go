@@ -197,3 +197,27 @@ func reduce[T float32 | float64 | byte](d, s []T, op Op) {
 		}
 	}
 }
+
+// RunLocal runs f on every rank of a NewLocal job of n ranks, each in its
+// own goroutine, waits for all of them and returns their errors by rank:
+// the distributed code of a package, tested in the default build. A rank
+// that ends early (an error before a collective) leaves the others
+// waiting: f should end with the job's own error handling (Comm.End or
+// Comm.Check), or the watchdog (OTGEN_DIST_TIMEOUT) ends the wait.
+func RunLocal(n int, f func(c *Comm) error) ([]error, error) {
+	comms, err := NewLocal(n)
+	if err != nil {
+		return nil, err
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for r, c := range comms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[r] = f(c)
+		}()
+	}
+	wg.Wait()
+	return errs, nil
+}

@@ -5,8 +5,10 @@ package dist
 import (
 	"fmt"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // childEnv selects what TestMPIChild does in a process that TestMPI
@@ -31,6 +33,21 @@ func TestMPIChild(t *testing.T) {
 		if err := checkCollectives(c); err != nil {
 			t.Fatalf("rank %d: %v", c.Rank(), err)
 		}
+		// WaitAll while rank r works r·2.5 s: every rank returns once
+		// the last is done, with the watchdog far shorter than the wait.
+		c.SetTimeout(time.Second)
+		start := time.Now()
+		work := time.Duration(c.Rank()) * 2500 * time.Millisecond
+		var done atomic.Bool
+		time.AfterFunc(work, func() { done.Store(true) })
+		stopped, err := c.WaitAll(20*time.Millisecond, func() (bool, bool) { return done.Load(), false }, nil)
+		if err != nil || stopped {
+			t.Fatalf("rank %d: WaitAll: %v, stopped %v", c.Rank(), err, stopped)
+		}
+		if last := time.Duration(c.Size()-1) * 2500 * time.Millisecond; time.Since(start) < last {
+			t.Fatalf("rank %d: WaitAll returned after %v, before the last rank's work (%v) was done", c.Rank(), time.Since(start), last)
+		}
+		c.SetTimeout(DefaultTimeout)
 		fmt.Printf("rank %d of %d: collectives ok\n", c.Rank(), c.Size())
 	case "watchdog":
 		// The last rank never joins the barrier: the others' watchdog

@@ -22,6 +22,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"otgen/dist"
 	"otgen/ot"
 )
 
@@ -57,6 +58,16 @@ type Options struct {
 	// Lo and Hi, unless equal, clip every coordinate of the particles to
 	// [Lo, Hi] after each step (for images, the pixel range).
 	Lo, Hi float64
+	// Comm, when it has several ranks, spreads the K pairs of every step
+	// over the ranks of a job (contiguous shares, dist.Split): each rank
+	// solves its own pairs, drawn from the same seed as by one process,
+	// and allreduces sum the ranks' gradients, losses and squared losses.
+	// Every rank holds all the particles and takes the same step, so the
+	// ranks' particles stay identical, bit for bit, and equal those of one
+	// process up to the order of the float sums. Every rank must call Run
+	// with the same particles, targets and options; each calls observe.
+	// nil means one process.
+	Comm *dist.Comm
 }
 
 // State is what Run reports after each step.
@@ -108,6 +119,10 @@ func Run(X, Y *mat.Dense, o Options, observe func(State) error) ([]float64, erro
 	if o.Sampling == "" {
 		o.Sampling = "epoch"
 	}
+	var zero *mat.Dense // the gradient of a rank without pairs
+	if o.Comm != nil && o.Comm.Size() > o.K {
+		zero = mat.NewDense(n, d, nil)
+	}
 	losses := make([]float64, 0, o.Steps+1)
 	scale := o.LR * float64(n)
 	for t := 0; t <= o.Steps; t++ {
@@ -115,12 +130,22 @@ func Run(X, Y *mat.Dense, o Options, observe func(State) error) ([]float64, erro
 			M: o.M, K: o.K, Seed: stepSeed(o.Seed, t), Workers: o.Workers,
 			Sampling: o.Sampling, Grad: t < o.Steps, NoGradY: true,
 		}
-		res, err := ot.MinibatchWasserstein(X, Y, &mo)
+		res, err := minibatchLoss(X, Y, &mo, o.Comm, zero)
 		if err != nil {
 			if t > 0 && errors.Is(err, ot.ErrInput) && !finiteMatrix(X) {
-				return losses, fmt.Errorf("flow: particles are no longer finite after step %d: lr %v is too large", t, o.LR)
+				err = fmt.Errorf("flow: particles are no longer finite after step %d: lr %v is too large", t, o.LR)
+			} else {
+				err = fmt.Errorf("flow: step %d: %w", t, err)
 			}
-			return losses, fmt.Errorf("flow: step %d: %w", t, err)
+		}
+		if o.Comm != nil && o.Comm.Size() > 1 {
+			// Every rank learns whether any rank failed, and how.
+			if err = o.Comm.Check(err); err == nil {
+				err = reduceLoss(o.Comm, res, o.K)
+			}
+		}
+		if err != nil {
+			return losses, err
 		}
 		losses = append(losses, res.Value)
 		if observe != nil {
@@ -134,6 +159,50 @@ func Run(X, Y *mat.Dense, o Options, observe func(State) error) ([]float64, erro
 		step(X, res.GradX, scale, o.Lo, o.Hi, o.Workers)
 	}
 	return losses, nil
+}
+
+// minibatchLoss is ot.MinibatchWasserstein on this rank's share of the
+// pairs when comm has several ranks (zero, n×d, is the gradient of a rank
+// whose share is empty).
+func minibatchLoss(X, Y *mat.Dense, mo *ot.MinibatchOptions, comm *dist.Comm, zero *mat.Dense) (*ot.MinibatchResult, error) {
+	if comm == nil || comm.Size() == 1 {
+		return ot.MinibatchWasserstein(X, Y, mo)
+	}
+	lo, hi := comm.Share(mo.K)
+	if lo == hi {
+		res := &ot.MinibatchResult{}
+		if mo.Grad {
+			zero.Zero()
+			res.GradX = zero
+		}
+		return res, nil
+	}
+	mo.From, mo.To = lo, hi
+	return ot.MinibatchWasserstein(X, Y, mo)
+}
+
+// reduceLoss adds the ranks' shares of res (loss, mean square, gradient)
+// with two allreduces and sets res.StdErr, that of k pairs, from the sums.
+func reduceLoss(comm *dist.Comm, res *ot.MinibatchResult, k int) error {
+	v := []float64{res.Value, res.MeanSquare}
+	if err := comm.AllreduceFloat64(v, dist.Sum); err != nil {
+		return fmt.Errorf("flow: add the ranks' losses: %w", err)
+	}
+	res.Value, res.MeanSquare = v[0], v[1]
+	res.StdErr = 0
+	if k > 1 {
+		// The sample variance of the K pair losses, from their mean and
+		// mean square.
+		K := float64(k)
+		variance := K / (K - 1) * (res.MeanSquare - res.Value*res.Value)
+		res.StdErr = math.Sqrt(math.Max(variance, 0) / K)
+	}
+	if res.GradX != nil {
+		if err := comm.AllreduceFloat64(res.GradX.RawMatrix().Data, dist.Sum); err != nil {
+			return fmt.Errorf("flow: add the ranks' gradients: %w", err)
+		}
+	}
+	return nil
 }
 
 // step sets X <- X - scale·G, clipped to [lo, hi] unless lo == hi, on

@@ -89,8 +89,15 @@ type MinibatchResult struct {
 	// gives exactly).
 	Value float64
 	// StdErr is the standard error of Value, the sample standard deviation
-	// of the K pair costs divided by sqrt(K) (0 when K = 1).
+	// of the K pair costs divided by sqrt(K) (0 when K = 1, and for a
+	// share of the pairs: see MeanSquare).
 	StdErr float64
+	// MeanSquare is the mean over the K pairs of their squared costs (for
+	// a share of the pairs, From and To, the share's squares still divided
+	// by K, so that the shares add up): with Value, the variance of the
+	// pair costs is K/(K-1)·(MeanSquare − Value²), from which a job that
+	// spread the pairs over processes gets StdErr.
+	MeanSquare float64
 	// GradX (n×d) and GradY (m×d), when asked, are the gradients of Value
 	// with respect to the points: the average over the pairs of
 	// sum_j Π_ij ∇_x c(x_i, y_j), with ∇_x c = P |x-y|^{P-2} (x - y)
@@ -152,6 +159,7 @@ func MinibatchWasserstein(X, Y *mat.Dense, opts *MinibatchOptions) (*MinibatchRe
 		return nil, err
 	}
 	res.Value = sum / K
+	res.MeanSquare = sumSq / K
 	if r.o.K > 1 && r.o.To == 0 {
 		v := (sumSq - sum*sum/K) / (K - 1)
 		res.StdErr = math.Sqrt(math.Max(v, 0) / K)

@@ -16,19 +16,32 @@
 //
 //	go run ./cmd/compare
 //	go run ./cmd/compare --losses minibatch-w,sinkhorn,wgan-gp --steps 3000 --seeds 1,2,3
+//
+// Built with -tags mpi and started by an MPI launcher (mpirun -np N, srun
+// --mpi=pmix), the runs are spread over the N ranks: rank r trains runs r,
+// r+N, ... of the list (losses within seeds), each as one process in its
+// own folder, and computes their final metrics; rank 0 alone prepares the
+// output folder, gathers the results and writes the table and figures.
+// The table is that of one process, timings aside.
+//
+//	mpirun -np 4 ./compare --losses minibatch-w,sinkhorn,wgan-gp,vae --steps 3000
 package main
 
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/csv"
+	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
+	"otgen/dist"
 	"otgen/internal/atomicfile"
 	"otgen/internal/cli"
 	"otgen/internal/term"
@@ -38,6 +51,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"otgen/classifier"
@@ -48,7 +62,7 @@ import (
 )
 
 func main() {
-	cli.Main("compare", os.Args[1:], runContext, nn.ReexecWithFastBLAS)
+	cli.Main("compare", os.Args[1:], runJob, nn.ReexecWithFastBLAS)
 }
 
 // options are the settings shared by every run of a comparison.
@@ -90,8 +104,34 @@ func run(args []string, stdout, stderr io.Writer) error {
 // afterRun, when set (by tests), is called after each finished run.
 var afterRun func(result)
 
-// runContext is run with the interruption signalled by ctx.
+// runJob runs the comparison on the ranks of the job that started this
+// process: one rank for a process started without an MPI launcher.
+func runJob(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	comm, err := dist.World()
+	if err != nil {
+		return err
+	}
+	return comm.End("compare", runOn(ctx, comm, args, stdout, stderr))
+}
+
+// runContext is run with the interruption signalled by ctx, as one process.
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runOn(ctx, dist.Single(), args, stdout, stderr)
+}
+
+// plan is a checked comparison: its options, the configuration of every
+// run (by key) and the command's other settings.
+type plan struct {
+	o       options
+	cfgs    map[string]train.Config
+	jobs    int
+	fresh   bool
+	clfPath string
+}
+
+// parse reads and checks the flags and every run's configuration, before
+// anything is trained or written.
+func parse(args []string, stderr io.Writer) (*plan, error) {
 	fs := cli.NewFlagSet("compare", stderr, "Usage: compare [flags]\n\nTrains each loss with the same data, seed and budget and prints a table.\nRerunning the same command resumes unfinished runs and reuses finished ones;\na rerun with other settings is refused (or starts over with --fresh).")
 	lossList := cli.Strings{"minibatch-w", "sinkhorn", "wgan-gp", "wgan", "aae", "wae-mmd", "vae"}
 	fs.Var(&lossList, "losses", "comma-separated losses: "+strings.Join(losses.Names(), ", ")+" (or their aliases)")
@@ -113,17 +153,17 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	jobs := fs.Int("jobs", 1, "runs trained at the same time (each uses its own goroutines; results do not depend on it, timings do)")
 	fresh := fs.Bool("fresh", false, "start over: move the existing --out folder aside (to <out>.previous-<time>) instead of resuming its runs")
 	if err := cli.Parse(fs, args, 0); err != nil {
-		return err
+		return nil, err
 	}
 	set := cli.Explicit(fs)
 	if set["seed"] {
 		if set["seeds"] {
-			return errors.New("--seed and --seeds: give one of them")
+			return nil, errors.New("--seed and --seeds: give one of them")
 		}
 		seeds = cli.Uints{*seed}
 	}
 	if *budget < 0 {
-		return fmt.Errorf("--time %v, want >= 0", *budget)
+		return nil, fmt.Errorf("--time %v, want >= 0", *budget)
 	}
 	if *budget > 0 && !set["steps"] {
 		*steps = 1 << 30
@@ -133,36 +173,36 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	for _, l := range lossList {
 		spec, err := losses.Lookup(l)
 		if err != nil {
-			return fmt.Errorf("--losses: %w", err)
+			return nil, fmt.Errorf("--losses: %w", err)
 		}
 		if prev, dup := given[spec.Name]; dup {
-			return fmt.Errorf("--losses: %s is given twice (%s and %s): each loss runs once per seed", spec.Name, prev, l)
+			return nil, fmt.Errorf("--losses: %s is given twice (%s and %s): each loss runs once per seed", spec.Name, prev, l)
 		}
 		given[spec.Name] = l
 		o.losses = append(o.losses, spec.Name)
 	}
 	if len(o.losses) == 0 {
-		return errors.New("--losses is empty")
+		return nil, errors.New("--losses is empty")
 	}
 	seen := map[uint64]bool{}
 	for _, s := range seeds {
 		if seen[s] {
-			return fmt.Errorf("--seeds: seed %d is given twice (a repeated seed is the same run, not another sample)", s)
+			return nil, fmt.Errorf("--seeds: seed %d is given twice (a repeated seed is the same run, not another sample)", s)
 		}
 		seen[s] = true
 	}
 	o.seeds = seeds
 	if len(o.seeds) == 0 {
-		return errors.New("--seeds is empty")
+		return nil, errors.New("--seeds is empty")
 	}
 	if o.steps <= 0 {
-		return fmt.Errorf("--steps %d, want > 0", o.steps)
+		return nil, fmt.Errorf("--steps %d, want > 0", o.steps)
 	}
 	if *channels < 0 || *limit < 0 {
-		return fmt.Errorf("--channels %d, --limit %d: want >= 0", *channels, *limit)
+		return nil, fmt.Errorf("--channels %d, --limit %d: want >= 0", *channels, *limit)
 	}
 	if *jobs < 1 {
-		return fmt.Errorf("--jobs %d, want >= 1", *jobs)
+		return nil, fmt.Errorf("--jobs %d, want >= 1", *jobs)
 	}
 	if o.out == "" {
 		o.out = filepath.Join("runs", "compare-"+o.data)
@@ -173,64 +213,264 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		for _, s := range o.seeds {
 			cfg, err := o.config(l, s)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if err := cfg.Validate(); err != nil {
-				return fmt.Errorf("%s: %w", l, err)
+				return nil, fmt.Errorf("%s: %w", l, err)
 			}
 			cfgs[key(l, s)] = cfg
 		}
 	}
-	if *fresh {
-		if err := moveAside(o.out, stderr); err != nil {
-			return err
-		}
+	return &plan{o: o, cfgs: cfgs, jobs: *jobs, fresh: *fresh, clfPath: *clfPath}, nil
+}
+
+// runOn runs the comparison on the ranks of comm. With several ranks (an
+// mpirun job), rank r trains the runs r, r+N, r+2N, ... of the list (each
+// run as one process, in its own folder, --jobs at a time on each rank)
+// and computes their final metrics; rank 0 alone prepares the output
+// folder, gathers every rank's results and writes the table and figures.
+// The ranks wait for each other without tripping the watchdog
+// (dist.WaitAll), and a failing or interrupted rank stops the others'
+// runs (each stops with a checkpoint; a rerun resumes them).
+func runOn(ctx context.Context, comm *dist.Comm, args []string, stdout, stderr io.Writer) error {
+	rank, size := comm.Rank(), comm.Size()
+	log := stderr
+	if rank != 0 {
+		// Rank 0 alone reports; the others log their runs, prefixed.
+		log = &prefixWriter{mu: &sync.Mutex{}, w: stderr, prefix: fmt.Sprintf("rank %d: ", rank)}
+		stdout, stderr = io.Discard, io.Discard
 	}
-	if err := checkReruns(o, cfgs); err != nil {
+	pl, err := parse(args, stderr)
+	if err == nil && rank == 0 {
+		err = prepare(pl, stderr)
+	}
+	// Every rank learns of a bad flag, or of rank 0's refusal of the
+	// output folder, at the same collective.
+	if err := comm.Check(err); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return fmt.Errorf("output folder: %w", err)
+	o := pl.o
+	if err := checkSharedFolder(comm, o.out); err != nil {
+		return err
 	}
-	if w := nn.BLASWarning(); w != "" {
-		fmt.Fprintln(stderr, "warning:", w)
-	}
-	var (
-		clf *classifier.Classifier
-		err error
-	)
+	var clf *classifier.Classifier
 	if o.data == "mnist" {
-		if clf, err = mnistClassifier(ctx, *clfPath, o.dataDir, stderr); err != nil {
+		// Rank 0 trains the classifier into the cache when it is
+		// missing; then the others read it.
+		err := together(ctx, comm, func(ctx context.Context) error {
+			var err error
+			if rank == 0 {
+				clf, err = mnistClassifier(ctx, pl.clfPath, o.dataDir, stderr)
+			}
+			return err
+		})
+		if err := comm.Check(err); err != nil {
+			return err
+		}
+		if rank != 0 {
+			clf, err = mnistClassifier(ctx, pl.clfPath, o.dataDir, io.Discard)
+		}
+		if err := comm.Check(err); err != nil {
 			return err
 		}
 	}
 	var todo []train.Config
 	for _, s := range o.seeds {
 		for _, l := range o.losses {
-			todo = append(todo, cfgs[key(l, s)])
+			todo = append(todo, pl.cfgs[key(l, s)])
 		}
 	}
-	results, err := trainAll(ctx, todo, *jobs, stderr)
-	if errors.Is(err, train.ErrInterrupted) {
-		fmt.Fprintf(stdout, "interrupted; run the same command again to resume the unfinished losses\n")
-		return nil
+	var mine []train.Config
+	var index []int
+	for i := rank; i < len(todo); i += size {
+		mine, index = append(mine, todo[i]), append(index, i)
 	}
+	if size > 1 {
+		fmt.Fprintf(stderr, "%d runs spread over %d ranks\n", len(todo), size)
+	}
+	results, err := trainRank(ctx, comm, mine, pl.jobs, o.dataDir, clf, log)
+	interrupted := errors.Is(err, train.ErrInterrupted)
+	if interrupted {
+		err = nil
+	}
+	if err := comm.Check(err); err != nil {
+		return err
+	}
+	all, anyInterrupted, err := gather(comm, index, results, interrupted, len(todo))
 	if err != nil {
 		return err
 	}
-	for i := range results {
-		m, err := finalMetrics(results[i].Dir, o.dataDir, clf)
-		if err != nil {
-			return fmt.Errorf("%s (seed %d): final metrics: %w", results[i].Loss, results[i].Seed, err)
-		}
-		for k, v := range m {
-			results[i].Metrics[k] = v
-		}
+	if anyInterrupted {
+		fmt.Fprintf(stdout, "interrupted; run the same command again to resume the unfinished losses\n")
+		return nil
 	}
-	if err := writeResults(o, results, stdout); err != nil {
+	if rank != 0 {
+		return nil
+	}
+	if err := writeResults(o, all, stdout); err != nil {
 		return err
 	}
-	return writeFigures(o, results)
+	return writeFigures(o, all)
+}
+
+// checkSharedFolder makes sure that every rank of a job sees the output
+// folder that rank 0 prepared: rank 0 alone checks it for runs trained
+// with other settings and reads every run's checkpoint for the figures, so
+// on several nodes it must be on a shared file system. Rank 0 writes a
+// file of a random name there, every other rank looks for it, rank 0
+// removes it.
+func checkSharedFolder(comm *dist.Comm, out string) error {
+	if comm.Size() == 1 {
+		return nil
+	}
+	token := make([]byte, 8)
+	binary.LittleEndian.PutUint64(token, uint64(time.Now().UnixNano())^rand.Uint64())
+	if err := comm.BroadcastBytes(token, 0); err != nil {
+		return err
+	}
+	probe := filepath.Join(out, fmt.Sprintf(".compare-shared-%x", token))
+	var err error
+	if comm.Rank() == 0 {
+		err = os.WriteFile(probe, nil, 0o644)
+	}
+	if err := comm.Check(err); err != nil {
+		return err
+	}
+	if comm.Rank() != 0 {
+		if _, serr := os.Stat(probe); serr != nil {
+			hostname, _ := os.Hostname()
+			err = fmt.Errorf("--out %s: this rank (on %s) does not see the folder that rank 0 prepared: give every rank the same --out on a shared file system", out, hostname)
+		}
+	}
+	err = comm.Check(err)
+	if comm.Rank() == 0 {
+		os.Remove(probe)
+	}
+	return err
+}
+
+// prepare readies the output folder (rank 0): --fresh moves the previous
+// compare aside, runs trained with other settings are refused.
+func prepare(pl *plan, stderr io.Writer) error {
+	if pl.fresh {
+		if err := moveAside(pl.o.out, stderr); err != nil {
+			return err
+		}
+	}
+	if err := checkReruns(pl.o, pl.cfgs); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(pl.o.out, 0o755); err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	if w := nn.BLASWarning(); w != "" {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	return nil
+}
+
+// trainRank trains this rank's runs and computes their final metrics
+// (together with the other ranks' work).
+func trainRank(ctx context.Context, comm *dist.Comm, cfgs []train.Config, jobs int, dataDir string, clf *classifier.Classifier, log io.Writer) ([]result, error) {
+	var results []result
+	err := together(ctx, comm, func(ctx context.Context) error {
+		var err error
+		if results, err = trainAll(ctx, cfgs, jobs, log); err != nil {
+			return err
+		}
+		for i := range results {
+			m, err := finalMetrics(results[i].Dir, dataDir, clf)
+			if err != nil {
+				return fmt.Errorf("%s (seed %d): final metrics: %w", results[i].Loss, results[i].Seed, err)
+			}
+			for k, v := range m {
+				results[i].Metrics[k] = v
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// together runs work, this rank's part of a job whose ranks' parts differ
+// in length, while dist.WaitAll keeps the ranks in touch (a collective
+// that waited for the slowest rank would trip the watchdog), and returns
+// work's error once every rank is done. A rank whose work fails or is
+// interrupted cancels the context of the others' work. With one rank it
+// is work(ctx).
+func together(ctx context.Context, comm *dist.Comm, work func(context.Context) error) error {
+	if comm.Size() == 1 {
+		return work(ctx)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var done, stop atomic.Bool
+	var waitErr error
+	waited := make(chan struct{})
+	go func() {
+		defer close(waited)
+		_, waitErr = comm.WaitAll(waitInterval, func() (bool, bool) { return done.Load(), stop.Load() }, cancel)
+	}()
+	err := work(ctx)
+	stop.Store(err != nil)
+	done.Store(true)
+	<-waited
+	if waitErr != nil {
+		return waitErr
+	}
+	return err
+}
+
+// waitInterval is how often the ranks of a compare check on each other.
+const waitInterval = time.Second
+
+// rankResults is what a rank sends rank 0: its results, by index in the
+// list of runs, and whether it was interrupted.
+type rankResults struct {
+	Index       []int
+	Results     []result
+	Interrupted bool
+}
+
+// gather collects every rank's results in the order of the list of n runs
+// (on rank 0; the others get nil) and whether some rank was interrupted.
+func gather(comm *dist.Comm, index []int, results []result, interrupted bool, n int) ([]result, bool, error) {
+	if comm.Size() == 1 {
+		return results, interrupted, nil
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(rankResults{Index: index, Results: results, Interrupted: interrupted}); err != nil {
+		return nil, false, fmt.Errorf("encode the results of rank %d: %w", comm.Rank(), err)
+	}
+	parts, err := comm.AllgatherVar(buf.Bytes())
+	if err != nil {
+		return nil, false, err
+	}
+	all := make([]result, n)
+	any := false
+	for r, p := range parts {
+		var rr rankResults
+		if err := gob.NewDecoder(bytes.NewReader(p)).Decode(&rr); err != nil {
+			return nil, false, dist.Shared(fmt.Errorf("decode the results of rank %d: %w", r, err))
+		}
+		any = any || rr.Interrupted
+		if rr.Interrupted {
+			continue
+		}
+		if len(rr.Index) != len(rr.Results) {
+			return nil, false, dist.Shared(fmt.Errorf("rank %d sent %d results for %d runs", r, len(rr.Results), len(rr.Index)))
+		}
+		for k, i := range rr.Index {
+			all[i] = rr.Results[k]
+		}
+	}
+	if comm.Rank() != 0 {
+		return nil, any, nil
+	}
+	return all, any, nil
 }
 
 func key(loss string, seed uint64) string { return fmt.Sprintf("%s-seed%d", loss, seed) }

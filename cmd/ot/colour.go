@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"otgen/colour"
+	"otgen/dist"
 	"otgen/internal/cli"
 	"otgen/internal/progress"
 	"otgen/internal/term"
@@ -29,6 +30,8 @@ type colourFlags struct {
 	compareSide         int
 	compareDraws        int
 	tty                 bool
+	// comm spreads the pairs over a job's ranks; rank 0 alone writes.
+	comm *dist.Comm
 }
 
 const colourHeader = `Usage: ot colour-transfer --source A.jpg --target B.jpg [flags]
@@ -37,7 +40,18 @@ Recolours the source with the target's palette by the barycentric map of the min
 transport plan (Fatras et al. 2020, eq. 6), using all cores, and writes --out (PNG, or
 JPEG for a name ending in .jpg or .jpeg), NAME-reverse and NAME-compare beside it.`
 
-func colourTransfer(args []string, stdout, stderr io.Writer) error {
+func colourTransfer(comm *dist.Comm, args []string, stdout, stderr io.Writer) error {
+	f, src, tgt, err := colourSetup(comm, args, stderr)
+	// Flags and images are checked on every rank: a rank that cannot read
+	// an image fails the job with its message, on every rank alike.
+	if err := comm.Check(err); err != nil {
+		return err
+	}
+	return f.run(src, tgt, stdout, stderr)
+}
+
+// colourSetup parses and checks the flags and reads the images.
+func colourSetup(comm *dist.Comm, args []string, stderr io.Writer) (*colourFlags, image.Image, image.Image, error) {
 	fs := cli.NewFlagSet("colour-transfer", stderr, colourHeader)
 	f := colourFlags{compareM: []int{10, 100, 1000}}
 	fs.StringVar(&f.source, "source", "", "image to recolour (JPEG or PNG)")
@@ -55,17 +69,26 @@ func colourTransfer(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&f.compareSide, "compare-size", 400, "longer side in pixels of the panels of the comparison figure, which is computed on copies of the images scaled to that size")
 	fs.IntVar(&f.compareDraws, "compare-draws", 5, "minibatches each pixel is drawn in for the comparison figure")
 	if err := cli.Parse(fs, args, 0); err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	if f.source == "" || f.target == "" {
 		fs.Usage()
-		return fmt.Errorf("--source and --target are required")
+		return nil, nil, nil, fmt.Errorf("--source and --target are required")
 	}
+	f.comm = comm
 	if err := f.check(); err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	f.tty = term.IsTerminal(stderr)
-	return f.run(stdout, stderr)
+	src, err := loadImage("source", f.source)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tgt, err := loadImage("target", f.target)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return &f, src, tgt, nil
 }
 
 // check refuses flag values that cannot work, naming the flag and the
@@ -85,6 +108,9 @@ func (f *colourFlags) check() error {
 	case f.compareDraws < 1:
 		return fmt.Errorf("--compare-draws %d: want at least 1", f.compareDraws)
 	}
+	if f.comm.Rank() != 0 {
+		return nil // rank 0 alone writes
+	}
 	return checkOut(f.out)
 }
 
@@ -94,15 +120,10 @@ func sibling(path, suffix string) string {
 	return strings.TrimSuffix(path, ext) + suffix + ext
 }
 
-func (f *colourFlags) run(stdout, stderr io.Writer) error {
-	src, err := loadImage("source", f.source)
-	if err != nil {
-		return err
-	}
-	tgt, err := loadImage("target", f.target)
-	if err != nil {
-		return err
-	}
+// run recolours the images; every rank computes its share of every
+// transfer, rank 0 alone writes the results.
+func (f *colourFlags) run(src, tgt image.Image, stdout, stderr io.Writer) error {
+	writer := f.comm.Rank() == 0
 	type job struct {
 		name     string
 		src, tgt image.Image
@@ -118,10 +139,13 @@ func (f *colourFlags) run(stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", j.name, err)
 		}
+		results[i] = res
+		if !writer {
+			continue
+		}
 		if err := saveImage(j.path, res.Image); err != nil {
 			return err
 		}
-		results[i] = res
 		fmt.Fprintln(stdout, "wrote", j.path)
 	}
 	if len(f.compareM) == 0 {
@@ -130,6 +154,9 @@ func (f *colourFlags) run(stdout, stderr io.Writer) error {
 	fig, err := f.compareFigure(stdout, stderr, src, tgt, results[0].Image)
 	if err != nil {
 		return fmt.Errorf("comparison figure: %w", err)
+	}
+	if !writer {
+		return nil
 	}
 	path := sibling(f.out, "-compare")
 	if err := saveImage(path, fig); err != nil {
@@ -142,7 +169,7 @@ func (f *colourFlags) run(stdout, stderr io.Writer) error {
 // transfer runs one colour transfer with the flags' solver settings and a
 // progress display, and reports what it measured on stderr.
 func (f *colourFlags) transfer(stderr io.Writer, name string, src, tgt image.Image, o colour.Options) (*colour.Result, error) {
-	o.Method, o.Seed, o.Workers = ot.Method(f.method), f.seed, f.workers
+	o.Method, o.Seed, o.Workers, o.Comm = ot.Method(f.method), f.seed, f.workers, f.comm
 	if f.method == "sinkhorn" {
 		o.Eps = f.eps
 	}
@@ -162,6 +189,9 @@ func (f *colourFlags) transfer(stderr io.Writer, name string, src, tgt image.Ima
 		return nil, err
 	}
 	el := time.Since(start)
+	if f.comm.Rank() != 0 {
+		return res, nil // rank 0 alone reports
+	}
 	before, err := colour.PaletteDistance(src, tgt, 100_000, f.seed)
 	if err != nil {
 		return nil, err
@@ -171,8 +201,12 @@ func (f *colourFlags) transfer(stderr io.Writer, name string, src, tgt image.Ima
 		return nil, err
 	}
 	b := src.Bounds()
-	fmt.Fprintf(stderr, "%s: %dx%d pixels, m=%d, k=%d pairs in %.1fs; %d pixels drawn, %d extended; mean minibatch W2² %.4g; palette SW2 to the target %.4f before, %.4f after\n",
-		name, b.Dx(), b.Dy(), res.M, res.K, el.Seconds(), res.Covered, res.Extended, res.Cost, before, after)
+	ranks := ""
+	if n := f.comm.Size(); n > 1 {
+		ranks = fmt.Sprintf(" on %d ranks", n)
+	}
+	fmt.Fprintf(stderr, "%s: %dx%d pixels, m=%d, k=%d pairs%s in %.1fs; %d pixels drawn, %d extended; mean minibatch W2² %.4g; palette SW2 to the target %.4f before, %.4f after\n",
+		name, b.Dx(), b.Dy(), res.M, res.K, ranks, el.Seconds(), res.Covered, res.Extended, res.Cost, before, after)
 	return res, nil
 }
 

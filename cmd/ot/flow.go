@@ -19,6 +19,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"otgen/data"
+	"otgen/dist"
 	"otgen/flow"
 	"otgen/viz"
 )
@@ -50,12 +51,27 @@ type flowFlags struct {
 	lrSet, nSet, everySet bool
 	imageShape            []int // C, H, W of image particles; nil for 2-D toys
 	particles, targets    *mat.Dense
+	// comm spreads the pairs of every step over a job's ranks; rank 0
+	// alone writes.
+	comm *dist.Comm
 }
 
-func flowCmd(args []string, stdout, stderr io.Writer) error {
+func flowCmd(comm *dist.Comm, args []string, stdout, stderr io.Writer) error {
+	f, err := flowSetup(comm, args, stderr)
+	// Flags and data are checked on every rank: a rank that cannot read
+	// the images fails the job with its message, on every rank alike.
+	if err := comm.Check(err); err != nil {
+		return err
+	}
+	return f.run(stdout, stderr)
+}
+
+// flowSetup parses and checks the flags, reads or draws the particles and
+// targets, fills in the defaults and makes the output folder (rank 0).
+func flowSetup(comm *dist.Comm, args []string, stderr io.Writer) (*flowFlags, error) {
 	fs := flag.NewFlagSet("flow", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var f flowFlags
+	f := &flowFlags{comm: comm}
 	fs.StringVar(&f.toy, "toy", "", "2-D target instead of images: "+strings.Join(data.ToyNames(), ", ")+" (the particles start as a Gaussian blob at the origin)")
 	fs.StringVar(&f.source, "source", "", "folder of the source images (JPEG/PNG), the particles")
 	fs.StringVar(&f.target, "target", "", "folder of the target images")
@@ -81,10 +97,10 @@ func flowCmd(args []string, stdout, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	fs.Visit(func(fl *flag.Flag) {
 		switch fl.Name {
@@ -104,9 +120,9 @@ func flowCmd(args []string, stdout, stderr io.Writer) error {
 	})
 	f.tty = term.IsTerminal(stderr)
 	if err := f.load(); err != nil {
-		return err
+		return nil, err
 	}
-	return f.run(stdout, stderr)
+	return f, f.settle()
 }
 
 // load validates the flags and reads or draws the particles and targets.
@@ -250,9 +266,9 @@ func openCelebA(dir, attrPath string, filter data.AttrFilter, opts data.ImageOpt
 	})
 }
 
-// run fills in the defaults that depend on the data, runs the flow and
-// writes the figures.
-func (f *flowFlags) run(stdout, stderr io.Writer) error {
+// settle fills in the defaults that depend on the data, checks them and
+// makes the output folder (rank 0 alone writes).
+func (f *flowFlags) settle() error {
 	n, _ := f.particles.Dims()
 	m, _ := f.targets.Dims()
 	if !f.mSet {
@@ -285,12 +301,28 @@ func (f *flowFlags) run(stdout, stderr io.Writer) error {
 	if f.imageShape != nil && f.show < 1 {
 		return fmt.Errorf("--show %d, want at least 1", f.show)
 	}
+	if f.comm.Rank() != 0 {
+		return nil
+	}
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return fmt.Errorf("output folder: %w", err)
 	}
-	fmt.Fprintf(stderr, "flow: %d particles to %d targets of dimension %d, m=%d, k=%d, %d steps, lr %g\n",
-		n, m, f.particles.RawMatrix().Cols, f.m, f.k, f.steps, f.lr)
-	o := flow.Options{M: f.m, K: f.k, Steps: f.steps, LR: f.lr, Seed: f.seed, Workers: f.workers}
+	return nil
+}
+
+// run runs the flow (every rank solves its share of the pairs of every
+// step) and writes the figures (rank 0).
+func (f *flowFlags) run(stdout, stderr io.Writer) error {
+	n, _ := f.particles.Dims()
+	m, _ := f.targets.Dims()
+	writer := f.comm.Rank() == 0
+	ranks := ""
+	if f.comm.Size() > 1 {
+		ranks = fmt.Sprintf(", on %d ranks", f.comm.Size())
+	}
+	fmt.Fprintf(stderr, "flow: %d particles to %d targets of dimension %d, m=%d, k=%d, %d steps, lr %g%s\n",
+		n, m, f.particles.RawMatrix().Cols, f.m, f.k, f.steps, f.lr, ranks)
+	o := flow.Options{M: f.m, K: f.k, Steps: f.steps, LR: f.lr, Seed: f.seed, Workers: f.workers, Comm: f.comm}
 	if f.imageShape != nil {
 		o.Lo, o.Hi = 0, 1
 	}
@@ -305,7 +337,7 @@ func (f *flowFlags) run(stdout, stderr io.Writer) error {
 		if s.Step > 0 {
 			p.Set(s.Step, fmt.Sprintf("loss %.4g", s.Loss))
 		}
-		if s.Step%f.every != 0 && s.Step != f.steps {
+		if !writer || (s.Step%f.every != 0 && s.Step != f.steps) {
 			return nil
 		}
 		path := filepath.Join(f.out, fmt.Sprintf("step_%04d.png", s.Step))
@@ -328,6 +360,9 @@ func (f *flowFlags) run(stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "flow: minibatch W loss %.4g at the start, %.4g after %d steps\n", losses[0], losses[len(losses)-1], f.steps)
+	if !writer {
+		return nil
+	}
 	more, err := f.saveSummary(losses, snaps)
 	files = append(files, more...)
 	for _, file := range files {

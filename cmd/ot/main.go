@@ -20,6 +20,15 @@
 // are read with data.DecodeImage, which refuses, from its header, an image
 // of more than data.MaxImagePixels pixels; figures are written as PNG, or
 // as JPEG when the name given to --out ends in .jpg or .jpeg.
+//
+// Built with -tags mpi and started by an MPI launcher (mpirun -np N, srun
+// --mpi=pmix), colour-transfer and flow spread their minibatch pairs over
+// the N ranks: every rank reads the inputs (at the same path on every
+// node), solves its share of the pairs drawn from the same seed, and one
+// allreduce adds the per-pixel sums of the barycentric map (the gradients
+// of the flow, at every step); the result is that of one process up to
+// the order of the float sums. Rank 0 alone writes and reports; plans runs
+// on rank 0 alone.
 package main
 
 import (
@@ -30,12 +39,24 @@ import (
 	"io"
 	"os"
 
+	"otgen/dist"
 	"otgen/internal/cli"
 )
 
 func main() {
 	cli.Main("ot", os.Args[1:], func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		return interruptible(ctx, run, args, stdout, stderr)
+		comm, err := dist.World()
+		if err != nil {
+			return err
+		}
+		if comm.Rank() != 0 {
+			// Rank 0 alone reports; the other ranks of a job compute.
+			stdout, stderr = io.Discard, io.Discard
+		}
+		err = interruptible(ctx, func(args []string, stdout, stderr io.Writer) error {
+			return runOn(comm, args, stdout, stderr)
+		}, args, stdout, stderr)
+		return comm.End("ot", err)
 	})
 }
 
@@ -61,7 +82,7 @@ func interruptible(ctx context.Context, run func([]string, io.Writer, io.Writer)
 // commands maps each subcommand to its function and a one-line summary.
 var commands = []struct {
 	name, summary string
-	run           func(args []string, stdout, stderr io.Writer) error
+	run           func(comm *dist.Comm, args []string, stdout, stderr io.Writer) error
 }{
 	{"colour-transfer", "recolour an image with another's palette by minibatch OT", colourTransfer},
 	{"flow", "minibatch Wasserstein gradient flow between two image folders or 2-D toys", flowCmd},
@@ -76,10 +97,20 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun \"ot COMMAND -h\" for the flags of a command.")
 }
 
+// run runs a command as one process.
 func run(args []string, stdout, stderr io.Writer) error {
+	return runOn(dist.Single(), args, stdout, stderr)
+}
+
+// runOn runs a command on the ranks of comm (one rank for a process
+// started without an MPI launcher): colour-transfer and flow spread their
+// minibatch pairs over the ranks, and rank 0 alone writes files; plans
+// runs on rank 0 alone. Errors that every rank meets alike (flags, input
+// files) are marked dist.Shared, so that rank 0 alone reports them.
+func runOn(comm *dist.Comm, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		usage(stderr)
-		return errors.New("no command given")
+		return dist.Shared(errors.New("no command given"))
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
@@ -88,7 +119,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			if err := c.run(args[1:], stdout, stderr); err != nil && !errors.Is(err, flag.ErrHelp) {
+			if err := c.run(comm, args[1:], stdout, stderr); err != nil && !errors.Is(err, flag.ErrHelp) {
 				return fmt.Errorf("%s: %w", c.name, err)
 			} else if err != nil {
 				return err
@@ -97,5 +128,5 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	usage(stderr)
-	return fmt.Errorf("unknown command %q", args[0])
+	return dist.Shared(fmt.Errorf("unknown command %q", args[0]))
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"otgen/dist"
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
@@ -39,7 +40,17 @@ shows, as heat maps with the points sorted, the minibatch transport plan estimat
 (Fatras et al. 2020, eq. 6) for each m (top row; m = n is exact OT) and the entropic
 plan for each eps (bottom row).`
 
-func plans(args []string, stdout, stderr io.Writer) error {
+// plans draws the figure on rank 0 alone (a small computation: it is not
+// spread over the ranks of a job, whose other ranks end at once); its
+// errors are marked dist.Shared, since no other rank waits for it.
+func plans(comm *dist.Comm, args []string, stdout, stderr io.Writer) error {
+	if comm.Rank() != 0 {
+		return nil
+	}
+	return dist.Shared(plansOne(args, stdout, stderr))
+}
+
+func plansOne(args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("plans", stderr, plansHeader)
 	c := plansConfig{ms: []int{1, 2, 5, 10, 20}, eps: []float64{0.01, 0.1, 1}}
 	var out string
