@@ -116,7 +116,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	defer func() { err = endRank(comm, err) }()
+	defer func() { err = comm.End("train", err) }()
 	if comm.Rank() != 0 {
 		// Rank 0 alone reports; the other ranks of a job train silently.
 		stdout, stderr = io.Discard, io.Discard
@@ -215,27 +215,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	fmt.Fprintf(stdout, "checkpoint %s, samples %s, metrics %s\n", r.CheckpointPath(),
 		filepath.Join(cfg.Out, "samples.png"), filepath.Join(cfg.Out, train.MetricsName))
 	return nil
-}
-
-// endRank ends this process's part of the job after run's body returned
-// err, and returns the error to report. With several ranks, an error of
-// this rank alone (not dist.Shared) would leave the other ranks waiting in
-// a collective: the rank reports it with its number and aborts the whole
-// job (MPI_Abort; the launcher exits non-zero). An error that every rank
-// returns alike is reported by rank 0 alone, which exits with status 1
-// while the others end normally.
-func endRank(comm *dist.Comm, err error) error {
-	if comm.Size() > 1 && err != nil && !dist.IsShared(err) && !errors.Is(err, flag.ErrHelp) {
-		msg := strings.Join(strings.Fields(err.Error()), " ")
-		comm.Abort(1, fmt.Sprintf("train: rank %d of %d: %s", comm.Rank(), comm.Size(), msg))
-	}
-	if ferr := comm.Finalize(); err == nil {
-		err = ferr
-	}
-	if comm.Rank() != 0 && dist.IsShared(err) {
-		return nil
-	}
-	return err
 }
 
 // bind defines every flag on fs, bound to the field of cfg it sets, so
