@@ -1,9 +1,11 @@
-package train
+package celebatest
 
 import (
 	"context"
 	"os"
 	"testing"
+
+	"otgen/train"
 )
 
 // TestCelebAPriorSamplesApproachFaces: with the defaults that --data celeba
@@ -48,7 +50,7 @@ func TestCelebAPriorSamplesApproachFaces(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.loss, func(t *testing.T) {
-			cfg, err := DefaultConfig("celeba", c.loss)
+			cfg, err := train.DefaultConfig("celeba", c.loss)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,7 +61,7 @@ func TestCelebAPriorSamplesApproachFaces(t *testing.T) {
 			cfg.Loss.M = min(cfg.Loss.M, cfg.Batch)
 			cfg.Steps = c.steps
 			cfg.SampleEvery, cfg.EvalEvery, cfg.CheckpointEvery, cfg.LogEvery = 0, 0, 0, 0
-			r, err := New(cfg)
+			r, err := train.New(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
