@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"otgen/internal/atomicfile"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,43 +15,38 @@ import (
 const MetricsName = "metrics.csv"
 
 // openMetrics opens metrics.csv for appending. A new file gets the header;
-// an existing one (a resumed run) must have the same header, and rows past
-// the current step (written after the checkpoint that is being resumed)
-// are dropped so that the table matches an uninterrupted run.
+// an existing one (a resumed run) keeps its rows up to the current step
+// (rows written after the checkpoint that is being resumed are dropped, so
+// that the table matches an uninterrupted run). A table written by an
+// earlier otgen that lacks some of this run's columns is rewritten with
+// this run's header, its values under their names and the new columns left
+// empty; one with a column this run does not write is refused (rewriting
+// it would lose that column). Rewrites are atomic.
 func (r *Run) openMetrics() error {
 	path := filepath.Join(r.Config.Out, MetricsName)
 	header := "step," + strings.Join(r.columns, ",")
 	old, err := os.ReadFile(path)
+	src := path
 	if os.IsNotExist(err) && r.ckpt != "" {
 		// A resumed run moved to a new folder carries its table along.
-		if b, serr := os.ReadFile(filepath.Join(filepath.Dir(r.ckpt), MetricsName)); serr == nil {
-			old, err = b, nil
-			if err := os.WriteFile(path, nil, 0o644); err != nil {
-				return fmt.Errorf("train: create %s: %w", path, err)
-			}
+		from := filepath.Join(filepath.Dir(r.ckpt), MetricsName)
+		if b, serr := os.ReadFile(from); serr == nil {
+			old, err, src = b, nil, from
 		}
 	}
 	switch {
 	case err == nil && len(old) > 0:
-		lines := strings.Split(strings.TrimRight(string(old), "\n"), "\n")
-		if lines[0] != header {
-			return fmt.Errorf("train: %s has columns %q, this run writes %q; use another --out", path, lines[0], header)
+		keep, err := keptMetrics(string(old), header, r.step)
+		if err != nil {
+			return fmt.Errorf("train: %s: %w", src, err)
 		}
-		var keep bytes.Buffer
-		keep.WriteString(header + "\n")
-		for _, l := range lines[1:] {
-			s, _, _ := strings.Cut(l, ",")
-			if n, err := strconv.Atoi(s); err == nil && n <= r.step {
-				keep.WriteString(l + "\n")
-			}
-		}
-		if cur, _ := os.ReadFile(path); !bytes.Equal(cur, keep.Bytes()) {
-			if err := os.WriteFile(path, keep.Bytes(), 0o644); err != nil {
+		if cur, _ := os.ReadFile(path); !bytes.Equal(cur, keep) {
+			if err := atomicfile.WriteBytes(path, keep); err != nil {
 				return fmt.Errorf("train: rewrite %s: %w", path, err)
 			}
 		}
 	case err == nil || os.IsNotExist(err):
-		if err := os.WriteFile(path, []byte(header+"\n"), 0o644); err != nil {
+		if err := atomicfile.WriteBytes(path, []byte(header+"\n")); err != nil {
 			return fmt.Errorf("train: create %s: %w", path, err)
 		}
 	default:
@@ -108,4 +104,47 @@ func (r *Run) closeMetrics() error {
 	}
 	r.metrics, r.metricsF = nil, nil
 	return err
+}
+
+// keptMetrics returns the table old rewritten under header, with the rows
+// of steps up to last. Columns of old are placed by name; header's columns
+// that old lacks are left empty; a column of old that header lacks is an
+// error naming it.
+func keptMetrics(old, header string, last int) ([]byte, error) {
+	lines := strings.Split(strings.TrimRight(old, "\n"), "\n")
+	want := strings.Split(header, ",")
+	have := strings.Split(lines[0], ",")
+	pos := make(map[string]int, len(want))
+	for i, c := range want {
+		pos[c] = i
+	}
+	to := make([]int, len(have)) // to[j]: the position of old column j
+	for j, c := range have {
+		i, ok := pos[c]
+		if !ok {
+			return nil, fmt.Errorf("has a column %q that this run does not write (its columns: %s); use another --out", c, header)
+		}
+		to[j] = i
+	}
+	var keep bytes.Buffer
+	keep.WriteString(header + "\n")
+	row := make([]string, len(want))
+	for _, l := range lines[1:] {
+		s, _, _ := strings.Cut(l, ",")
+		if n, err := strconv.Atoi(s); err != nil || n > last {
+			continue
+		}
+		if lines[0] == header {
+			keep.WriteString(l + "\n")
+			continue
+		}
+		clear(row)
+		for j, v := range strings.Split(l, ",") {
+			if j < len(to) {
+				row[to[j]] = v
+			}
+		}
+		keep.WriteString(strings.Join(row, ",") + "\n")
+	}
+	return keep.Bytes(), nil
 }
