@@ -1,0 +1,524 @@
+package nn
+
+import (
+	"fmt"
+	"hash"
+	"runtime"
+	"sync"
+
+	"github.com/chewxy/hm"
+	"gonum.org/v1/gonum/blas"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// A convolution and its two derivatives as three bilinear custom ops, each
+// of which reads and writes NCHW tensors directly. For a geometry with an
+// N×C×H×W image, an N×O×OH×OW output and weights W of shape (C·K·K)×O (or
+// O×(C·K·K), the layout of ConvTranspose2d's parameter):
+//
+//	conv(x, W) [+ b]       image → output      (Conv2d forward)
+//	convData(y, W) [+ b]   output → image      (its input gradient, and
+//	                                            ConvTranspose2d forward)
+//	convFilter(x, y)       image, output → W   (the weight gradient)
+//
+// Each is linear in each argument, and ⟨conv(x, W), y⟩ = ⟨x, convData(y, W)⟩
+// = ⟨W, convFilter(x, y)⟩, so the derivatives of each op are the other two
+// (plus chanSum for a bias): gradients of every order stay in the family,
+// which is what a gradient penalty through a convolution needs.
+//
+// Each op works through the batch in chunks of a few examples: im2col of the
+// chunk into a (C·K·K)×(chunk·OH·OW) matrix (rows over the kernel taps,
+// columns over the output pixels, so that each row is filled by runs along
+// the image rows), one matrix product, and a scatter of the O×(chunk·OH·OW)
+// result into the NCHW output (runs of OH·OW values; none for a chunk of
+// one). The chunks are split between GOMAXPROCS goroutines, in a fixed
+// partition so that results do not depend on scheduling (bit-exact resume).
+// This replaced im2col into (N·OH·OW)×(C·K·K) rows, a product, a transpose
+// of the result to NCHW and a separate bias addition (a third of a DCGAN
+// critic step besides the products, all on one core).
+type convKind int
+
+const (
+	cvFwd convKind = iota
+	cvData
+	cvFilter
+)
+
+var convNames = [...]string{"conv", "convData", "convFilter"}
+
+// convOp is one node's op: it owns the node's output buffer and its scratch
+// space, kept from run to run.
+type convOp struct {
+	kind convKind
+	g    geom // image N×C×H×W, kernel, output OH×OW
+	o    int  // output channels
+	wt   bool // weights stored O×(C·K·K) rather than (C·K·K)×O
+	bias bool // a third input: a bias over the channels of the result
+	dt   tensor.Dtype
+	gr   *Graph    // for DiffWRT (which inputs need a gradient); may be nil
+	ins  []*G.Node // the op's inputs, for DiffWRT
+	buf  *tensor.Dense
+	ws   []convScratch
+}
+
+type convScratch struct {
+	cols, mat, part any // []float32 or []float64
+}
+
+func (op *convOp) imageShape() tensor.Shape { return tensor.Shape{op.g.n, op.g.c, op.g.h, op.g.w} }
+func (op *convOp) outShape() tensor.Shape   { return tensor.Shape{op.g.n, op.o, op.g.oh, op.g.ow} }
+func (op *convOp) ckk() int                 { return op.g.c * op.g.kh * op.g.kw }
+func (op *convOp) wShape() tensor.Shape {
+	if op.wt {
+		return tensor.Shape{op.o, op.ckk()}
+	}
+	return tensor.Shape{op.ckk(), op.o}
+}
+
+// inShapes returns the shapes of the op's inputs.
+func (op *convOp) inShapes() []tensor.Shape {
+	switch op.kind {
+	case cvFwd:
+		s := []tensor.Shape{op.imageShape(), op.wShape()}
+		if op.bias {
+			s = append(s, tensor.Shape{op.o})
+		}
+		return s
+	case cvData:
+		s := []tensor.Shape{op.outShape(), op.wShape()}
+		if op.bias {
+			s = append(s, tensor.Shape{op.g.c})
+		}
+		return s
+	default:
+		return []tensor.Shape{op.imageShape(), op.outShape()}
+	}
+}
+
+func (op *convOp) resShape() tensor.Shape {
+	switch op.kind {
+	case cvFwd:
+		return op.outShape()
+	case cvData:
+		return op.imageShape()
+	default:
+		return op.wShape()
+	}
+}
+
+// applyConv applies a new convOp of the given kind (the geometry and flags
+// of proto) to the inputs.
+func applyConv(proto *convOp, kind convKind, bias bool, in ...*G.Node) (*G.Node, error) {
+	op := &convOp{kind: kind, g: proto.g, o: proto.o, wt: proto.wt, bias: bias, gr: proto.gr}
+	want := op.inShapes()
+	if len(in) != len(want) {
+		return nil, fmt.Errorf("nn: %s: %d inputs, want %d", op, len(in), len(want))
+	}
+	for i, x := range in {
+		if !x.Shape().Eq(want[i]) {
+			return nil, fmt.Errorf("nn: %s: input %d has shape %v, want %v", op, i, x.Shape(), want[i])
+		}
+		if x.Dtype() != in[0].Dtype() {
+			return nil, fmt.Errorf("nn: %s: inputs of %v and %v", op, in[0].Dtype(), x.Dtype())
+		}
+	}
+	op.dt = in[0].Dtype()
+	if op.dt != tensor.Float32 && op.dt != tensor.Float64 {
+		return nil, fmt.Errorf("nn: %s of %v", op, op.dt)
+	}
+	op.ins = append([]*G.Node(nil), in...)
+	n, err := G.ApplyOp(op, in...)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", op, err)
+	}
+	return n, nil
+}
+
+func (op *convOp) Arity() int { return len(op.inShapes()) }
+
+func (op *convOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	var ts []hm.Type
+	for _, s := range op.inShapes() {
+		ts = append(ts, G.TensorType{Dims: len(s), Of: a})
+	}
+	ts = append(ts, G.TensorType{Dims: len(op.resShape()), Of: a})
+	return hm.NewFnType(ts...)
+}
+
+func (op *convOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.resShape(), nil }
+func (op *convOp) ReturnsPtr() bool                               { return false }
+func (op *convOp) CallsExtern() bool                              { return false }
+func (op *convOp) OverwritesInput() int                           { return -1 }
+func (op *convOp) WriteHash(h hash.Hash)                          { fmt.Fprintf(h, "%s@%p", op, op) }
+func (op *convOp) Hashcode() uint32                               { return OpHash(op) }
+func (op *convOp) String() string {
+	return fmt.Sprintf("%s(%v k%d s%d p%d → %d)", convNames[op.kind], op.imageShape(), op.g.kh, op.g.sh, op.g.ph, op.o)
+}
+
+// DiffWRT marks the inputs whose gradient can be non-zero for the graph's
+// parameters (see Graph.RequireGrad): no gradient is built for a batch of
+// data, which would cost a product and a col2im per convolution.
+func (op *convOp) DiffWRT(n int) []bool {
+	d := make([]bool, n)
+	for i := range d {
+		d[i] = op.gr == nil || i >= len(op.ins) || op.gr.needsGrad(op.ins[i])
+	}
+	return d
+}
+
+func (op *convOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	out := make(G.Nodes, len(inputs))
+	diff := op.DiffWRT(len(inputs))
+	var err error
+	a, b := inputs[0], inputs[1]
+	// mk builds input i's gradient when DiffWRT says it is needed (Gorgonia
+	// skips the nil ones).
+	mk := func(i int, kind convKind, args ...*G.Node) {
+		if err != nil {
+			return
+		}
+		if !diff[i] {
+			return
+		}
+		out[i], err = applyConv(op, kind, false, args...)
+	}
+	switch op.kind {
+	case cvFwd: // y = conv(a, b)
+		mk(0, cvData, grad, b)
+		mk(1, cvFilter, a, grad)
+	case cvData: // x = convData(a, b)
+		mk(0, cvFwd, grad, b)
+		mk(1, cvFilter, grad, a)
+	default: // W = convFilter(a, b)
+		mk(0, cvData, b, grad)
+		mk(1, cvFwd, a, grad)
+	}
+	if err == nil && op.bias {
+		if diff[2] {
+			out[2], err = applyLin(grad.Graph(), kChanSum, grad, geom{}, grad.Shape().Clone(), tensor.Shape{grad.Shape()[1]})
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
+	want := op.inShapes()
+	if len(vals) != len(want) {
+		return nil, fmt.Errorf("nn: %s: %d inputs", op, len(vals))
+	}
+	ts := make([]*tensor.Dense, len(vals))
+	for i, v := range vals {
+		t, ok := v.(*tensor.Dense)
+		if !ok || t.Shape().TotalSize() != want[i].TotalSize() || t.Dtype() != op.dt {
+			return nil, fmt.Errorf("nn: %s: input %d %v", op, i, v.Shape())
+		}
+		if t.IsView() {
+			t = t.Materialize().(*tensor.Dense)
+		}
+		ts[i] = t
+	}
+	if op.buf == nil {
+		op.buf = tensor.New(tensor.Of(op.dt), tensor.WithShape(op.resShape()...))
+	} else if !op.buf.Shape().Eq(op.resShape()) {
+		if err := op.buf.Reshape(op.resShape()...); err != nil {
+			return nil, fmt.Errorf("nn: %s: %w", op, err)
+		}
+	}
+	switch dst := op.buf.Data().(type) {
+	case []float32:
+		runConv(op, dst, data32(ts))
+	case []float64:
+		runConv(op, dst, data64(ts))
+	default:
+		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
+	}
+	return op.buf, nil
+}
+
+// convChunkCols is the number of output pixels (columns of the patch matrix)
+// a chunk aims at: enough for an efficient product, few enough for the patch
+// matrix to stay in cache.
+const convChunkCols = 512
+
+// plan splits the batch into per-worker ranges of examples and those into
+// chunks of nb examples.
+func (op *convOp) plan() (workers, nb int) {
+	p := op.g.oh * op.g.ow
+	nb = max(1, min(op.g.n, (convChunkCols+p-1)/p))
+	workers = max(1, min(runtime.GOMAXPROCS(0), op.g.n))
+	if per := (op.g.n + workers - 1) / workers; nb > per {
+		nb = per
+	}
+	return workers, nb
+}
+
+func scratch[T float32 | float64](s *any, n int) []T {
+	if v, ok := (*s).([]T); ok && len(v) >= n {
+		return v[:n]
+	}
+	v := make([]T, n)
+	*s = v
+	return v
+}
+
+func runConv[T float32 | float64](op *convOp, dst []T, in [][]T) {
+	g := op.g
+	workers, nb := op.plan()
+	if len(op.ws) < workers {
+		op.ws = make([]convScratch, workers)
+	}
+	ckk, p := op.ckk(), g.oh*g.ow
+	per := (g.n + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		n0, n1 := w*per, min(g.n, (w+1)*per)
+		if n0 >= n1 {
+			if op.kind == cvFilter {
+				clear(scratch[T](&op.ws[w].part, ckk*op.o))
+			}
+			continue
+		}
+		wg.Add(1)
+		go func(ws *convScratch) {
+			defer wg.Done()
+			cols := scratch[T](&ws.cols, ckk*nb*p)
+			var mat []T
+			if nb > 1 {
+				mat = scratch[T](&ws.mat, op.o*nb*p)
+			}
+			var part []T
+			if op.kind == cvFilter {
+				if w == 0 {
+					part = dst
+				} else {
+					part = scratch[T](&ws.part, ckk*op.o)
+				}
+			}
+			for c0 := n0; c0 < n1; c0 += nb {
+				c1 := min(n1, c0+nb)
+				convChunk(op, dst, in, cols, mat, part, c0, c1, c0 == n0)
+			}
+		}(&op.ws[w])
+	}
+	wg.Wait()
+	if op.kind == cvFilter {
+		for w := 1; w < workers; w++ {
+			part := scratch[T](&op.ws[w].part, ckk*op.o)
+			for i, v := range part {
+				dst[i] += v
+			}
+		}
+	}
+}
+
+// convChunk does examples c0..c1-1.
+func convChunk[T float32 | float64](op *convOp, dst []T, in [][]T, cols, mat, part []T, c0, c1 int, first bool) {
+	g := op.g
+	nb := c1 - c0
+	ckk, p := op.ckk(), g.oh*g.ow
+	l := nb * p
+	cols = cols[:ckk*l]
+	outPer := op.o * p // one example's output
+	imgPer := g.c * g.h * g.w
+	switch op.kind {
+	case cvFwd:
+		im2colT(cols, in[0][c0*imgPer:c1*imgPer], g, nb)
+		res, ld := mat, l
+		if nb == 1 {
+			res = dst[c0*outPer : c1*outPer]
+		}
+		// res (O×l) = Wᵀ·cols
+		if op.wt {
+			gemmT(false, false, op.o, l, ckk, in[1], ckk, cols, l, 0, res, ld)
+		} else {
+			gemmT(true, false, op.o, l, ckk, in[1], op.o, cols, l, 0, res, ld)
+		}
+		if nb > 1 {
+			scatterRows(dst[c0*outPer:c1*outPer], res, op.o, nb, p)
+		}
+		if op.bias {
+			addChan(dst[c0*outPer:c1*outPer], in[2], nb, op.o, p)
+		}
+	case cvData:
+		gy, ld := in[0][c0*outPer:c1*outPer], p
+		if nb > 1 {
+			gatherRows(mat, gy, op.o, nb, p)
+			gy, ld = mat, l
+		}
+		// cols (CKK×l) = W·gy
+		if op.wt {
+			gemmT(true, false, ckk, l, op.o, in[1], ckk, gy, ld, 0, cols, l)
+		} else {
+			gemmT(false, false, ckk, l, op.o, in[1], op.o, gy, ld, 0, cols, l)
+		}
+		img := dst[c0*imgPer : c1*imgPer]
+		col2imT(img, cols, g, nb)
+		if op.bias {
+			addChan(img, in[2], nb, g.c, g.h*g.w)
+		}
+	default:
+		im2colT(cols, in[0][c0*imgPer:c1*imgPer], g, nb)
+		gy, ld := in[1][c0*outPer:c1*outPer], p
+		if nb > 1 {
+			gatherRows(mat, gy, op.o, nb, p)
+			gy, ld = mat, l
+		}
+		var beta T
+		if !first {
+			beta = 1
+		}
+		if op.wt { // part (O×CKK) += gy·colsᵀ
+			gemmT(false, true, op.o, ckk, l, gy, ld, cols, l, beta, part, ckk)
+		} else { // part (CKK×O) += cols·gyᵀ
+			gemmT(false, true, ckk, op.o, l, cols, l, gy, ld, beta, part, op.o)
+		}
+	}
+}
+
+// gemmT is C = op(A)·op(B) + beta·C on the BLAS Gorgonia uses.
+func gemmT[T float32 | float64](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	ta, tb := blasT(tA), blasT(tB)
+	switch a := any(a).(type) {
+	case []float32:
+		G.WhichBLAS().Sgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		G.WhichBLAS().Dgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	}
+}
+
+func blasT(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+// scatterRows copies the O×(nb·P) matrix src into nb examples of O×P each.
+func scatterRows[T float32 | float64](dst, src []T, o, nb, p int) {
+	l := nb * p
+	for j := 0; j < nb; j++ {
+		for c := 0; c < o; c++ {
+			copy(dst[(j*o+c)*p:(j*o+c+1)*p], src[c*l+j*p:c*l+(j+1)*p])
+		}
+	}
+}
+
+// gatherRows is the inverse of scatterRows.
+func gatherRows[T float32 | float64](dst, src []T, o, nb, p int) {
+	l := nb * p
+	for j := 0; j < nb; j++ {
+		for c := 0; c < o; c++ {
+			copy(dst[c*l+j*p:c*l+(j+1)*p], src[(j*o+c)*p:(j*o+c+1)*p])
+		}
+	}
+}
+
+// addChan adds b[c] to every element of channel c of nb examples.
+func addChan[T float32 | float64](dst, b []T, nb, c, hw int) {
+	for j := 0; j < nb; j++ {
+		for ch, v := range b {
+			blk := dst[(j*c+ch)*hw : (j*c+ch+1)*hw]
+			for i := range blk {
+				blk[i] += v
+			}
+		}
+	}
+}
+
+// oxRange returns the output columns [lo, hi) whose kernel tap kx falls
+// inside the image row.
+func oxRange(g geom, kx int) (lo, hi int) {
+	if d := g.pw - kx; d > 0 {
+		lo = (d + g.sw - 1) / g.sw
+	}
+	if num := g.w - 1 + g.pw - kx; num >= 0 {
+		hi = min(g.ow, num/g.sw+1)
+	}
+	return lo, max(lo, hi)
+}
+
+// im2colT writes the patch matrix of nb images src, (C·K·K)×(nb·OH·OW) with
+// rows (c, ky, kx) and columns (example, oy, ox), into dst.
+func im2colT[T float32 | float64](dst, src []T, g geom, nb int) {
+	hw := g.h * g.w
+	l := nb * g.oh * g.ow
+	r := 0
+	for c := 0; c < g.c; c++ {
+		for ky := 0; ky < g.kh; ky++ {
+			for kx := 0; kx < g.kw; kx++ {
+				row := dst[r*l : (r+1)*l]
+				r++
+				lo, hi := oxRange(g, kx)
+				for j := 0; j < nb; j++ {
+					plane := src[(j*g.c+c)*hw : (j*g.c+c+1)*hw]
+					for oy := 0; oy < g.oh; oy++ {
+						seg := row[(j*g.oh+oy)*g.ow : (j*g.oh+oy+1)*g.ow]
+						iy := oy*g.sh - g.ph + ky
+						if iy < 0 || iy >= g.h {
+							clear(seg)
+							continue
+						}
+						line := plane[iy*g.w : (iy+1)*g.w]
+						clear(seg[:lo])
+						clear(seg[hi:])
+						ix := lo*g.sw - g.pw + kx
+						if g.sw == 1 {
+							copy(seg[lo:hi], line[ix:])
+							continue
+						}
+						for ox := lo; ox < hi; ox++ {
+							seg[ox] = line[ix]
+							ix += g.sw
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2imT sums the patch matrix src (the layout of im2colT) back into the nb
+// images dst: the adjoint of im2colT.
+func col2imT[T float32 | float64](dst, src []T, g geom, nb int) {
+	clear(dst)
+	hw := g.h * g.w
+	l := nb * g.oh * g.ow
+	r := 0
+	for c := 0; c < g.c; c++ {
+		for ky := 0; ky < g.kh; ky++ {
+			for kx := 0; kx < g.kw; kx++ {
+				row := src[r*l : (r+1)*l]
+				r++
+				lo, hi := oxRange(g, kx)
+				for j := 0; j < nb; j++ {
+					plane := dst[(j*g.c+c)*hw : (j*g.c+c+1)*hw]
+					for oy := 0; oy < g.oh; oy++ {
+						iy := oy*g.sh - g.ph + ky
+						if iy < 0 || iy >= g.h {
+							continue
+						}
+						seg := row[(j*g.oh+oy)*g.ow : (j*g.oh+oy+1)*g.ow]
+						line := plane[iy*g.w : (iy+1)*g.w]
+						ix := lo*g.sw - g.pw + kx
+						if g.sw == 1 {
+							line = line[ix : ix+hi-lo]
+							for i, v := range seg[lo:hi] {
+								line[i] += v
+							}
+							continue
+						}
+						for ox := lo; ox < hi; ox++ {
+							line[ix] += seg[ox]
+							ix += g.sw
+						}
+					}
+				}
+			}
+		}
+	}
+}
