@@ -164,15 +164,6 @@ func chanBcast(gg *G.ExprGraph, v *G.Node, shape tensor.Shape) (*G.Node, error) 
 	return applyLin(gg, kChanBcast, v, geom{}, tensor.Shape{shape[1]}, shape)
 }
 
-// rowBcast returns the N×D matrix whose row i repeats v[i] (v of shape N);
-// its derivative sums each row.
-func rowBcast(gg *G.ExprGraph, v *G.Node, d int) (*G.Node, error) {
-	if v.Dims() != 1 {
-		return nil, fmt.Errorf("nn: row broadcast of shape %v", v.Shape())
-	}
-	return applyLin(gg, kRowBcast, v, geom{}, v.Shape().Clone(), tensor.Shape{v.Shape()[0], d})
-}
-
 // reshapeCopy returns a copy of x with the given shape (same total size).
 func reshapeCopy(gg *G.ExprGraph, x *G.Node, shape tensor.Shape) (*G.Node, error) {
 	if x.Shape().TotalSize() != shape.TotalSize() {
