@@ -60,10 +60,11 @@ type convOp struct {
 	ins  []*G.Node // the op's inputs, for DiffWRT
 	buf  *tensor.Dense
 	ws   []convScratch
+	tab  []int32 // see patchTable
 }
 
 type convScratch struct {
-	cols, mat, part any // []float32 or []float64
+	cols, mat, part, pad any // []float32 or []float64
 }
 
 func (op *convOp) imageShape() tensor.Shape { return tensor.Shape{op.g.n, op.g.c, op.g.h, op.g.w} }
@@ -273,6 +274,10 @@ func runConv[T float32 | float64](op *convOp, dst []T, in [][]T) {
 		op.ws = make([]convScratch, workers)
 	}
 	ckk, p := op.ckk(), g.oh*g.ow
+	if op.tab == nil {
+		op.tab = patchTable(g)
+	}
+	padded := (g.h + 2*g.ph) * (g.w + 2*g.pw)
 	per := (g.n + workers - 1) / workers
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -287,6 +292,9 @@ func runConv[T float32 | float64](op *convOp, dst []T, in [][]T) {
 		go func(ws *convScratch) {
 			defer wg.Done()
 			cols := scratch[T](&ws.cols, ckk*nb*p)
+			// Zero borders: im2colT writes only the interior, and an op
+			// runs either im2colT or col2imT, never both.
+			pad := scratch[T](&ws.pad, padded)
 			var mat []T
 			if nb > 1 {
 				mat = scratch[T](&ws.mat, op.o*nb*p)
@@ -301,7 +309,7 @@ func runConv[T float32 | float64](op *convOp, dst []T, in [][]T) {
 			}
 			for c0 := n0; c0 < n1; c0 += nb {
 				c1 := min(n1, c0+nb)
-				convChunk(op, dst, in, cols, mat, part, c0, c1, c0 == n0)
+				convChunk(op, dst, in, cols, mat, part, pad, c0, c1, c0 == n0)
 			}
 		}(&op.ws[w])
 	}
@@ -317,7 +325,7 @@ func runConv[T float32 | float64](op *convOp, dst []T, in [][]T) {
 }
 
 // convChunk does examples c0..c1-1.
-func convChunk[T float32 | float64](op *convOp, dst []T, in [][]T, cols, mat, part []T, c0, c1 int, first bool) {
+func convChunk[T float32 | float64](op *convOp, dst []T, in [][]T, cols, mat, part, pad []T, c0, c1 int, first bool) {
 	g := op.g
 	nb := c1 - c0
 	ckk, p := op.ckk(), g.oh*g.ow
@@ -327,7 +335,7 @@ func convChunk[T float32 | float64](op *convOp, dst []T, in [][]T, cols, mat, pa
 	imgPer := g.c * g.h * g.w
 	switch op.kind {
 	case cvFwd:
-		im2colT(cols, in[0][c0*imgPer:c1*imgPer], g, nb)
+		im2colT(cols, in[0][c0*imgPer:c1*imgPer], g, nb, op.tab, pad)
 		res, ld := mat, l
 		if nb == 1 {
 			res = dst[c0*outPer : c1*outPer]
@@ -357,12 +365,12 @@ func convChunk[T float32 | float64](op *convOp, dst []T, in [][]T, cols, mat, pa
 			gemmT(false, false, ckk, l, op.o, in[1], op.o, gy, ld, 0, cols, l)
 		}
 		img := dst[c0*imgPer : c1*imgPer]
-		col2imT(img, cols, g, nb)
+		col2imT(img, cols, g, nb, op.tab, pad)
 		if op.bias {
 			addChan(img, in[2], nb, g.c, g.h*g.w)
 		}
 	default:
-		im2colT(cols, in[0][c0*imgPer:c1*imgPer], g, nb)
+		im2colT(cols, in[0][c0*imgPer:c1*imgPer], g, nb, op.tab, pad)
 		gy, ld := in[1][c0*outPer:c1*outPer], p
 		if nb > 1 {
 			gatherRows(mat, gy, op.o, nb, p)
@@ -430,52 +438,51 @@ func addChan[T float32 | float64](dst, b []T, nb, c, hw int) {
 	}
 }
 
-// oxRange returns the output columns [lo, hi) whose kernel tap kx falls
-// inside the image row.
-func oxRange(g geom, kx int) (lo, hi int) {
-	if d := g.pw - kx; d > 0 {
-		lo = (d + g.sw - 1) / g.sw
+// patchTable returns, for every kernel tap (ky, kx) and output pixel
+// (oy, ox), the index of the input pixel it reads in the image plane padded
+// with Pad zeros on each side: im2col and col2im then run through the table
+// without bounds arithmetic or zero tests.
+func patchTable(g geom) []int32 {
+	p := g.oh * g.ow
+	w2 := g.w + 2*g.pw
+	tab := make([]int32, g.kh*g.kw*p)
+	for ky := 0; ky < g.kh; ky++ {
+		for kx := 0; kx < g.kw; kx++ {
+			t := tab[(ky*g.kw+kx)*p : (ky*g.kw+kx+1)*p]
+			for oy := 0; oy < g.oh; oy++ {
+				for ox := 0; ox < g.ow; ox++ {
+					t[oy*g.ow+ox] = int32((oy*g.sh+ky)*w2 + ox*g.sw + kx)
+				}
+			}
+		}
 	}
-	if num := g.w - 1 + g.pw - kx; num >= 0 {
-		hi = min(g.ow, num/g.sw+1)
+	return tab
+}
+
+// padPlane copies an h×w plane into the interior of pad, whose borders are
+// zero.
+func padPlane[T float32 | float64](pad, plane []T, g geom) {
+	w2 := g.w + 2*g.pw
+	for y := 0; y < g.h; y++ {
+		copy(pad[(y+g.ph)*w2+g.pw:(y+g.ph)*w2+g.pw+g.w], plane[y*g.w:(y+1)*g.w])
 	}
-	return lo, max(lo, hi)
 }
 
 // im2colT writes the patch matrix of nb images src, (C·K·K)×(nb·OH·OW) with
-// rows (c, ky, kx) and columns (example, oy, ox), into dst.
-func im2colT[T float32 | float64](dst, src []T, g geom, nb int) {
-	hw := g.h * g.w
-	l := nb * g.oh * g.ow
-	r := 0
-	for c := 0; c < g.c; c++ {
-		for ky := 0; ky < g.kh; ky++ {
-			for kx := 0; kx < g.kw; kx++ {
-				row := dst[r*l : (r+1)*l]
-				r++
-				lo, hi := oxRange(g, kx)
-				for j := 0; j < nb; j++ {
-					plane := src[(j*g.c+c)*hw : (j*g.c+c+1)*hw]
-					for oy := 0; oy < g.oh; oy++ {
-						seg := row[(j*g.oh+oy)*g.ow : (j*g.oh+oy+1)*g.ow]
-						iy := oy*g.sh - g.ph + ky
-						if iy < 0 || iy >= g.h {
-							clear(seg)
-							continue
-						}
-						line := plane[iy*g.w : (iy+1)*g.w]
-						clear(seg[:lo])
-						clear(seg[hi:])
-						ix := lo*g.sw - g.pw + kx
-						if g.sw == 1 {
-							copy(seg[lo:hi], line[ix:])
-							continue
-						}
-						for ox := lo; ox < hi; ox++ {
-							seg[ox] = line[ix]
-							ix += g.sw
-						}
-					}
+// rows (c, ky, kx) and columns (example, oy, ox), into dst; pad is a
+// (H+2·Pad)×(W+2·Pad) buffer with zero borders.
+func im2colT[T float32 | float64](dst, src []T, g geom, nb int, tab []int32, pad []T) {
+	hw, p := g.h*g.w, g.oh*g.ow
+	l := nb * p
+	kk := g.kh * g.kw
+	for j := 0; j < nb; j++ {
+		for c := 0; c < g.c; c++ {
+			padPlane(pad, src[(j*g.c+c)*hw:(j*g.c+c+1)*hw], g)
+			for t := 0; t < kk; t++ {
+				seg := dst[(c*kk+t)*l+j*p : (c*kk+t)*l+(j+1)*p]
+				idx := tab[t*p : (t+1)*p]
+				for i, v := range idx {
+					seg[i] = pad[v]
 				}
 			}
 		}
@@ -484,40 +491,24 @@ func im2colT[T float32 | float64](dst, src []T, g geom, nb int) {
 
 // col2imT sums the patch matrix src (the layout of im2colT) back into the nb
 // images dst: the adjoint of im2colT.
-func col2imT[T float32 | float64](dst, src []T, g geom, nb int) {
-	clear(dst)
-	hw := g.h * g.w
-	l := nb * g.oh * g.ow
-	r := 0
-	for c := 0; c < g.c; c++ {
-		for ky := 0; ky < g.kh; ky++ {
-			for kx := 0; kx < g.kw; kx++ {
-				row := src[r*l : (r+1)*l]
-				r++
-				lo, hi := oxRange(g, kx)
-				for j := 0; j < nb; j++ {
-					plane := dst[(j*g.c+c)*hw : (j*g.c+c+1)*hw]
-					for oy := 0; oy < g.oh; oy++ {
-						iy := oy*g.sh - g.ph + ky
-						if iy < 0 || iy >= g.h {
-							continue
-						}
-						seg := row[(j*g.oh+oy)*g.ow : (j*g.oh+oy+1)*g.ow]
-						line := plane[iy*g.w : (iy+1)*g.w]
-						ix := lo*g.sw - g.pw + kx
-						if g.sw == 1 {
-							line = line[ix : ix+hi-lo]
-							for i, v := range seg[lo:hi] {
-								line[i] += v
-							}
-							continue
-						}
-						for ox := lo; ox < hi; ox++ {
-							line[ix] += seg[ox]
-							ix += g.sw
-						}
-					}
+func col2imT[T float32 | float64](dst, src []T, g geom, nb int, tab []int32, pad []T) {
+	hw, p := g.h*g.w, g.oh*g.ow
+	l := nb * p
+	kk := g.kh * g.kw
+	w2 := g.w + 2*g.pw
+	for j := 0; j < nb; j++ {
+		for c := 0; c < g.c; c++ {
+			clear(pad)
+			for t := 0; t < kk; t++ {
+				seg := src[(c*kk+t)*l+j*p : (c*kk+t)*l+(j+1)*p]
+				idx := tab[t*p : (t+1)*p]
+				for i, v := range idx {
+					pad[v] += seg[i]
 				}
+			}
+			plane := dst[(j*g.c+c)*hw : (j*g.c+c+1)*hw]
+			for y := 0; y < g.h; y++ {
+				copy(plane[y*g.w:(y+1)*g.w], pad[(y+g.ph)*w2+g.pw:(y+g.ph)*w2+g.pw+g.w])
 			}
 		}
 	}
