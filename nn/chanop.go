@@ -13,19 +13,28 @@ import (
 // derivative in the scale, as one pass into a kept buffer:
 //
 //	chanAffine(v, γ [, β])[n, c, …] = v[n, c, …]·γ[c] (+ β[c])
+//	chanAdd(v, β)[n, c, …] = v[n, c, …] + β[c]
 //	chanDot(u, v)[c] = Σ_{n, …} u[n, c, …]·v[n, c, …]
 //
-// Both are linear in each argument; the derivatives of chanAffine are
-// chanAffine(grad, γ), chanDot(grad, v) and chanSum(grad), those of
-// chanDot are chanAffine(v, grad) and chanAffine(u, grad), so gradients of
-// every order exist. Gorgonia's HadamardProd with a broadcast γ allocates
-// the product and, in its gradients, two more full tensors per run.
+// All are linear in each argument; the derivatives of chanAffine are
+// chanAffine(grad, γ), chanDot(grad, v) and chanSum(grad), those of chanAdd
+// grad itself and chanSum(grad), those of chanDot chanAffine(v, grad) and
+// chanAffine(u, grad), so gradients of every order exist. Gorgonia's
+// HadamardProd with a broadcast γ allocates the product and, in its
+// gradients, two more full tensors per run; its BroadcastAdd allocates the
+// sum and the repeated bias.
 type chanOp struct {
-	dot   bool // chanDot instead of chanAffine
-	bias  bool // chanAffine with β
+	dot   bool // chanDot
+	noMul bool // chanAdd: no γ
+	bias  bool // a β
 	shape tensor.Shape
 	dt    tensor.Dtype
 	buf   *tensor.Dense
+}
+
+// chanAdd returns v + β[c].
+func chanAdd(v, beta *G.Node) (*G.Node, error) {
+	return applyChan(&chanOp{noMul: true, bias: true}, v, beta)
 }
 
 func (op *chanOp) c() int { return op.shape[1] }
@@ -61,7 +70,7 @@ func applyChan(op *chanOp, in ...*G.Node) (*G.Node, error) {
 }
 
 func (op *chanOp) Arity() int {
-	if op.bias {
+	if op.bias && !op.noMul {
 		return 3
 	}
 	return 2
@@ -74,6 +83,8 @@ func (op *chanOp) Type() hm.Type {
 	switch {
 	case op.dot:
 		return hm.NewFnType(big, big, vec)
+	case op.noMul:
+		return hm.NewFnType(big, vec, big)
 	case op.bias:
 		return hm.NewFnType(big, vec, vec, big)
 	}
@@ -97,6 +108,9 @@ func (op *chanOp) String() string {
 	if op.dot {
 		return fmt.Sprintf("chanDot%v", op.shape)
 	}
+	if op.noMul {
+		return fmt.Sprintf("chanAdd%v", op.shape)
+	}
 	return fmt.Sprintf("chanAffine%v", op.shape)
 }
 func (op *chanOp) DiffWRT(n int) []bool {
@@ -116,6 +130,14 @@ func (op *chanOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 			out[1], err = chanAffine(a, grad, nil)
 		}
 		return out, err
+	}
+	if op.noMul { // y = chanAdd(a, β)
+		out[0] = grad
+		out[1], err = applyLin(grad.Graph(), kChanSum, grad, geom{}, grad.Shape().Clone(), tensor.Shape{op.c()})
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	// y = chanAffine(a, b [, β])
 	if out[0], err = chanAffine(grad, b, nil); err != nil {
@@ -185,6 +207,18 @@ func chanK[T float32 | float64](op *chanOp, dst []T, in [][]T) {
 		return
 	}
 	v, gm := in[0], in[1]
+	if op.noMul {
+		for n := 0; n < op.shape[0]; n++ {
+			for ch, b := range gm {
+				o := (n*c + ch) * inner
+				d, s := dst[o:o+inner], v[o:o+inner]
+				for i, x := range s {
+					d[i] = x + b
+				}
+			}
+		}
+		return
+	}
 	for n := 0; n < op.shape[0]; n++ {
 		for ch := 0; ch < c; ch++ {
 			o := (n*c + ch) * inner

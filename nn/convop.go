@@ -5,6 +5,7 @@ import (
 	"hash"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	"gonum.org/v1/gonum/blas"
@@ -279,39 +280,54 @@ func runConv[T float32 | float64](op *convOp, dst []T, in [][]T) {
 	}
 	padded := (g.h + 2*g.ph) * (g.w + 2*g.pw)
 	per := (g.n + workers - 1) / workers
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	// conv and convData write disjoint parts of dst chunk by chunk: the
+	// workers take the next chunk as they go (a descheduled thread holds
+	// nobody up). convFilter sums over the batch: each worker keeps a
+	// fixed range of examples and its own partial sum, added in order, so
+	// that the result does not depend on scheduling.
+	var next atomic.Int64
+	work := func(w int) {
+		ws := &op.ws[w]
+		cols := scratch[T](&ws.cols, ckk*nb*p)
+		// Zero borders: im2colT writes only the interior, and an op runs
+		// either im2colT or col2imT, never both.
+		pad := scratch[T](&ws.pad, padded)
+		var mat []T
+		if nb > 1 {
+			mat = scratch[T](&ws.mat, op.o*nb*p)
+		}
+		if op.kind != cvFilter {
+			for {
+				c0 := int(next.Add(1)-1) * nb
+				if c0 >= g.n {
+					return
+				}
+				convChunk(op, dst, in, cols, mat, nil, pad, c0, min(g.n, c0+nb), false)
+			}
+		}
+		part := dst
+		if w > 0 {
+			part = scratch[T](&ws.part, ckk*op.o)
+		}
 		n0, n1 := w*per, min(g.n, (w+1)*per)
 		if n0 >= n1 {
-			if op.kind == cvFilter {
-				clear(scratch[T](&op.ws[w].part, ckk*op.o))
-			}
-			continue
+			clear(part)
 		}
+		for c0 := n0; c0 < n1; c0 += nb {
+			convChunk(op, dst, in, cols, mat, part, pad, c0, min(n1, c0+nb), c0 == n0)
+		}
+	}
+	if workers == 1 {
+		work(0)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
-		go func(ws *convScratch) {
+		go func() {
 			defer wg.Done()
-			cols := scratch[T](&ws.cols, ckk*nb*p)
-			// Zero borders: im2colT writes only the interior, and an op
-			// runs either im2colT or col2imT, never both.
-			pad := scratch[T](&ws.pad, padded)
-			var mat []T
-			if nb > 1 {
-				mat = scratch[T](&ws.mat, op.o*nb*p)
-			}
-			var part []T
-			if op.kind == cvFilter {
-				if w == 0 {
-					part = dst
-				} else {
-					part = scratch[T](&ws.part, ckk*op.o)
-				}
-			}
-			for c0 := n0; c0 < n1; c0 += nb {
-				c1 := min(n1, c0+nb)
-				convChunk(op, dst, in, cols, mat, part, pad, c0, c1, c0 == n0)
-			}
-		}(&op.ws[w])
+			work(w)
+		}()
 	}
 	wg.Wait()
 	if op.kind == cvFilter {
