@@ -5,6 +5,11 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"otgen/internal/gradcheck"
 )
 
 // convOpCases have enough examples and output pixels that the ops split
@@ -132,6 +137,134 @@ func TestConvOpsFloat32(t *testing.T) {
 					t.Fatalf("%+v %s: float32 %g, float64 %g", c, convNames[kind], d32[i], d64[i])
 				}
 			}
+		}
+	}
+}
+
+// TestConvOpDerivatives checks, against central differences, the gradients
+// w.r.t. every input of each conv op (with and without bias) and of the
+// per-channel ops, at first order, and at second order: the loss also holds
+// the squares of the op's own derivative nodes (SymDiff applied to a fixed
+// vector, as a gradient penalty holds an input gradient), so the
+// derivatives of the derivative ops are checked too.
+func TestConvOpDerivatives(t *testing.T) {
+	rng := rand.New(rand.NewPCG(35, 36))
+	const n, c, o, h, w, k, s, p = 3, 2, 3, 6, 5, 3, 2, 1
+	gm, err := newGeom(n, c, h, w, k, s, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := []int{n, c, h, w}
+	out := []int{n, o, gm.oh, gm.ow}
+	wsh := []int{c * k * k, o}
+	cases := []struct {
+		name   string
+		kind   convKind
+		wt     bool
+		shapes [][]int
+	}{
+		{"conv+b", cvFwd, false, [][]int{img, wsh, {o}}},
+		{"conv wt", cvFwd, true, [][]int{img, {o, c * k * k}}},
+		{"convData+b", cvData, false, [][]int{out, wsh, {c}}},
+		{"convData wt+b", cvData, true, [][]int{out, {o, c * k * k}, {c}}},
+		{"convFilter", cvFilter, false, [][]int{img, out}},
+		{"convFilter wt", cvFilter, true, [][]int{img, out}},
+		{"chanAffine", -1, false, [][]int{img, {c}, {c}}},
+		{"chanAdd", -2, false, [][]int{out, {o}}},
+		{"chanDot", -3, false, [][]int{img, img}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewGraph(NewStore(tensor.Float64))
+			var in G.Nodes
+			for i, sh := range tc.shapes {
+				x, xt := g.Input(string(rune('a'+i)), sh...)
+				fill(xt, rng, 1)
+				in = append(in, x)
+			}
+			g.RequireGrad(in...)
+			var y *G.Node
+			var err error
+			switch tc.kind {
+			case -1:
+				y, err = chanAffine(in[0], in[1], in[2])
+			case -2:
+				y, err = chanAdd(in[0], in[1])
+			case -3:
+				y, err = applyChan(&chanOp{dot: true}, in[0], in[1])
+			default:
+				y, err = applyConv(&convOp{g: gm, o: o, wt: tc.wt, gr: g}, tc.kind, len(in) == 3, in...)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			ys := y.Shape()
+			r := g.Constant("r", randVec(rng, ys.TotalSize()), ys...)
+			loss := G.Must(G.Add(G.Must(G.Sum(G.Must(G.HadamardProd(y, r)))), G.Must(G.Mul(G.Must(G.Sum(G.Must(G.Square(y)))), g.Scalar(0.5)))))
+			ds, err := y.Op().(G.SDOp).SymDiff(in, y, g.G.AddNode(r))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range ds {
+				loss = G.Must(G.Add(loss, G.Must(G.Sum(G.Must(G.Square(d))))))
+			}
+			res, err := gradcheck.Check(g.G, loss, in, gradcheck.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.MaxErr > 1 {
+				t.Fatalf("gradient mismatch %.3g at %s", res.MaxErr, res.Where)
+			}
+		})
+	}
+}
+
+// TestConvSkipsDataGradient: no gradient is built for a conv input that
+// depends on no parameter, and asking for one without RequireGrad is an
+// error, not a silent zero.
+func TestConvSkipsDataGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(37, 38))
+	s := NewStore(tensor.Float64)
+	conv, err := NewConv2d(s, "c", 1, 2, 3, 1, 1, HeNormal, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, require := range []bool{false, true} {
+		g := NewGraph(s)
+		x, xt := g.Input("x", 2, 1, 4, 4)
+		fill(xt, rng, 1)
+		if require {
+			g.RequireGrad(x)
+		}
+		y, err := conv.Forward(g, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss := G.Must(G.Sum(G.Must(G.Square(y))))
+		if _, err := G.Grad(loss, g.Params()...); err != nil {
+			t.Fatal(err)
+		}
+		datas := 0
+		for _, nd := range g.G.AllNodes() {
+			if op, ok := nd.Op().(*convOp); ok && op.kind == cvData {
+				datas++
+			}
+		}
+		if want := map[bool]int{false: 0, true: 1}[require]; datas != want {
+			t.Errorf("RequireGrad %v: %d convData nodes, want %d", require, datas, want)
+		}
+		g2 := NewGraph(s)
+		x2, _ := g2.Input("x", 2, 1, 4, 4)
+		if require {
+			g2.RequireGrad(x2)
+		}
+		y2, err := conv.Forward(g2, x2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = G.Grad(G.Must(G.Sum(y2)), x2)
+		if (err == nil) != require {
+			t.Errorf("RequireGrad %v: Grad w.r.t. the input: error %v", require, err)
 		}
 	}
 }
