@@ -268,3 +268,41 @@ func TestConvSkipsDataGradient(t *testing.T) {
 		}
 	}
 }
+
+// TestParallelRowsCoversEachRowOnce: the bands of parallelRows and
+// parallelBlocks cover every index exactly once, with 1 to 3 workers and
+// sizes below and above the threshold.
+func TestParallelRowsCoversEachRowOnce(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2, 3} {
+		runtime.GOMAXPROCS(procs)
+		for _, n := range []int{1, 2, 5, 64, 65} {
+			for _, size := range []int{n, 1 << 20} {
+				hits := make([]int32, n)
+				parallelRows(n, size, func(r0, r1 int) {
+					for r := r0; r < r1; r++ {
+						hits[r]++ // bands are disjoint: no race
+					}
+				})
+				for r, h := range hits {
+					if h != 1 {
+						t.Fatalf("procs %d, n %d, size %d: row %d done %d times", procs, n, size, r, h)
+					}
+				}
+			}
+		}
+		for _, n := range []int{1, 4095, 4097, 1 << 17, 1<<17 + 3} {
+			hits := make([]int8, n)
+			parallelBlocks(n, func(i0, i1 int) {
+				for i := i0; i < i1; i++ {
+					hits[i]++
+				}
+			})
+			for i, h := range hits {
+				if h != 1 {
+					t.Fatalf("procs %d, n %d: element %d done %d times", procs, n, i, h)
+				}
+			}
+		}
+	}
+}

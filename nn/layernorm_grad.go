@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"runtime"
+	"sync"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -144,9 +146,9 @@ func (op *lnGradOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	switch dst := op.buf.Data().(type) {
 	case []float32:
-		lnGradK(op, dst, data32(ts))
+		parallelRows(op.n, op.n*op.d, func(r0, r1 int) { lnGradK(op, dst, data32(ts), r0, r1) })
 	case []float64:
-		lnGradK(op, dst, data64(ts))
+		parallelRows(op.n, op.n*op.d, func(r0, r1 int) { lnGradK(op, dst, data64(ts), r0, r1) })
 	default:
 		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
 	}
@@ -169,12 +171,42 @@ func data64(ts []*tensor.Dense) [][]float64 {
 	return out
 }
 
+// parallelRows calls f on bands of the rows [0, n) on GOMAXPROCS
+// goroutines when the work (size elements) is large enough to pay for them,
+// and on the calling goroutine otherwise. Rows are independent, so the
+// result does not depend on the split.
+func parallelRows(n, size int, f func(r0, r1 int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if size < 1<<16 || workers <= 1 {
+		f(0, n)
+		return
+	}
+	per := (n + workers - 1) / workers
+	var wg sync.WaitGroup
+	for r0 := per; r0 < n; r0 += per {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(r0, min(n, r0+per))
+		}()
+	}
+	f(0, min(n, per))
+	wg.Wait()
+}
+
+// parallelBlocks calls f on bands of [0, n) (element-wise work) as
+// parallelRows does.
+func parallelBlocks(n int, f func(i0, i1 int)) {
+	const blk = 4096
+	parallelRows((n+blk-1)/blk, n, func(b0, b1 int) { f(b0*blk, min(n, b1*blk)) })
+}
+
 // lnGradK computes lnNorm (in = x), lnGrad (in = x, h) or lnGradX (in = x,
-// h, u) row by row, accumulating in float64.
-func lnGradK[T float32 | float64](op *lnGradOp, dst []T, in [][]T) {
+// h, u) for rows r0..r1-1, accumulating in float64.
+func lnGradK[T float32 | float64](op *lnGradOp, dst []T, in [][]T, r0, r1 int) {
 	d := op.d
 	fd := float64(d)
-	for r := 0; r < op.n; r++ {
+	for r := r0; r < r1; r++ {
 		x, out := in[0][r*d:(r+1)*d], dst[r*d:(r+1)*d]
 		var mu, v float64
 		for _, xi := range x {
