@@ -291,7 +291,7 @@ func runConv[T float32 | float64](op *convOp, dst []T, in [][]T) {
 		cols := scratch[T](&ws.cols, ckk*nb*p)
 		// Zero borders: im2colT writes only the interior, and an op runs
 		// either im2colT or col2imT, never both.
-		pad := scratch[T](&ws.pad, padded)
+		pad := scratch[T](&ws.pad, nb*padded)
 		var mat []T
 		if nb > 1 {
 			mat = scratch[T](&ws.mat, op.o*nb*p)
@@ -485,20 +485,26 @@ func padPlane[T float32 | float64](pad, plane []T, g geom) {
 }
 
 // im2colT writes the patch matrix of nb images src, (C·K·K)×(nb·OH·OW) with
-// rows (c, ky, kx) and columns (example, oy, ox), into dst; pad is a
-// (H+2·Pad)×(W+2·Pad) buffer with zero borders.
+// rows (c, ky, kx) and columns (example, oy, ox), into dst, row after row
+// (sequential writes: a chunk's patch matrix is larger than the cache);
+// pad holds nb (H+2·Pad)×(W+2·Pad) planes with zero borders.
 func im2colT[T float32 | float64](dst, src []T, g geom, nb int, tab []int32, pad []T) {
 	hw, p := g.h*g.w, g.oh*g.ow
 	l := nb * p
 	kk := g.kh * g.kw
-	for j := 0; j < nb; j++ {
-		for c := 0; c < g.c; c++ {
-			padPlane(pad, src[(j*g.c+c)*hw:(j*g.c+c+1)*hw], g)
-			for t := 0; t < kk; t++ {
-				seg := dst[(c*kk+t)*l+j*p : (c*kk+t)*l+(j+1)*p]
-				idx := tab[t*p : (t+1)*p]
+	padded := (g.h + 2*g.ph) * (g.w + 2*g.pw)
+	for c := 0; c < g.c; c++ {
+		for j := 0; j < nb; j++ {
+			padPlane(pad[j*padded:(j+1)*padded], src[(j*g.c+c)*hw:(j*g.c+c+1)*hw], g)
+		}
+		for t := 0; t < kk; t++ {
+			row := dst[(c*kk+t)*l : (c*kk+t+1)*l]
+			idx := tab[t*p : (t+1)*p]
+			for j := 0; j < nb; j++ {
+				seg := row[j*p : (j+1)*p]
+				pl := pad[j*padded : (j+1)*padded]
 				for i, v := range idx {
-					seg[i] = pad[v]
+					seg[i] = pl[v]
 				}
 			}
 		}
@@ -512,19 +518,26 @@ func col2imT[T float32 | float64](dst, src []T, g geom, nb int, tab []int32, pad
 	l := nb * p
 	kk := g.kh * g.kw
 	w2 := g.w + 2*g.pw
-	for j := 0; j < nb; j++ {
-		for c := 0; c < g.c; c++ {
-			clear(pad)
-			for t := 0; t < kk; t++ {
-				seg := src[(c*kk+t)*l+j*p : (c*kk+t)*l+(j+1)*p]
-				idx := tab[t*p : (t+1)*p]
+	padded := (g.h + 2*g.ph) * w2
+	pad = pad[:nb*padded]
+	for c := 0; c < g.c; c++ {
+		clear(pad)
+		for t := 0; t < kk; t++ {
+			row := src[(c*kk+t)*l : (c*kk+t+1)*l]
+			idx := tab[t*p : (t+1)*p]
+			for j := 0; j < nb; j++ {
+				seg := row[j*p : (j+1)*p]
+				pl := pad[j*padded : (j+1)*padded]
 				for i, v := range idx {
-					pad[v] += seg[i]
+					pl[v] += seg[i]
 				}
 			}
+		}
+		for j := 0; j < nb; j++ {
 			plane := dst[(j*g.c+c)*hw : (j*g.c+c+1)*hw]
+			pl := pad[j*padded:]
 			for y := 0; y < g.h; y++ {
-				copy(plane[y*g.w:(y+1)*g.w], pad[(y+g.ph)*w2+g.pw:(y+g.ph)*w2+g.pw+g.w])
+				copy(plane[y*g.w:(y+1)*g.w], pl[(y+g.ph)*w2+g.pw:(y+g.ph)*w2+g.pw+g.w])
 			}
 		}
 	}
