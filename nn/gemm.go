@@ -166,9 +166,11 @@ func bandGemm[T float32 | float64](op *gemmOp, a []T, lda int, b []T, ldb int, c
 	var wg sync.WaitGroup
 	for i0 := 0; i0 < op.m; i0 += per {
 		rows := min(per, op.m-i0)
-		ab := a[i0*lda:] // rows i0… of A
+		var ab []T
 		if op.transA {
-			ab = a[i0:] // columns i0… of Aᵀ's storage
+			ab = a[i0:] // columns i0… of the storage of Aᵀ
+		} else {
+			ab = a[i0*lda:] // rows i0… of A
 		}
 		wg.Add(1)
 		go func() {

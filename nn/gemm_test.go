@@ -97,7 +97,14 @@ func randn(rng *rand.Rand, n int) []float64 {
 // the four transpose pairs.
 func TestGemmLargeBands(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 42))
-	const m, n, k = 67, 129, 257 // m·n·k > minSplitMACs
+	// m·n·k ≥ minSplitMACs; a tall thin A (k < m) as in a batch's weight
+	// gradient.
+	for _, sz := range [][3]int{{67, 129, 257}, {512, 64, 64}} {
+		testGemmBands(t, rng, sz[0], sz[1], sz[2])
+	}
+}
+
+func testGemmBands(t *testing.T, rng *rand.Rand, m, n, k int) {
 	a, b := randVec(rng, m*k), randVec(rng, k*n)
 	for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
 		op := &gemmOp{transA: tr[0], transB: tr[1], m: m, n: n, k: k}
@@ -124,7 +131,7 @@ func TestGemmLargeBands(t *testing.T) {
 					s += av * bv
 				}
 				if math.Abs(c[i*n+j]-s) > 1e-10*(1+math.Abs(s)) {
-					t.Fatalf("transposes %v: C[%d,%d] = %g, want %g", tr, i, j, c[i*n+j], s)
+					t.Fatalf("%d×%d×%d, transposes %v: C[%d,%d] = %g, want %g", m, n, k, tr, i, j, c[i*n+j], s)
 				}
 			}
 		}
