@@ -22,6 +22,8 @@
 #   BUILDS ("openblas purego"), PEERS (folder of torch_dcgan_mnist.py,
 #   default ../shared/peers), OUT (results folder, default a new temporary
 #   one), OTGEN_DATA (real MNIST and CelebA, required by the benchmarks),
+#   PEER_RUNS ("both", the default; "cpu" skips the 2-thread wall-time runs
+#   of the peers, which take minutes per step on a loaded machine; "none"),
 #   BEFORE (another otgen source tree, e.g. an older commit's `git archive`:
 #   its benchmarks run in the same rounds, as "before" columns).
 # Needs: python3-torch, libopenblas0-openmp, libopenblas-dev.
@@ -52,7 +54,9 @@ done
 BENCH='^Benchmark(DCGANCriticStep|DCGANGeneratorStep|WAEGANStep|WAEMMDStep|DCGAN64CriticStep|DCGAN64GeneratorStep)$'
 torch() {  # torch NAME SCRIPT ARGS...: 2-thread wall-time run, then 1-thread CPU-time run
   local name=$1 script=$2; shift 2
-  env LD_LIBRARY_PATH=$OMPBLAS $PY "$script" "$@" --threads 2 > "$dir/$name.json" 2> "$dir/$name.err"
+  [ "${PEER_RUNS:-both}" = none ] && return
+  [ "${PEER_RUNS:-both}" = cpu ] || \
+    env LD_LIBRARY_PATH=$OMPBLAS $PY "$script" "$@" --threads 2 > "$dir/$name.json" 2> "$dir/$name.err"
   env LD_LIBRARY_PATH=$OMPBLAS $PY "$HERE/cputime.py" "$script" "$@" --threads 1 > "$dir/${name}_cpu.json" 2> "$dir/${name}_cpu.err"
 }
 for r in $(seq 1 "$ROUNDS"); do
@@ -64,7 +68,8 @@ for r in $(seq 1 "$ROUNDS"); do
     for b in $BUILDS; do
       for cpus in 2 1; do
         (cd "${TREES[$i]}/train" && "$OUT/train-${NAMES[$i]}$b.test" -test.run '^$' -test.bench "$BENCH" \
-          -test.benchtime "${ITERS}x" -test.cpu $cpus > "$dir/${NAMES[$i]}$b-$cpus.txt" 2>&1)
+          -test.benchtime "${ITERS}x" -test.cpu $cpus > "$dir/${NAMES[$i]}$b-$cpus.txt" 2>&1) ||
+          echo "conv.sh: ${NAMES[$i]}$b on $cpus threads failed, see $dir/${NAMES[$i]}$b-$cpus.txt" >&2
       done
     done
   done
