@@ -4,6 +4,7 @@ package nn
 
 // #cgo LDFLAGS: -lopenblas
 // char* openblas_get_corename(void);
+// void openblas_set_num_threads(int);
 import "C"
 
 import (
@@ -20,7 +21,22 @@ import (
 // kernel family it selected for this CPU.
 var BLAS = "OpenBLAS " + openBLASCore() + " (cgo, -tags openblas)"
 
-func init() { G.Use(netlib.Implementation{}) }
+// init makes Gorgonia use OpenBLAS, on one thread unless
+// OPENBLAS_NUM_THREADS says otherwise: nn splits its products over
+// goroutines itself (convolutions by chunks of the batch, large matrix
+// products by bands of rows, see splitGemm), together with the work around
+// them (im2col, col2im). OpenBLAS's own second thread instead busy-waits
+// after each product, taking the core that Go's goroutines would use.
+func init() {
+	G.Use(netlib.Implementation{})
+	if os.Getenv("OPENBLAS_NUM_THREADS") == "" {
+		C.openblas_set_num_threads(1)
+	}
+}
+
+// splitGemm tells gemmOp to split large products over goroutines: OpenBLAS
+// runs on one thread (see init).
+var splitGemm = os.Getenv("OPENBLAS_NUM_THREADS") == ""
 
 func openBLASCore() string { return C.GoString(C.openblas_get_corename()) }
 

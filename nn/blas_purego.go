@@ -24,6 +24,10 @@ func init() {
 	blas32.Use(impl)
 }
 
+// splitGemm tells gemmOp whether to split large products over goroutines:
+// not here, otgen/sgemm does it itself.
+const splitGemm = false
+
 func blasName() string {
 	switch sgemm.Kernel() {
 	case "avx512":

@@ -15,7 +15,8 @@ import (
 // shape (In·K·K)×Out, row (c, ky, kx) holding filter tap [out, c, ky, kx] of
 // PyTorch's layout, and the biases as Name+".b" of shape Out.
 //
-// The forward pass is im2col(x) · W + b, one matrix product.
+// The forward pass is im2col(x) · W + b, one matrix product per chunk of
+// examples straight into NCHW (see convOp).
 type Conv2d struct {
 	Name                    string
 	In, Out, K, Stride, Pad int
@@ -63,19 +64,11 @@ func (c *Conv2d) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	cols, err := applyLin(g.G, kIm2col, x, gm, gm.image(), gm.cols())
-	if err != nil {
-		return nil, err
-	}
-	rows, err := gemm(cols, w, false, false)
+	y, err := applyConv(&convOp{g: gm, o: c.Out, gr: g}, cvFwd, true, x, w, b)
 	if err != nil {
 		return nil, fmt.Errorf("nn: conv2d %q: %w", c.Name, err)
 	}
-	y, err := rows2nchw(g.G, rows, gm.n, c.Out, gm.oh, gm.ow)
-	if err != nil {
-		return nil, err
-	}
-	return addChanBias(g, y, b)
+	return y, nil
 }
 
 // InputGrad returns col2im(gy Wᵀ), the transposed convolution of gy, with gy
@@ -92,15 +85,11 @@ func (c *Conv2d) InputGrad(g *Graph, x, _, gy *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := nchw2rows(g.G, gy)
-	if err != nil {
-		return nil, err
-	}
-	cols, err := mulT(rows, w)
+	gx, err := applyConv(&convOp{g: gm, o: c.Out, gr: g}, cvData, false, gy, w)
 	if err != nil {
 		return nil, fmt.Errorf("nn: conv2d %q: %w", c.Name, err)
 	}
-	return applyLin(g.G, kCol2im, cols, gm, gm.cols(), gm.image())
+	return gx, nil
 }
 
 // ConvTranspose2d is the transposed convolution (PyTorch's ConvTranspose2d
@@ -171,23 +160,15 @@ func (c *ConvTranspose2d) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := nchw2rows(g.G, x)
-	if err != nil {
-		return nil, err
-	}
-	cols, err := gemm(rows, w, false, false)
+	y, err := applyConv(&convOp{g: gm, o: c.In, wt: true, gr: g}, cvData, true, x, w, b)
 	if err != nil {
 		return nil, fmt.Errorf("nn: conv-transpose2d %q: %w", c.Name, err)
 	}
-	y, err := applyLin(g.G, kCol2im, cols, gm, gm.cols(), gm.image())
-	if err != nil {
-		return nil, err
-	}
-	return addChanBias(g, y, b)
+	return y, nil
 }
 
 // InputGrad returns the convolution of gy by the same weights (without
-// bias): rows2nchw(im2col(gy) Wᵀ).
+// bias).
 func (c *ConvTranspose2d) InputGrad(g *Graph, x, _, gy *G.Node) (*G.Node, error) {
 	gm, err := c.geom(x)
 	if err != nil {
@@ -200,15 +181,11 @@ func (c *ConvTranspose2d) InputGrad(g *Graph, x, _, gy *G.Node) (*G.Node, error)
 	if err != nil {
 		return nil, err
 	}
-	cols, err := applyLin(g.G, kIm2col, gy, gm, gm.image(), gm.cols())
-	if err != nil {
-		return nil, err
-	}
-	rows, err := mulT(cols, w)
+	gx, err := applyConv(&convOp{g: gm, o: c.In, wt: true, gr: g}, cvFwd, false, gy, w)
 	if err != nil {
 		return nil, fmt.Errorf("nn: conv-transpose2d %q: %w", c.Name, err)
 	}
-	return rows2nchw(g.G, rows, gm.n, c.In, gm.oh, gm.ow)
+	return gx, nil
 }
 
 // params2 returns the nodes of parameters name.w and name.b.
@@ -221,9 +198,6 @@ func params2(g *Graph, name string) (w, b *G.Node, err error) {
 	}
 	return w, b, nil
 }
-
-// mulT returns a·bᵀ.
-func mulT(a, b *G.Node) (*G.Node, error) { return gemm(a, b, false, true) }
 
 // addChanBias returns y + b broadcast along axis 1 (channels).
 func addChanBias(g *Graph, y, b *G.Node) (*G.Node, error) {

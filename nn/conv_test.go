@@ -351,6 +351,7 @@ func TestConvLayerGradients(t *testing.T) {
 			randomizeParams(s, rng)
 			g := NewGraph(s)
 			x, xt := g.Input("x", c.shape...)
+			g.RequireGrad(x)
 			fill(xt, rng, 1)
 			y, err := l.Forward(g, x)
 			if err != nil {
@@ -388,6 +389,7 @@ func TestConvInputGrad(t *testing.T) {
 			build := func() (*Graph, *G.Node, *G.Node, *G.Node, *G.Node) {
 				g := NewGraph(s)
 				x, xt := g.Input("x", c.shape...)
+				g.RequireGrad(x)
 				copy(xt.Data().([]float64), xData)
 				y, err := l.Forward(g, x)
 				if err != nil {

@@ -3,9 +3,10 @@ package nn
 import (
 	"fmt"
 	"hash"
+	"runtime"
+	"sync"
 
 	"github.com/chewxy/hm"
-	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -127,22 +128,55 @@ func (op *gemmOp) Do(vals ...G.Value) (G.Value, error) {
 	if op.buf == nil {
 		op.buf = tensor.New(tensor.Of(op.dt), tensor.WithShape(op.m, op.n))
 	}
-	tA, tB := blas.NoTrans, blas.NoTrans
 	lda, ldb := op.k, op.n
 	if op.transA {
-		tA, lda = blas.Trans, op.m
+		lda = op.m
 	}
 	if op.transB {
-		tB, ldb = blas.Trans, op.k
+		ldb = op.k
 	}
-	impl := G.WhichBLAS()
 	switch c := op.buf.Data().(type) {
 	case []float32:
-		impl.Sgemm(tA, tB, op.m, op.n, op.k, 1, a.Data().([]float32), lda, b.Data().([]float32), ldb, 0, c, op.n)
+		bandGemm(op, a.Data().([]float32), lda, b.Data().([]float32), ldb, c)
 	case []float64:
-		impl.Dgemm(tA, tB, op.m, op.n, op.k, 1, a.Data().([]float64), lda, b.Data().([]float64), ldb, 0, c, op.n)
+		bandGemm(op, a.Data().([]float64), lda, b.Data().([]float64), ldb, c)
 	default:
 		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
 	}
 	return op.buf, nil
+}
+
+// minSplitMACs is the size of product, in multiply-adds, from which
+// bandGemm splits it over goroutines.
+const minSplitMACs = 1 << 21
+
+// bandGemm computes C = op(A)·op(B) into c, in bands of rows of C on
+// GOMAXPROCS goroutines when splitGemm is set and the product is large (a
+// fixed split: the result does not depend on scheduling).
+func bandGemm[T float32 | float64](op *gemmOp, a []T, lda int, b []T, ldb int, c []T) {
+	workers := 1
+	if splitGemm && op.m*op.n*op.k >= minSplitMACs {
+		workers = min(runtime.GOMAXPROCS(0), op.m)
+	}
+	if workers <= 1 {
+		gemmT(op.transA, op.transB, op.m, op.n, op.k, a, lda, b, ldb, 0, c, op.n)
+		return
+	}
+	per := (op.m + workers - 1) / workers
+	var wg sync.WaitGroup
+	for i0 := 0; i0 < op.m; i0 += per {
+		rows := min(per, op.m-i0)
+		var ab []T
+		if op.transA {
+			ab = a[i0:] // columns i0… of the storage of Aᵀ
+		} else {
+			ab = a[i0*lda:] // rows i0… of A
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			gemmT(op.transA, op.transB, rows, op.n, op.k, ab, lda, b, ldb, 0, c[i0*op.n:], op.n)
+		}()
+	}
+	wg.Wait()
 }

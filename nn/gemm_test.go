@@ -91,3 +91,49 @@ func randn(rng *rand.Rand, n int) []float64 {
 	}
 	return v
 }
+
+// TestGemmLargeBands checks products large enough to be split into bands
+// of rows over goroutines (in the openblas build) against a direct sum, for
+// the four transpose pairs.
+func TestGemmLargeBands(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	// m·n·k ≥ minSplitMACs; a tall thin A (k < m) as in a batch's weight
+	// gradient.
+	for _, sz := range [][3]int{{67, 129, 257}, {512, 64, 64}} {
+		testGemmBands(t, rng, sz[0], sz[1], sz[2])
+	}
+}
+
+func testGemmBands(t *testing.T, rng *rand.Rand, m, n, k int) {
+	a, b := randVec(rng, m*k), randVec(rng, k*n)
+	for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+		op := &gemmOp{transA: tr[0], transB: tr[1], m: m, n: n, k: k}
+		lda, ldb := k, n
+		if tr[0] {
+			lda = m
+		}
+		if tr[1] {
+			ldb = k
+		}
+		c := make([]float64, m*n)
+		bandGemm(op, a, lda, b, ldb, c)
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				var s float64
+				for p := 0; p < k; p++ {
+					av, bv := a[i*k+p], b[p*n+j]
+					if tr[0] {
+						av = a[p*m+i]
+					}
+					if tr[1] {
+						bv = b[j*k+p]
+					}
+					s += av * bv
+				}
+				if math.Abs(c[i*n+j]-s) > 1e-10*(1+math.Abs(s)) {
+					t.Fatalf("%d×%d×%d, transposes %v: C[%d,%d] = %g, want %g", m, n, k, tr, i, j, c[i*n+j], s)
+				}
+			}
+		}
+	}
+}

@@ -24,6 +24,9 @@ type Graph struct {
 	params map[string]*G.Node
 	order  []string
 	eval   bool
+	// grads marks the nodes that may have a non-zero gradient for the
+	// parameters or for the nodes passed to RequireGrad (see needsGrad).
+	grads map[*G.Node]bool
 }
 
 // NewGraph returns an empty graph, in training mode, over the parameters of
@@ -63,6 +66,49 @@ func (g *Graph) Param(name string) (*G.Node, error) {
 	g.params[name] = n
 	g.order = append(g.order, name)
 	return n, nil
+}
+
+// RequireGrad marks nodes (typically inputs) with respect to which G.Grad
+// will be asked to differentiate. Without it, nn's convolution layers build
+// no gradient for an input that depends on no parameter and on no marked
+// node (a batch of data): asking G.Grad for one is then an error ("Non
+// Differentiable WRTs"). Call it before G.Grad.
+func (g *Graph) RequireGrad(nodes ...*G.Node) {
+	if g.grads == nil {
+		g.grads = map[*G.Node]bool{}
+	}
+	for _, n := range nodes {
+		g.grads[n] = true
+	}
+}
+
+// needsGrad reports whether n depends on a parameter of g or on a node
+// marked by RequireGrad.
+func (g *Graph) needsGrad(n *G.Node) bool {
+	if g.grads == nil {
+		g.grads = map[*G.Node]bool{}
+	}
+	if v, ok := g.grads[n]; ok {
+		return v
+	}
+	v := false
+	for _, p := range g.params {
+		if p == n {
+			v = true
+			break
+		}
+	}
+	if !v && n.Graph() != nil {
+		it := n.Graph().From(n.ID())
+		for it.Next() {
+			if c, ok := it.Node().(*G.Node); ok && g.needsGrad(c) {
+				v = true
+				break
+			}
+		}
+	}
+	g.grads[n] = v
+	return v
 }
 
 // Params returns the parameter nodes used by the graph, in order of first use.

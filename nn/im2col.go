@@ -155,20 +155,6 @@ func Col2Im(cols *G.Node, n, c, h, w, k, stride, pad int) (*G.Node, error) {
 	return applyLin(nil, kCol2im, cols, g, g.cols(), g.image())
 }
 
-// rows2nchw turns the (N·H·W)×C matrix x into an N×C×H×W tensor.
-func rows2nchw(gg *G.ExprGraph, x *G.Node, n, c, h, w int) (*G.Node, error) {
-	return applyLin(gg, kRows2NCHW, x, geom{}, tensor.Shape{n * h * w, c}, tensor.Shape{n, c, h, w})
-}
-
-// nchw2rows turns the N×C×H×W tensor x into an (N·H·W)×C matrix.
-func nchw2rows(gg *G.ExprGraph, x *G.Node) (*G.Node, error) {
-	if x.Dims() != 4 {
-		return nil, fmt.Errorf("nn: nchw2rows expects an N×C×H×W input, got %v", x.Shape())
-	}
-	s := x.Shape()
-	return applyLin(gg, kNCHW2Rows, x, geom{}, s.Clone(), tensor.Shape{s[0] * s[2] * s[3], s[1]})
-}
-
 // chanBcast returns a tensor of the given shape (at least 2-D, channels on
 // axis 1) whose element [n, c, ...] is v[c].
 func chanBcast(gg *G.ExprGraph, v *G.Node, shape tensor.Shape) (*G.Node, error) {
@@ -176,15 +162,6 @@ func chanBcast(gg *G.ExprGraph, v *G.Node, shape tensor.Shape) (*G.Node, error) 
 		return nil, fmt.Errorf("nn: channel broadcast to shape %v", shape)
 	}
 	return applyLin(gg, kChanBcast, v, geom{}, tensor.Shape{shape[1]}, shape)
-}
-
-// rowBcast returns the N×D matrix whose row i repeats v[i] (v of shape N);
-// its derivative sums each row.
-func rowBcast(gg *G.ExprGraph, v *G.Node, d int) (*G.Node, error) {
-	if v.Dims() != 1 {
-		return nil, fmt.Errorf("nn: row broadcast of shape %v", v.Shape())
-	}
-	return applyLin(gg, kRowBcast, v, geom{}, v.Shape().Clone(), tensor.Shape{v.Shape()[0], d})
 }
 
 // reshapeCopy returns a copy of x with the given shape (same total size).

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // LayerNorm normalises every example of an N×C×... batch over all its
@@ -47,57 +46,11 @@ func ones(_ *rand.Rand, _, _ int, dst []float64) {
 	}
 }
 
-// normalise returns x̂ as an N×D matrix and 1/sqrt(σ² + Eps) as an N vector.
-func (l *LayerNorm) normalise(g *Graph, x *G.Node) (xh, inv *G.Node, err error) {
-	if x.Dims() < 2 || x.Shape()[1] != l.Channels {
-		return nil, nil, fmt.Errorf("nn: layer norm %q expects N×%d×... input, got %v", l.Name, l.Channels, x.Shape())
-	}
-	s := x.Shape()
-	n, d := s[0], s.TotalSize()/s[0]
-	xf := x
-	if x.Dims() != 2 {
-		if xf, err = reshapeCopy(g.G, x, tensor.Shape{n, d}); err != nil {
-			return nil, nil, err
-		}
-	}
-	mu, err := G.Mean(xf, 1)
-	if err != nil {
-		return nil, nil, err
-	}
-	xc, err := rowOp(g, G.Sub, xf, mu)
-	if err != nil {
-		return nil, nil, err
-	}
-	sq, err := G.Square(xc)
-	if err != nil {
-		return nil, nil, err
-	}
-	v, err := G.Mean(sq, 1)
-	if err != nil {
-		return nil, nil, err
-	}
-	ve, err := G.Add(v, g.Scalar(l.Eps))
-	if err != nil {
-		return nil, nil, err
-	}
-	sd, err := G.Sqrt(ve)
-	if err != nil {
-		return nil, nil, err
-	}
-	if inv, err = G.Inverse(sd); err != nil {
-		return nil, nil, err
-	}
-	if xh, err = rowOp(g, G.HadamardProd, xc, inv); err != nil {
-		return nil, nil, err
-	}
-	return xh, inv, nil
-}
-
-// Forward normalises x.
+// Forward normalises x: lnNorm(x) (one pass) scaled and shifted per
+// channel by chanAffine (another), both keeping their output buffers.
 func (l *LayerNorm) Forward(g *Graph, x *G.Node) (*G.Node, error) {
-	xh, _, err := l.normalise(g, x)
-	if err != nil {
-		return nil, fmt.Errorf("nn: layer norm %q: %w", l.Name, err)
+	if err := l.check(x); err != nil {
+		return nil, err
 	}
 	gain, err := g.Param(l.Name + ".g")
 	if err != nil {
@@ -107,18 +60,22 @@ func (l *LayerNorm) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if xh, err = reshapeLike(g, xh, x); err != nil {
-		return nil, err
-	}
-	gb, err := chanBcast(g.G, gain, x.Shape())
-	if err != nil {
-		return nil, err
-	}
-	y, err := G.HadamardProd(xh, gb)
+	xh, err := lnNorm(x, l.Eps)
 	if err != nil {
 		return nil, fmt.Errorf("nn: layer norm %q: %w", l.Name, err)
 	}
-	return addChanBias(g, y, bias)
+	y, err := chanAffine(xh, gain, bias)
+	if err != nil {
+		return nil, fmt.Errorf("nn: layer norm %q: %w", l.Name, err)
+	}
+	return y, nil
+}
+
+func (l *LayerNorm) check(x *G.Node) error {
+	if x.Dims() < 2 || x.Shape()[1] != l.Channels {
+		return fmt.Errorf("nn: layer norm %q expects N×%d×... input, got %v", l.Name, l.Channels, x.Shape())
+	}
+	return nil
 }
 
 // InputGrad returns the vector-Jacobian product
@@ -139,42 +96,16 @@ func (l *LayerNorm) InputGrad(g *Graph, x, _, gy *G.Node) (*G.Node, error) {
 }
 
 func (l *LayerNorm) inputGrad(g *Graph, x, gy *G.Node) (*G.Node, error) {
+	if err := l.check(x); err != nil {
+		return nil, err
+	}
 	gain, err := g.Param(l.Name + ".g")
 	if err != nil {
 		return nil, err
 	}
-	gb, err := chanBcast(g.G, gain, x.Shape())
+	gh, err := chanAffine(gy, gain, nil)
 	if err != nil {
 		return nil, err
 	}
-	gh, err := G.HadamardProd(gy, gb)
-	if err != nil {
-		return nil, err
-	}
-	s := x.Shape()
-	flat := tensor.Shape{s[0], s.TotalSize() / s[0]}
-	xf, err := reshapeCopy(g.G, x, flat)
-	if err != nil {
-		return nil, err
-	}
-	if gh, err = reshapeCopy(g.G, gh, flat); err != nil {
-		return nil, err
-	}
-	gx, err := lnGrad(xf, gh, l.Eps)
-	if err != nil {
-		return nil, err
-	}
-	return reshapeLike(g, gx, x)
-}
-
-// rowOp returns f(a, v broadcast along the rows of a) for an N×D matrix a
-// and an N vector v, broadcasting with rowBcast (one pass into a kept
-// buffer) rather than Gorgonia's Broadcast ops (a repeat into a fresh
-// tensor per run).
-func rowOp(g *Graph, f func(a, b *G.Node) (*G.Node, error), a, v *G.Node) (*G.Node, error) {
-	vb, err := rowBcast(g.G, v, a.Shape()[1])
-	if err != nil {
-		return nil, err
-	}
-	return f(a, vb)
+	return lnGrad(x, gh, l.Eps)
 }

@@ -4,15 +4,19 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"runtime"
+	"sync"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// lnGradOp is LayerNorm's input gradient as one node. For one example (a
-// row of N×D) with x̂ = (x − μ)·s, s = (σ² + Eps)^(-1/2):
+// lnGradOp is LayerNorm's normalisation x̂ or its input gradient as one
+// node. For one example (N×D, or any N×... tensor flattened per example)
+// with x̂ = (x − μ)·s, s = (σ² + Eps)^(-1/2):
 //
+//	lnNorm(x) = x̂, whose derivative is lnGrad,
 //	lnGrad(x, h) = J·h = s·(h − mean(h) − x̂·mean(h ⊙ x̂)),
 //
 // J = ∂x̂/∂x being symmetric. Its derivatives, for an upstream gradient u:
@@ -26,21 +30,28 @@ import (
 // element-wise ops the same expression is ~20 nodes, each a full pass
 // with a fresh tensor, and a third of a DCGAN critic step.
 type lnGradOp struct {
-	second bool // lnGradX(x, h, u) instead of lnGrad(x, h)
+	arity  int  // 1: lnNorm(x), 2: lnGrad(x, h), 3: lnGradX(x, h, u)
+	second bool // lnGradX
+	shape  tensor.Shape
 	n, d   int
 	eps    float64
 	dt     tensor.Dtype
 	buf    *tensor.Dense
 }
 
-// lnGrad returns J·h row by row for N×D matrices x and h.
+// lnNorm returns x̂, each example of x normalised.
+func lnNorm(x *G.Node, eps float64) (*G.Node, error) {
+	return applyLNGrad(&lnGradOp{arity: 1, eps: eps}, x)
+}
+
+// lnGrad returns J·h example by example for x and h of the same shape.
 func lnGrad(x, h *G.Node, eps float64) (*G.Node, error) {
-	return applyLNGrad(&lnGradOp{eps: eps}, x, h)
+	return applyLNGrad(&lnGradOp{arity: 2, eps: eps}, x, h)
 }
 
 func applyLNGrad(op *lnGradOp, in ...*G.Node) (*G.Node, error) {
 	x := in[0]
-	if x.Dims() != 2 {
+	if x.Dims() < 2 {
 		return nil, fmt.Errorf("nn: layer norm gradient of shape %v", x.Shape())
 	}
 	for _, v := range in[1:] {
@@ -48,7 +59,9 @@ func applyLNGrad(op *lnGradOp, in ...*G.Node) (*G.Node, error) {
 			return nil, fmt.Errorf("nn: layer norm gradient of %v %v and %v %v", x.Shape(), x.Dtype(), v.Shape(), v.Dtype())
 		}
 	}
-	op.n, op.d, op.dt = x.Shape()[0], x.Shape()[1], x.Dtype()
+	op.shape = x.Shape().Clone()
+	op.n, op.d, op.dt = op.shape[0], op.shape.TotalSize()/op.shape[0], x.Dtype()
+	op.second = op.arity == 3
 	out, err := G.ApplyOp(op, in...)
 	if err != nil {
 		return nil, fmt.Errorf("nn: layer norm gradient: %w", err)
@@ -56,22 +69,18 @@ func applyLNGrad(op *lnGradOp, in ...*G.Node) (*G.Node, error) {
 	return out, nil
 }
 
-func (op *lnGradOp) Arity() int {
-	if op.second {
-		return 3
-	}
-	return 2
-}
+func (op *lnGradOp) Arity() int { return op.arity }
 func (op *lnGradOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
-	t := G.TensorType{Dims: 2, Of: a}
-	if op.second {
-		return hm.NewFnType(t, t, t, t)
+	t := G.TensorType{Dims: len(op.shape), Of: a}
+	ts := make([]hm.Type, op.arity+1)
+	for i := range ts {
+		ts[i] = t
 	}
-	return hm.NewFnType(t, t, t)
+	return hm.NewFnType(ts...)
 }
 func (op *lnGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{op.n, op.d}, nil
+	return op.shape.Clone(), nil
 }
 func (op *lnGradOp) ReturnsPtr() bool      { return false }
 func (op *lnGradOp) CallsExtern() bool     { return false }
@@ -79,25 +88,30 @@ func (op *lnGradOp) OverwritesInput() int  { return -1 }
 func (op *lnGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s@%p", op, op) }
 func (op *lnGradOp) Hashcode() uint32      { return OpHash(op) }
 func (op *lnGradOp) String() string {
-	if op.second {
-		return fmt.Sprintf("lnGradX(%d×%d)", op.n, op.d)
-	}
-	return fmt.Sprintf("lnGrad(%d×%d)", op.n, op.d)
+	return fmt.Sprintf("%s(%d×%d)", [...]string{"", "lnNorm", "lnGrad", "lnGradX"}[op.arity], op.n, op.d)
 }
 
 func (op *lnGradOp) DiffWRT(int) []bool {
-	if op.second {
-		return []bool{false, false, false}
+	d := make([]bool, op.arity)
+	for i := range d {
+		d[i] = !op.second
 	}
-	return []bool{true, true}
+	return d
 }
 
 func (op *lnGradOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	if op.second {
 		return nil, fmt.Errorf("nn: %s has no derivative (third order through a LayerNorm)", op)
 	}
+	if op.arity == 1 {
+		dx, err := lnGrad(inputs[0], grad, op.eps)
+		if err != nil {
+			return nil, err
+		}
+		return G.Nodes{dx}, nil
+	}
 	x, h := inputs[0], inputs[1]
-	dx, err := applyLNGrad(&lnGradOp{second: true, eps: op.eps}, x, h, grad)
+	dx, err := applyLNGrad(&lnGradOp{arity: 3, eps: op.eps}, x, h, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -124,13 +138,17 @@ func (op *lnGradOp) Do(vals ...G.Value) (G.Value, error) {
 		ts[i] = t
 	}
 	if op.buf == nil {
-		op.buf = tensor.New(tensor.Of(op.dt), tensor.WithShape(op.n, op.d))
+		op.buf = tensor.New(tensor.Of(op.dt), tensor.WithShape(op.shape.Clone()...))
+	} else if !op.buf.Shape().Eq(op.shape) {
+		if err := op.buf.Reshape(op.shape.Clone()...); err != nil {
+			return nil, fmt.Errorf("nn: %s: %w", op, err)
+		}
 	}
 	switch dst := op.buf.Data().(type) {
 	case []float32:
-		lnGradK(op, dst, data32(ts))
+		parallelRows(op.n, op.n*op.d, func(r0, r1 int) { lnGradK(op, dst, data32(ts), r0, r1) })
 	case []float64:
-		lnGradK(op, dst, data64(ts))
+		parallelRows(op.n, op.n*op.d, func(r0, r1 int) { lnGradK(op, dst, data64(ts), r0, r1) })
 	default:
 		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
 	}
@@ -153,13 +171,43 @@ func data64(ts []*tensor.Dense) [][]float64 {
 	return out
 }
 
-// lnGradK computes lnGrad (in = x, h) or lnGradX (in = x, h, u) row by row,
-// accumulating in float64.
-func lnGradK[T float32 | float64](op *lnGradOp, dst []T, in [][]T) {
+// parallelRows calls f on bands of the rows [0, n) on GOMAXPROCS
+// goroutines when the work (size elements) is large enough to pay for them,
+// and on the calling goroutine otherwise. Rows are independent, so the
+// result does not depend on the split.
+func parallelRows(n, size int, f func(r0, r1 int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if size < 1<<16 || workers <= 1 {
+		f(0, n)
+		return
+	}
+	per := (n + workers - 1) / workers
+	var wg sync.WaitGroup
+	for r0 := per; r0 < n; r0 += per {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(r0, min(n, r0+per))
+		}()
+	}
+	f(0, min(n, per))
+	wg.Wait()
+}
+
+// parallelBlocks calls f on bands of [0, n) (element-wise work) as
+// parallelRows does.
+func parallelBlocks(n int, f func(i0, i1 int)) {
+	const blk = 4096
+	parallelRows((n+blk-1)/blk, n, func(b0, b1 int) { f(b0*blk, min(n, b1*blk)) })
+}
+
+// lnGradK computes lnNorm (in = x), lnGrad (in = x, h) or lnGradX (in = x,
+// h, u) for rows r0..r1-1, accumulating in float64.
+func lnGradK[T float32 | float64](op *lnGradOp, dst []T, in [][]T, r0, r1 int) {
 	d := op.d
 	fd := float64(d)
-	for r := 0; r < op.n; r++ {
-		x, h, out := in[0][r*d:(r+1)*d], in[1][r*d:(r+1)*d], dst[r*d:(r+1)*d]
+	for r := r0; r < r1; r++ {
+		x, out := in[0][r*d:(r+1)*d], dst[r*d:(r+1)*d]
 		var mu, v float64
 		for _, xi := range x {
 			mu += float64(xi)
@@ -170,6 +218,13 @@ func lnGradK[T float32 | float64](op *lnGradOp, dst []T, in [][]T) {
 			v += c * c
 		}
 		s := 1 / math.Sqrt(v/fd+op.eps)
+		if op.arity == 1 {
+			for i, xi := range x {
+				out[i] = T((float64(xi) - mu) * s)
+			}
+			continue
+		}
+		h := in[1][r*d : (r+1)*d]
 		// Sums of h and h ⊙ x̂ (and of u, u ⊙ x̂, u ⊙ h for lnGradX).
 		var sh, shx float64
 		for i, hi := range h {

@@ -86,9 +86,11 @@ func (op *slopeMulOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	switch d := op.buf.Data().(type) {
 	case []float32:
-		slopeMulK32(d, v.Data().([]float32), x.Data().([]float32), float32(op.alpha))
+		vd, xd := v.Data().([]float32), x.Data().([]float32)
+		parallelBlocks(len(d), func(i0, i1 int) { slopeMulK32(d[i0:i1], vd[i0:i1], xd[i0:i1], float32(op.alpha)) })
 	case []float64:
-		slopeMulK64(d, v.Data().([]float64), x.Data().([]float64), op.alpha)
+		vd, xd := v.Data().([]float64), x.Data().([]float64)
+		parallelBlocks(len(d), func(i0, i1 int) { slopeMulK64(d[i0:i1], vd[i0:i1], xd[i0:i1], op.alpha) })
 	default:
 		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
 	}

@@ -46,7 +46,7 @@ func (l *Linear) Forward(g *Graph, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nn: linear %q: %w", l.Name, err)
 	}
-	y, err := G.BroadcastAdd(xw, b, nil, []byte{0})
+	y, err := chanAdd(xw, b)
 	if err != nil {
 		return nil, fmt.Errorf("nn: linear %q: %w", l.Name, err)
 	}

@@ -1,0 +1,544 @@
+package nn
+
+import (
+	"fmt"
+	"hash"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/chewxy/hm"
+	"gonum.org/v1/gonum/blas"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// A convolution and its two derivatives as three bilinear custom ops, each
+// of which reads and writes NCHW tensors directly. For a geometry with an
+// N×C×H×W image, an N×O×OH×OW output and weights W of shape (C·K·K)×O (or
+// O×(C·K·K), the layout of ConvTranspose2d's parameter):
+//
+//	conv(x, W) [+ b]       image → output      (Conv2d forward)
+//	convData(y, W) [+ b]   output → image      (its input gradient, and
+//	                                            ConvTranspose2d forward)
+//	convFilter(x, y)       image, output → W   (the weight gradient)
+//
+// Each is linear in each argument, and ⟨conv(x, W), y⟩ = ⟨x, convData(y, W)⟩
+// = ⟨W, convFilter(x, y)⟩, so the derivatives of each op are the other two
+// (plus chanSum for a bias): gradients of every order stay in the family,
+// which is what a gradient penalty through a convolution needs.
+//
+// Each op works through the batch in chunks of a few examples: im2col of the
+// chunk into a (C·K·K)×(chunk·OH·OW) matrix (rows over the kernel taps,
+// columns over the output pixels, so that each row is filled by runs along
+// the image rows), one matrix product, and a scatter of the O×(chunk·OH·OW)
+// result into the NCHW output (runs of OH·OW values; none for a chunk of
+// one). The chunks are split between GOMAXPROCS goroutines, in a fixed
+// partition so that results do not depend on scheduling (bit-exact resume).
+// This replaced im2col into (N·OH·OW)×(C·K·K) rows, a product, a transpose
+// of the result to NCHW and a separate bias addition (a third of a DCGAN
+// critic step besides the products, all on one core).
+type convKind int
+
+const (
+	cvFwd convKind = iota
+	cvData
+	cvFilter
+)
+
+var convNames = [...]string{"conv", "convData", "convFilter"}
+
+// convOp is one node's op: it owns the node's output buffer and its scratch
+// space, kept from run to run.
+type convOp struct {
+	kind convKind
+	g    geom // image N×C×H×W, kernel, output OH×OW
+	o    int  // output channels
+	wt   bool // weights stored O×(C·K·K) rather than (C·K·K)×O
+	bias bool // a third input: a bias over the channels of the result
+	dt   tensor.Dtype
+	gr   *Graph    // for DiffWRT (which inputs need a gradient); may be nil
+	ins  []*G.Node // the op's inputs, for DiffWRT
+	buf  *tensor.Dense
+	ws   []convScratch
+	tab  []int32 // see patchTable
+}
+
+type convScratch struct {
+	cols, mat, part, pad any // []float32 or []float64
+}
+
+func (op *convOp) imageShape() tensor.Shape { return tensor.Shape{op.g.n, op.g.c, op.g.h, op.g.w} }
+func (op *convOp) outShape() tensor.Shape   { return tensor.Shape{op.g.n, op.o, op.g.oh, op.g.ow} }
+func (op *convOp) ckk() int                 { return op.g.c * op.g.kh * op.g.kw }
+func (op *convOp) wShape() tensor.Shape {
+	if op.wt {
+		return tensor.Shape{op.o, op.ckk()}
+	}
+	return tensor.Shape{op.ckk(), op.o}
+}
+
+// inShapes returns the shapes of the op's inputs.
+func (op *convOp) inShapes() []tensor.Shape {
+	switch op.kind {
+	case cvFwd:
+		s := []tensor.Shape{op.imageShape(), op.wShape()}
+		if op.bias {
+			s = append(s, tensor.Shape{op.o})
+		}
+		return s
+	case cvData:
+		s := []tensor.Shape{op.outShape(), op.wShape()}
+		if op.bias {
+			s = append(s, tensor.Shape{op.g.c})
+		}
+		return s
+	default:
+		return []tensor.Shape{op.imageShape(), op.outShape()}
+	}
+}
+
+func (op *convOp) resShape() tensor.Shape {
+	switch op.kind {
+	case cvFwd:
+		return op.outShape()
+	case cvData:
+		return op.imageShape()
+	default:
+		return op.wShape()
+	}
+}
+
+// applyConv applies a new convOp of the given kind (the geometry and flags
+// of proto) to the inputs.
+func applyConv(proto *convOp, kind convKind, bias bool, in ...*G.Node) (*G.Node, error) {
+	op := &convOp{kind: kind, g: proto.g, o: proto.o, wt: proto.wt, bias: bias, gr: proto.gr}
+	want := op.inShapes()
+	if len(in) != len(want) {
+		return nil, fmt.Errorf("nn: %s: %d inputs, want %d", op, len(in), len(want))
+	}
+	for i, x := range in {
+		if !x.Shape().Eq(want[i]) {
+			return nil, fmt.Errorf("nn: %s: input %d has shape %v, want %v", op, i, x.Shape(), want[i])
+		}
+		if x.Dtype() != in[0].Dtype() {
+			return nil, fmt.Errorf("nn: %s: inputs of %v and %v", op, in[0].Dtype(), x.Dtype())
+		}
+	}
+	op.dt = in[0].Dtype()
+	if op.dt != tensor.Float32 && op.dt != tensor.Float64 {
+		return nil, fmt.Errorf("nn: %s of %v", op, op.dt)
+	}
+	op.ins = append([]*G.Node(nil), in...)
+	n, err := G.ApplyOp(op, in...)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", op, err)
+	}
+	return n, nil
+}
+
+func (op *convOp) Arity() int { return len(op.inShapes()) }
+
+func (op *convOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	var ts []hm.Type
+	for _, s := range op.inShapes() {
+		ts = append(ts, G.TensorType{Dims: len(s), Of: a})
+	}
+	ts = append(ts, G.TensorType{Dims: len(op.resShape()), Of: a})
+	return hm.NewFnType(ts...)
+}
+
+func (op *convOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.resShape(), nil }
+func (op *convOp) ReturnsPtr() bool                               { return false }
+func (op *convOp) CallsExtern() bool                              { return false }
+func (op *convOp) OverwritesInput() int                           { return -1 }
+func (op *convOp) WriteHash(h hash.Hash)                          { fmt.Fprintf(h, "%s@%p", op, op) }
+func (op *convOp) Hashcode() uint32                               { return OpHash(op) }
+func (op *convOp) String() string {
+	return fmt.Sprintf("%s(%v k%d s%d p%d → %d)", convNames[op.kind], op.imageShape(), op.g.kh, op.g.sh, op.g.ph, op.o)
+}
+
+// DiffWRT marks the inputs whose gradient can be non-zero for the graph's
+// parameters (see Graph.RequireGrad): no gradient is built for a batch of
+// data, which would cost a product and a col2im per convolution.
+func (op *convOp) DiffWRT(n int) []bool {
+	d := make([]bool, n)
+	for i := range d {
+		d[i] = op.gr == nil || i >= len(op.ins) || op.gr.needsGrad(op.ins[i])
+	}
+	return d
+}
+
+func (op *convOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	out := make(G.Nodes, len(inputs))
+	diff := op.DiffWRT(len(inputs))
+	var err error
+	a, b := inputs[0], inputs[1]
+	// mk builds input i's gradient when DiffWRT says it is needed (Gorgonia
+	// skips the nil ones).
+	mk := func(i int, kind convKind, args ...*G.Node) {
+		if err != nil {
+			return
+		}
+		if !diff[i] {
+			return
+		}
+		out[i], err = applyConv(op, kind, false, args...)
+	}
+	switch op.kind {
+	case cvFwd: // y = conv(a, b)
+		mk(0, cvData, grad, b)
+		mk(1, cvFilter, a, grad)
+	case cvData: // x = convData(a, b)
+		mk(0, cvFwd, grad, b)
+		mk(1, cvFilter, grad, a)
+	default: // W = convFilter(a, b)
+		mk(0, cvData, b, grad)
+		mk(1, cvFwd, a, grad)
+	}
+	if err == nil && op.bias {
+		if diff[2] {
+			out[2], err = applyLin(grad.Graph(), kChanSum, grad, geom{}, grad.Shape().Clone(), tensor.Shape{grad.Shape()[1]})
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
+	want := op.inShapes()
+	if len(vals) != len(want) {
+		return nil, fmt.Errorf("nn: %s: %d inputs", op, len(vals))
+	}
+	ts := make([]*tensor.Dense, len(vals))
+	for i, v := range vals {
+		t, ok := v.(*tensor.Dense)
+		if !ok || t.Shape().TotalSize() != want[i].TotalSize() || t.Dtype() != op.dt {
+			return nil, fmt.Errorf("nn: %s: input %d %v", op, i, v.Shape())
+		}
+		if t.IsView() {
+			t = t.Materialize().(*tensor.Dense)
+		}
+		ts[i] = t
+	}
+	if op.buf == nil {
+		op.buf = tensor.New(tensor.Of(op.dt), tensor.WithShape(op.resShape()...))
+	} else if !op.buf.Shape().Eq(op.resShape()) {
+		if err := op.buf.Reshape(op.resShape()...); err != nil {
+			return nil, fmt.Errorf("nn: %s: %w", op, err)
+		}
+	}
+	switch dst := op.buf.Data().(type) {
+	case []float32:
+		runConv(op, dst, data32(ts))
+	case []float64:
+		runConv(op, dst, data64(ts))
+	default:
+		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
+	}
+	return op.buf, nil
+}
+
+// convChunkCols is the number of output pixels (columns of the patch matrix)
+// a chunk aims at: enough for an efficient product, few enough for the patch
+// matrix to stay in cache.
+const convChunkCols = 512
+
+// plan splits the batch into per-worker ranges of examples and those into
+// chunks of nb examples.
+func (op *convOp) plan() (workers, nb int) {
+	p := op.g.oh * op.g.ow
+	nb = max(1, min(op.g.n, (convChunkCols+p-1)/p))
+	workers = max(1, min(runtime.GOMAXPROCS(0), op.g.n))
+	if per := (op.g.n + workers - 1) / workers; nb > per {
+		nb = per
+	}
+	return workers, nb
+}
+
+func scratch[T float32 | float64](s *any, n int) []T {
+	if v, ok := (*s).([]T); ok && len(v) >= n {
+		return v[:n]
+	}
+	v := make([]T, n)
+	*s = v
+	return v
+}
+
+func runConv[T float32 | float64](op *convOp, dst []T, in [][]T) {
+	g := op.g
+	workers, nb := op.plan()
+	if len(op.ws) < workers {
+		op.ws = make([]convScratch, workers)
+	}
+	ckk, p := op.ckk(), g.oh*g.ow
+	if op.tab == nil {
+		op.tab = patchTable(g)
+	}
+	padded := (g.h + 2*g.ph) * (g.w + 2*g.pw)
+	per := (g.n + workers - 1) / workers
+	// conv and convData write disjoint parts of dst chunk by chunk: the
+	// workers take the next chunk as they go (a descheduled thread holds
+	// nobody up). convFilter sums over the batch: each worker keeps a
+	// fixed range of examples and its own partial sum, added in order, so
+	// that the result does not depend on scheduling.
+	var next atomic.Int64
+	work := func(w int) {
+		ws := &op.ws[w]
+		cols := scratch[T](&ws.cols, ckk*nb*p)
+		// Zero borders: im2colT writes only the interior, and an op runs
+		// either im2colT or col2imT, never both.
+		pad := scratch[T](&ws.pad, nb*padded)
+		var mat []T
+		if nb > 1 {
+			mat = scratch[T](&ws.mat, op.o*nb*p)
+		}
+		if op.kind != cvFilter {
+			for {
+				c0 := int(next.Add(1)-1) * nb
+				if c0 >= g.n {
+					return
+				}
+				convChunk(op, dst, in, cols, mat, nil, pad, c0, min(g.n, c0+nb), false)
+			}
+		}
+		part := dst
+		if w > 0 {
+			part = scratch[T](&ws.part, ckk*op.o)
+		}
+		n0, n1 := w*per, min(g.n, (w+1)*per)
+		if n0 >= n1 {
+			clear(part)
+		}
+		for c0 := n0; c0 < n1; c0 += nb {
+			convChunk(op, dst, in, cols, mat, part, pad, c0, min(n1, c0+nb), c0 == n0)
+		}
+	}
+	if workers == 1 {
+		work(0)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work(w)
+		}()
+	}
+	wg.Wait()
+	if op.kind == cvFilter {
+		for w := 1; w < workers; w++ {
+			part := scratch[T](&op.ws[w].part, ckk*op.o)
+			for i, v := range part {
+				dst[i] += v
+			}
+		}
+	}
+}
+
+// convChunk does examples c0..c1-1.
+func convChunk[T float32 | float64](op *convOp, dst []T, in [][]T, cols, mat, part, pad []T, c0, c1 int, first bool) {
+	g := op.g
+	nb := c1 - c0
+	ckk, p := op.ckk(), g.oh*g.ow
+	l := nb * p
+	cols = cols[:ckk*l]
+	outPer := op.o * p // one example's output
+	imgPer := g.c * g.h * g.w
+	switch op.kind {
+	case cvFwd:
+		im2colT(cols, in[0][c0*imgPer:c1*imgPer], g, nb, op.tab, pad)
+		res, ld := mat, l
+		if nb == 1 {
+			res = dst[c0*outPer : c1*outPer]
+		}
+		// res (O×l) = Wᵀ·cols
+		if op.wt {
+			gemmT(false, false, op.o, l, ckk, in[1], ckk, cols, l, 0, res, ld)
+		} else {
+			gemmT(true, false, op.o, l, ckk, in[1], op.o, cols, l, 0, res, ld)
+		}
+		if nb > 1 {
+			scatterRows(dst[c0*outPer:c1*outPer], res, op.o, nb, p)
+		}
+		if op.bias {
+			addChan(dst[c0*outPer:c1*outPer], in[2], nb, op.o, p)
+		}
+	case cvData:
+		gy, ld := in[0][c0*outPer:c1*outPer], p
+		if nb > 1 {
+			gatherRows(mat, gy, op.o, nb, p)
+			gy, ld = mat, l
+		}
+		// cols (CKK×l) = W·gy
+		if op.wt {
+			gemmT(true, false, ckk, l, op.o, in[1], ckk, gy, ld, 0, cols, l)
+		} else {
+			gemmT(false, false, ckk, l, op.o, in[1], op.o, gy, ld, 0, cols, l)
+		}
+		img := dst[c0*imgPer : c1*imgPer]
+		col2imT(img, cols, g, nb, op.tab, pad)
+		if op.bias {
+			addChan(img, in[2], nb, g.c, g.h*g.w)
+		}
+	default:
+		im2colT(cols, in[0][c0*imgPer:c1*imgPer], g, nb, op.tab, pad)
+		gy, ld := in[1][c0*outPer:c1*outPer], p
+		if nb > 1 {
+			gatherRows(mat, gy, op.o, nb, p)
+			gy, ld = mat, l
+		}
+		var beta T
+		if !first {
+			beta = 1
+		}
+		if op.wt { // part (O×CKK) += gy·colsᵀ
+			gemmT(false, true, op.o, ckk, l, gy, ld, cols, l, beta, part, ckk)
+		} else { // part (CKK×O) += cols·gyᵀ
+			gemmT(false, true, ckk, op.o, l, cols, l, gy, ld, beta, part, op.o)
+		}
+	}
+}
+
+// gemmT is C = op(A)·op(B) + beta·C on the BLAS Gorgonia uses.
+func gemmT[T float32 | float64](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	ta, tb := blasT(tA), blasT(tB)
+	switch a := any(a).(type) {
+	case []float32:
+		G.WhichBLAS().Sgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		G.WhichBLAS().Dgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	}
+}
+
+func blasT(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+// scatterRows copies the O×(nb·P) matrix src into nb examples of O×P each.
+func scatterRows[T float32 | float64](dst, src []T, o, nb, p int) {
+	l := nb * p
+	for j := 0; j < nb; j++ {
+		for c := 0; c < o; c++ {
+			copy(dst[(j*o+c)*p:(j*o+c+1)*p], src[c*l+j*p:c*l+(j+1)*p])
+		}
+	}
+}
+
+// gatherRows is the inverse of scatterRows.
+func gatherRows[T float32 | float64](dst, src []T, o, nb, p int) {
+	l := nb * p
+	for j := 0; j < nb; j++ {
+		for c := 0; c < o; c++ {
+			copy(dst[c*l+j*p:c*l+(j+1)*p], src[(j*o+c)*p:(j*o+c+1)*p])
+		}
+	}
+}
+
+// addChan adds b[c] to every element of channel c of nb examples.
+func addChan[T float32 | float64](dst, b []T, nb, c, hw int) {
+	for j := 0; j < nb; j++ {
+		for ch, v := range b {
+			blk := dst[(j*c+ch)*hw : (j*c+ch+1)*hw]
+			for i := range blk {
+				blk[i] += v
+			}
+		}
+	}
+}
+
+// patchTable returns, for every kernel tap (ky, kx) and output pixel
+// (oy, ox), the index of the input pixel it reads in the image plane padded
+// with Pad zeros on each side: im2col and col2im then run through the table
+// without bounds arithmetic or zero tests.
+func patchTable(g geom) []int32 {
+	p := g.oh * g.ow
+	w2 := g.w + 2*g.pw
+	tab := make([]int32, g.kh*g.kw*p)
+	for ky := 0; ky < g.kh; ky++ {
+		for kx := 0; kx < g.kw; kx++ {
+			t := tab[(ky*g.kw+kx)*p : (ky*g.kw+kx+1)*p]
+			for oy := 0; oy < g.oh; oy++ {
+				for ox := 0; ox < g.ow; ox++ {
+					t[oy*g.ow+ox] = int32((oy*g.sh+ky)*w2 + ox*g.sw + kx)
+				}
+			}
+		}
+	}
+	return tab
+}
+
+// padPlane copies an h×w plane into the interior of pad, whose borders are
+// zero.
+func padPlane[T float32 | float64](pad, plane []T, g geom) {
+	w2 := g.w + 2*g.pw
+	for y := 0; y < g.h; y++ {
+		copy(pad[(y+g.ph)*w2+g.pw:(y+g.ph)*w2+g.pw+g.w], plane[y*g.w:(y+1)*g.w])
+	}
+}
+
+// im2colT writes the patch matrix of nb images src, (C·K·K)×(nb·OH·OW) with
+// rows (c, ky, kx) and columns (example, oy, ox), into dst, row after row
+// (sequential writes: a chunk's patch matrix is larger than the cache);
+// pad holds nb (H+2·Pad)×(W+2·Pad) planes with zero borders.
+func im2colT[T float32 | float64](dst, src []T, g geom, nb int, tab []int32, pad []T) {
+	hw, p := g.h*g.w, g.oh*g.ow
+	l := nb * p
+	kk := g.kh * g.kw
+	padded := (g.h + 2*g.ph) * (g.w + 2*g.pw)
+	for c := 0; c < g.c; c++ {
+		for j := 0; j < nb; j++ {
+			padPlane(pad[j*padded:(j+1)*padded], src[(j*g.c+c)*hw:(j*g.c+c+1)*hw], g)
+		}
+		for t := 0; t < kk; t++ {
+			row := dst[(c*kk+t)*l : (c*kk+t+1)*l]
+			idx := tab[t*p : (t+1)*p]
+			for j := 0; j < nb; j++ {
+				seg := row[j*p : (j+1)*p]
+				pl := pad[j*padded : (j+1)*padded]
+				for i, v := range idx {
+					seg[i] = pl[v]
+				}
+			}
+		}
+	}
+}
+
+// col2imT sums the patch matrix src (the layout of im2colT) back into the nb
+// images dst: the adjoint of im2colT.
+func col2imT[T float32 | float64](dst, src []T, g geom, nb int, tab []int32, pad []T) {
+	hw, p := g.h*g.w, g.oh*g.ow
+	l := nb * p
+	kk := g.kh * g.kw
+	w2 := g.w + 2*g.pw
+	padded := (g.h + 2*g.ph) * w2
+	pad = pad[:nb*padded]
+	for c := 0; c < g.c; c++ {
+		clear(pad)
+		for t := 0; t < kk; t++ {
+			row := src[(c*kk+t)*l : (c*kk+t+1)*l]
+			idx := tab[t*p : (t+1)*p]
+			for j := 0; j < nb; j++ {
+				seg := row[j*p : (j+1)*p]
+				pl := pad[j*padded : (j+1)*padded]
+				for i, v := range idx {
+					pl[v] += seg[i]
+				}
+			}
+		}
+		for j := 0; j < nb; j++ {
+			plane := dst[(j*g.c+c)*hw : (j*g.c+c+1)*hw]
+			pl := pad[j*padded:]
+			for y := 0; y < g.h; y++ {
+				copy(plane[y*g.w:(y+1)*g.w], pl[(y+g.ph)*w2+g.pw:(y+g.ph)*w2+g.pw+g.w])
+			}
+		}
+	}
+}
