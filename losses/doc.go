@@ -28,10 +28,10 @@
 //	wgan-gp      WGANGP      Gulrajani et al. 2017, eq. 3, Algorithm 1           wgan_gp.go, newWGANGP
 //	sinkhorn     Sinkhorn    Genevay et al. 2018, eq. 4; Feydy et al. 2019        sinkhorn.go, newSinkhorn, generatorOT
 //	minibatch-w  MinibatchW  Fatras et al. 2020, eq. 4                           minibatch_w.go, newMinibatchW
-//	sinkhorn-gan SinkhornGAN Genevay et al. 2018, eq. 4, Algorithm 1,             sinkhorn_gan.go, newSinkhornGAN; learned.go, newLearned
-//	                         learned cost ‖f_φ(x) − f_φ(y)‖²
-//	minibatch-w-gan MinibatchWGAN Fatras et al. 2020 eq. 4 / 2021, on           minibatch_w_gan.go, newMinibatchWGAN; learned.go, newLearned
-//	                         learned critic features
+//	sinkhorn-gan     SinkhornGAN    Genevay et al. 2018, eq. 4, Algorithm 1,     sinkhorn_gan.go, newSinkhornGAN;
+//	                                cost ‖f_φ(x) − f_φ(y)‖² on critic features   learned.go, newLearned
+//	minibatch-w-gan  MinibatchWGAN  Fatras et al. 2020, eq. 4, and 2021, on      minibatch_w_gan.go, newMinibatchWGAN;
+//	                                critic features                             learned.go, newLearned
 //
 // The OT losses share one custom Gorgonia op (pointop.go, pointLoss) whose
 // forward pass calls package ot and whose gradient w.r.t. both point sets
