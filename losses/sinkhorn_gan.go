@@ -10,7 +10,7 @@ import (
 //
 // newSinkhornGAN builds the learned-cost Sinkhorn loss of Genevay, Peyré &
 // Cuturi 2018 ("Learning Generative Models with Sinkhorn Divergences",
-// AISTATS, Algorithm 1 with the cost of their section 3.2): the debiased
+// AISTATS, Algorithm 1 with the adversarially learned cost): the debiased
 // Sinkhorn divergence of eq. 4,
 //
 //	S_ε,φ(α, β) = OT_ε,φ(α, β) − ½ OT_ε,φ(α, α) − ½ OT_ε,φ(β, β),
