@@ -62,7 +62,8 @@ var learnedUses = []string{"feature-dim", "n-critic", "lambda", "clip", "cost", 
 // 83 with the penalty at 10⁻³, 460 at 10⁻⁴; 305 clipped at RMSProp 5·10⁻⁴
 // and 398 with Fatras et al.'s clipping settings (0.01, 5·10⁻⁵);
 // minibatch-w-gan 119 with the penalty at 10⁻³, 227 and 371 clipped;
-// wgan-gp 136 at its 10⁻⁴.
+// wgan-gp 136 at its 10⁻⁴ and 66 at 10⁻³ (one seed each: the learned
+// costs do not beat WGAN-GP at this budget).
 func learnedDefaults(c *Config, t *Training, d Data) {
 	if c.Features == 0 {
 		c.Features = 64
