@@ -28,8 +28,15 @@
 //	wgan-gp      WGANGP      Gulrajani et al. 2017, eq. 3, Algorithm 1           wgan_gp.go, newWGANGP
 //	sinkhorn     Sinkhorn    Genevay et al. 2018, eq. 4; Feydy et al. 2019        sinkhorn.go, newSinkhorn, generatorOT
 //	minibatch-w  MinibatchW  Fatras et al. 2020, eq. 4                           minibatch_w.go, newMinibatchW
+//	sinkhorn-gan     SinkhornGAN    Genevay et al. 2018, eq. 4, Algorithm 1,     sinkhorn_gan.go, newSinkhornGAN;
+//	                                cost ‖f_φ(x) − f_φ(y)‖² on critic features   learned.go, newLearned
+//	minibatch-w-gan  MinibatchWGAN  Fatras et al. 2020, eq. 4, and 2021, on      minibatch_w_gan.go, newMinibatchWGAN;
+//	                                critic features                             learned.go, newLearned
 //
 // The OT losses share one custom Gorgonia op (pointop.go, pointLoss) whose
-// forward pass calls package ot and whose gradient comes from the optimal
-// plan or potentials (envelope theorem).
+// forward pass calls package ot and whose gradient w.r.t. both point sets
+// comes from the optimal plan or potentials (envelope theorem). The
+// learned-cost losses apply it to the feature vectors of a critic that
+// maximises the loss (learned.go), so the critic's gradient runs through
+// its passes over both the generated and the real batch.
 package losses

@@ -26,8 +26,16 @@ type Config struct {
 	// constant C = 2·Latent·Var(prior)·s of WAE-MMD.
 	Scales []float64 `json:"scales,omitempty"`
 	// Cost is the reconstruction cost c(x, y) of aae: "l2sq" (‖x−y‖², the
-	// default), "l2" (‖x−y‖) or "l1".
+	// default), "l2" (‖x−y‖) or "l1"; for the learned-cost losses
+	// (sinkhorn-gan, minibatch-w-gan) the ground cost between critic
+	// features: "sqeuclidean" (the default) or "cosine".
 	Cost string `json:"cost,omitempty"`
+	// Features is the dimension of the critic's feature vectors of the
+	// learned-cost losses, and CriticReg what keeps that critic from
+	// inflating the cost: "gp" (a gradient penalty of weight Lambda) or
+	// "clip" (weights clipped to [-Clip, Clip]).
+	Features  int    `json:"feature_dim,omitempty"`
+	CriticReg string `json:"critic_reg,omitempty"`
 	// NCritic is the number of critic (discriminator) steps per generator
 	// step of wgan, wgan-gp and aae.
 	NCritic int `json:"n_critic,omitempty"`
@@ -93,6 +101,8 @@ const (
 	Unit    Distribution = "unit"     // U[0, 1] entries
 	PriorZ  Distribution = "prior"    // the model's prior
 	RowUnit Distribution = "row-unit" // one U[0,1] per row, repeated along the row
+	// RowSphere fills each row with a vector uniform on the unit sphere.
+	RowSphere Distribution = "row-sphere"
 )
 
 // Noise is a tensor the training loop refills with random draws.

@@ -250,6 +250,7 @@ func ConfigureModel(c Config, mc *models.Config) error {
 		return err
 	}
 	mc.CriticOn = models.CriticNone
+	mc.Features = 0
 	s.ConfigureModel(c, mc)
 	if mc.CriticOn == models.CriticNone {
 		mc.Critic = nil
@@ -325,9 +326,11 @@ var Settings = []Setting{
 	{Flag: "iters", What: "Sinkhorn iterations", Value: func(c Config) float64 { return float64(c.Iters) }, Min: 1, Integer: true},
 	{Flag: "k", What: "minibatch pairs", Value: func(c Config) float64 { return float64(c.K) }, Min: 1, Integer: true},
 	{Flag: "m", What: "minibatch size", Value: func(c Config) float64 { return float64(c.M) }, Min: 1, Integer: true},
+	{Flag: "feature-dim", What: "critic feature dimension", Value: func(c Config) float64 { return float64(c.Features) }, Min: 1, Integer: true},
 	{Flag: "likelihood", What: "decoder likelihood"},
 	{Flag: "scales", What: "kernel scales"},
-	{Flag: "cost", What: "reconstruction cost"},
+	{Flag: "cost", What: "reconstruction cost, or ground cost on critic features"},
+	{Flag: "critic-reg", What: "what keeps the critic from collapsing the learned cost"},
 }
 
 // settingByName returns the Setting of a flag name, or nil.

@@ -36,7 +36,11 @@ func newCritic(s *nn.Store, cfg Config, in int, rng *rand.Rand) (*Critic, error)
 	if err != nil {
 		return nil, err
 	}
-	out, err := nn.NewLinear(s, fmt.Sprintf("critic.%d", len(cfg.Critic)), width, 1, nn.GlorotUniform, rng)
+	outs := 1
+	if cfg.CriticOn == CriticOnData {
+		outs = cfg.criticOut()
+	}
+	out, err := nn.NewLinear(s, fmt.Sprintf("critic.%d", len(cfg.Critic)), width, outs, nn.GlorotUniform, rng)
 	if err != nil {
 		return nil, err
 	}

@@ -58,6 +58,11 @@ type Config struct {
 	// Channels and ignores Critic.
 	Critic   []int       `json:"critic,omitempty"`
 	CriticOn CriticInput `json:"critic_on,omitempty"`
+	// Features is the output width of a critic on the data: 0 (or 1) for
+	// a scalar critic (WGAN), more for a critic whose feature vectors
+	// define a learned ground cost (the learned-cost OT losses; see
+	// features.go).
+	Features int `json:"features,omitempty"`
 	// Norm is the normalisation of a dcgan's encoder and decoder: "none"
 	// (or empty, the default) or "batch": a BatchNorm after every
 	// convolution of the encoder, after the decoder's first Linear (per
@@ -184,6 +189,9 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("models: critic input %q, want data or latent", c.CriticOn)
 	}
+	if err := c.validateFeatures(); err != nil {
+		return err
+	}
 	switch c.Norm {
 	case "", "none":
 	case "batch":
@@ -234,7 +242,7 @@ func (c Config) parameterEstimate() float64 {
 			n += conv + heads*flat*z
 		}
 		if c.CriticOn == CriticOnData {
-			n += conv + flat
+			n += conv + flat*float64(c.criticOut())
 		}
 	} else {
 		n = dense(z, c.Hidden, dim)
@@ -242,7 +250,7 @@ func (c Config) parameterEstimate() float64 {
 			n += dense(dim, c.Hidden, heads*z)
 		}
 		if c.CriticOn == CriticOnData {
-			n += dense(dim, c.Critic, 1)
+			n += dense(dim, c.Critic, float64(c.criticOut()))
 		}
 	}
 	if c.CriticOn == CriticOnLatent {
@@ -318,7 +326,11 @@ func (m *Model) newDCGAN(rng *rand.Rand) error {
 	case CriticOnLatent:
 		m.Critic, err = newCritic(s, cfg, cfg.Latent, rng)
 	default:
-		m.Critic, err = newDCGANCritic(s, g, rng)
+		if cfg.criticOut() > 1 {
+			m.Critic, err = newDCGANFeatureCritic(s, g, cfg.criticOut(), rng)
+		} else {
+			m.Critic, err = newDCGANCritic(s, g, rng)
+		}
 	}
 	return err
 }

@@ -31,7 +31,7 @@ func (r *Run) evalColumns() []string {
 	if r.src.test == nil {
 		cols := []string{"eval_mmd", "eval_w2"}
 		if r.src.modes != nil {
-			cols = append(cols, "eval_modes", "eval_hq")
+			cols = append(cols, "eval_modes", "eval_modes_peer", "eval_hq")
 		}
 		return cols
 	}
@@ -43,6 +43,23 @@ func (r *Run) evalColumns() []string {
 		cols = append(cols, "test_"+mt.Name)
 	}
 	return cols
+}
+
+// peerShare is the peers' rule for a covered mode (VEEGAN; the PyTorch
+// peer ../shared/peers/torch_toy.py, modes_covered_ge20): at least 20 of
+// 2,500 samples, 0.8%, are high-quality samples of the mode.
+const peerShare = 20.0 / 2500
+
+// peerModes counts the modes covered by the peers' rule, eval_modes_peer
+// (eval_modes asks for 5% of the samples on every mode).
+func peerModes(c eval.Coverage) int {
+	n := 0
+	for _, s := range c.Share {
+		if s >= peerShare {
+			n++
+		}
+	}
+	return n
 }
 
 // evaluate computes the evaluation metrics: for infinite toys the MMD
@@ -79,6 +96,7 @@ func (r *Run) evaluate() error {
 				return fmt.Errorf("train: evaluation: %w", err)
 			}
 			r.last["eval_modes"] = float64(c.Covered)
+			r.last["eval_modes_peer"] = float64(peerModes(c))
 			r.last["eval_hq"] = c.HighQuality
 		}
 		return nil

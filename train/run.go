@@ -296,6 +296,8 @@ func (r *Run) fillNoise(rng *rand.Rand, noise []losses.Noise) {
 					d[j] = u
 				}
 			}
+		case losses.RowSphere:
+			fillSphere(rng, d, n.T.Shape()[len(n.T.Shape())-1])
 		}
 	}
 }
@@ -510,4 +512,21 @@ func (r *Run) summary() string {
 		}
 	}
 	return s
+}
+
+// fillSphere fills each row of cols values of d with a vector uniform on
+// the unit sphere (a normalised standard normal draw).
+func fillSphere(rng *rand.Rand, d []float32, cols int) {
+	row := make([]float64, cols)
+	for i := 0; i+cols <= len(d); i += cols {
+		s := 0.0
+		for j := range row {
+			row[j] = rng.NormFloat64()
+			s += row[j] * row[j]
+		}
+		k := 1 / math.Sqrt(s)
+		for j, v := range row {
+			d[i+j] = float32(k * v)
+		}
+	}
 }

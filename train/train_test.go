@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"otgen/checkpoints"
+	"otgen/losses"
 )
 
 func toyConfig(t *testing.T, loss string, steps int) Config {
@@ -40,9 +41,10 @@ func params(t *testing.T, r *Run) []float32 {
 }
 
 // TestResumeIsExact: N steps, checkpoint, resume for M more steps gives the
-// same parameters and optimiser state, bit for bit, as N+M steps.
+// same parameters and optimiser state, bit for bit, as N+M steps, for every
+// registered loss.
 func TestResumeIsExact(t *testing.T) {
-	for _, loss := range []string{"wae-mmd", "vae", "minibatch-w", "sinkhorn", "wgan-gp", "wgan", "aae"} {
+	for _, loss := range losses.Names() {
 		t.Run(loss, func(t *testing.T) {
 			checkResumeExact(t, func() Config {
 				c := toyConfig(t, loss, 0)

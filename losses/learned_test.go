@@ -1,0 +1,142 @@
+package losses
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"otgen/internal/gradcheck"
+	"otgen/ot"
+)
+
+// TestLearnedCostOpGradients checks the OT op's gradients w.r.t. both
+// point sets (the generated and the real features: the critic needs both)
+// against central differences, for both OT losses and both ground costs on
+// features.
+func TestLearnedCostOpGradients(t *testing.T) {
+	seedT := tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{0.3, 0.7}))
+	funcs := map[string]func() pointFunc{
+		// Enough iterations to converge: the envelope gradient is exact
+		// at the optimum.
+		"sinkhorn": func() pointFunc {
+			return &sinkhornDiv{opts: ot.SinkhornOptions{MaxIter: 5000, P: 2, Workers: 1}, eps: 0.5}
+		},
+		"minibatch-w": func() pointFunc {
+			return &minibatchW{opts: ot.MinibatchOptions{M: 4, K: 3, P: 2, Grad: true}, seed: seedT}
+		},
+	}
+	for name, newF := range funcs {
+		for _, cost := range []string{costSqEuclid, costCosine} {
+			t.Run(name+"/"+cost, func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(4, 6))
+				g := G.NewGraph()
+				mk := func(name string, n int) *G.Node {
+					d := make([]float64, n*3)
+					for i := range d {
+						d[i] = rng.NormFloat64()
+					}
+					return G.NodeFromAny(g, tensor.New(tensor.WithShape(n, 3), tensor.WithBacking(d)), G.WithName(name))
+				}
+				x, y := mk("x", 6), mk("y", 5)
+				f := newF()
+				if cost == costCosine {
+					f = cosineCost{f}
+				}
+				v, err := pointLoss(f, x, y)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The critic maximises: an incoming gradient of −1.5.
+				loss := G.Must(G.Mul(v, G.NewConstant(-1.5)))
+				res, err := gradcheck.Check(g, loss, G.Nodes{x, y}, gradcheck.Options{Rtol: 1e-4})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.MaxErr > 1 || res.Checked != 33 {
+					t.Fatalf("gradient mismatch %.3g at %s (%d checked)", res.MaxErr, res.Where, res.Checked)
+				}
+				t.Logf("%d partial derivatives, worst %.3g", res.Checked, res.MaxErr)
+			})
+		}
+	}
+}
+
+// TestLearnedLossGradients checks both steps of the learned-cost losses
+// against central differences: the critic's step through the OT op and
+// both of the critic's passes (and, with the gradient penalty, its input
+// gradient, second order) to the critic's parameters; the generator's step
+// through the critic's features of the generated batch to the generator.
+func TestLearnedLossGradients(t *testing.T) {
+	for _, name := range []string{"sinkhorn-gan", "minibatch-w-gan"} {
+		for _, reg := range []string{guardGP, guardClip} {
+			for _, cost := range []string{costSqEuclid, costCosine} {
+				t.Run(fmt.Sprintf("%s/%s/%s", name, reg, cost), func(t *testing.T) {
+					cfg := Defaults(Config{Name: name, M: 5, K: 2, Iters: 5000, Eps: 0.5, Features: 3, CriticReg: reg, Cost: cost},
+						&Training{Batch: 7}, Data{Shape: []int{2}, Output: "linear"})
+					for _, act := range []string{"tanh", "leaky_relu"} {
+						m := model64Dim(t, cfg, "linear", act, 2)
+						if m.Config.Features != 3 {
+							t.Fatalf("model config %+v, want 3 critic features", m.Config)
+						}
+						obj, err := New(cfg, m, 7)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if len(obj.Steps) != 2 || obj.Steps[0].Name != "critic" || obj.Steps[1].Name != "generator" {
+							t.Fatalf("steps %v", obj.Steps)
+						}
+						for si, st := range obj.Steps {
+							fillStep(st, uint64(20+si), false)
+							res, err := gradcheck.Check(st.Graph.G, st.Loss, st.Params, gradcheck.Options{Rtol: 1e-4, MaxPerNode: 30})
+							if err != nil {
+								t.Fatal(err)
+							}
+							if res.MaxErr > 1 {
+								t.Fatalf("%s step %s: gradient mismatch %.3g at %s", act, st.Name, res.MaxErr, res.Where)
+							}
+							prefix := map[string]string{"critic": "critic.", "generator": "dec."}[st.Name]
+							for _, p := range st.ParamNames {
+								if !strings.HasPrefix(p, prefix) {
+									t.Fatalf("step %s updates %s", st.Name, p)
+								}
+							}
+							t.Logf("%s step %s: %d partial derivatives, worst %.3g", act, st.Name, res.Checked, res.MaxErr)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestLearnedBadSettings: a feature dimension below 1, an unknown ground
+// cost or guard are one-line errors naming the setting.
+func TestLearnedBadSettings(t *testing.T) {
+	d := Data{Name: "mnist", Shape: []int{1, 28, 28}, Output: "sigmoid"}
+	for _, name := range []string{"sinkhorn-gan", "minibatch-w-gan"} {
+		for _, tc := range []struct {
+			edit func(*Config)
+			want string
+		}{
+			{func(c *Config) { c.Features = 0 }, "feature-dim 0"},
+			{func(c *Config) { c.Features = -3 }, "feature-dim -3"},
+			{func(c *Config) { c.Cost = "l2sq" }, `cost "l2sq"`},
+			{func(c *Config) { c.Cost = "euclidean" }, `cost "euclidean"`},
+			{func(c *Config) { c.CriticReg = "ae" }, `critic-reg "ae"`},
+		} {
+			c := Defaults(Config{Name: name}, nil, d)
+			if err := c.Validate(); err != nil {
+				t.Fatalf("%s defaults: %v", name, err)
+			}
+			tc.edit(&c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%s: %v, want a one-line error about %s", name, err, tc.want)
+			}
+		}
+	}
+}
