@@ -109,7 +109,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	evalEvery := fs.Int("eval-every", 0, "evaluate every N steps for the curves (0: steps/10)")
 	channels := fs.Int("channels", 0, "dcgan base channel width (0: the dataset's)")
 	limit := fs.Int("limit", 0, "celeba: use only the first N images (0: all)")
-	clfPath := fs.String("classifier", "", "MNIST classifier checkpoint for FID, KID and label KL (default: the cache path; trained there first, ~2 min, when missing)")
+	clfPath := fs.String("classifier", "", "classifier checkpoint for FID and KID: the MNIST LeNet (also label KL) or, for celeba, the attribute classifier (default: the cache path; trained there first when missing, ~2 min for MNIST, ~5 min for CelebA)")
 	jobs := fs.Int("jobs", 1, "runs trained at the same time (each uses its own goroutines; results do not depend on it, timings do)")
 	fresh := fs.Bool("fresh", false, "start over: move the existing --out folder aside (to <out>.previous-<time>) instead of resuming its runs")
 	if err := cli.Parse(fs, args, 0); err != nil {
@@ -196,13 +196,18 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stderr, "warning:", w)
 	}
 	var (
-		clf *classifier.Classifier
-		err error
+		clf   *classifier.Classifier
+		faces *classifier.CelebA
+		err   error
 	)
-	if o.data == "mnist" {
-		if clf, err = mnistClassifier(ctx, *clfPath, o.dataDir, stderr); err != nil {
-			return err
-		}
+	switch o.data {
+	case "mnist":
+		clf, err = mnistClassifier(ctx, *clfPath, o.dataDir, stderr)
+	case "celeba":
+		faces, err = celebaClassifier(ctx, *clfPath, o.dataDir, stderr)
+	}
+	if err != nil {
+		return err
 	}
 	var todo []train.Config
 	for _, s := range o.seeds {
@@ -219,7 +224,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	for i := range results {
-		m, err := finalMetrics(results[i].Dir, o.dataDir, clf)
+		m, err := finalMetrics(results[i].Dir, o.dataDir, clf, faces)
 		if err != nil {
 			return fmt.Errorf("%s (seed %d): final metrics: %w", results[i].Loss, results[i].Seed, err)
 		}
