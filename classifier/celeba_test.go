@@ -567,10 +567,10 @@ func blurred(x []float32, n int) []float32 {
 //     which it beats on at least 30 of the 40 attributes;
 //   - the saved file gives the same features;
 //   - in its feature space, FID between the 1,000 held-out faces and
-//     1,000 training faces is less than a fifth of FID between the
+//     1,000 training faces is less than a twentieth of FID between the
 //     held-out faces and the same training faces blurred (7×7 box), and
-//     less than a twentieth of FID against uniform noise; KID orders them
-//     in the same way.
+//     less than a fiftieth of FID against uniform noise; KID orders them
+//     in the same way. (Measured: 2.7, 153 and 539.)
 func TestCelebAClassifier(t *testing.T) {
 	train, test := celebaFaces(t)
 	if testing.Short() {
@@ -631,8 +631,8 @@ func TestCelebAClassifier(t *testing.T) {
 	fidReal, kidReal := metrics("training faces", other)
 	fidBlur, kidBlur := metrics("blurred training faces", blurred(other, 1000))
 	fidNoise, kidNoise := metrics("uniform noise", noise)
-	if !(5*fidReal < fidBlur) || !(20*fidReal < fidNoise) {
-		t.Errorf("FID real %.3f, blurred %.3f, noise %.3f: want blurred > 5x and noise > 20x real", fidReal, fidBlur, fidNoise)
+	if !(20*fidReal < fidBlur) || !(50*fidReal < fidNoise) {
+		t.Errorf("FID real %.3f, blurred %.3f, noise %.3f: want blurred > 20x and noise > 50x real", fidReal, fidBlur, fidNoise)
 	}
 	if !(kidReal < kidBlur && kidBlur < kidNoise) {
 		t.Errorf("KID real %.4f, blurred %.4f, noise %.4f: want increasing", kidReal, kidBlur, kidNoise)
