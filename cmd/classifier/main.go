@@ -65,7 +65,7 @@ Examples:
   classifier --limit 1000 --epochs 1          # quick try, nothing saved
   classifier --limit 1000 --out quick.otgen   # quick try, saved to quick.otgen
   classifier --evaluate                       # test accuracy of the cached classifier
-  classifier --data celeba                    # CelebA attribute classifier (~4 min), saved to the cache
+  classifier --data celeba                    # CelebA attribute classifier (~3 min), saved to the cache
   classifier --data celeba --evaluate         # its accuracy per attribute and the majority baseline's`
 
 // settings are the training flags.

@@ -109,7 +109,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	evalEvery := fs.Int("eval-every", 0, "evaluate every N steps for the curves (0: steps/10)")
 	channels := fs.Int("channels", 0, "dcgan base channel width (0: the dataset's)")
 	limit := fs.Int("limit", 0, "celeba: use only the first N images (0: all)")
-	clfPath := fs.String("classifier", "", "classifier checkpoint for FID and KID: the MNIST LeNet (also label KL) or, for celeba, the attribute classifier (default: the cache path; trained there first when missing, ~2 min for MNIST, ~5 min for CelebA)")
+	clfPath := fs.String("classifier", "", "classifier checkpoint for FID and KID: the MNIST LeNet (also label KL) or, for celeba, the attribute classifier (default: the cache path; trained there first when missing, ~2 min for MNIST, ~3 min for CelebA)")
 	jobs := fs.Int("jobs", 1, "runs trained at the same time (each uses its own goroutines; results do not depend on it, timings do)")
 	fresh := fs.Bool("fresh", false, "start over: move the existing --out folder aside (to <out>.previous-<time>) instead of resuming its runs")
 	if err := cli.Parse(fs, args, 0); err != nil {
