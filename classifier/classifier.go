@@ -1,7 +1,10 @@
-// Package classifier is a small LeNet-style convolutional classifier of
-// MNIST digits that otgen trains itself, so that the evaluation metrics of
-// package eval (FID, KID, label histograms) need no network downloaded from
-// the internet.
+// Package classifier holds the classifiers that otgen trains itself, so
+// that the evaluation metrics of package eval (FID, KID, label histograms)
+// need no network downloaded from the internet: a small LeNet-style
+// convolutional classifier of MNIST digits (Classifier, below) and a
+// CelebA attribute classifier (CelebA, in celeba.go), each cached on disk
+// after its first training and refused for metrics below an accuracy
+// floor.
 //
 // The network maps a 1×28×28 digit with pixels in [0, 1] (standardised
 // inside with the MNIST pixel mean and deviation) to 10 logits:

@@ -5,6 +5,8 @@
 //   - 2-D toys: mode coverage and the share of high-quality samples;
 //   - MNIST, in the feature space or with the labels of the classifier that
 //     otgen trains itself (package classifier): FID, KID and LabelKL;
+//   - CelebA, in the feature space of otgen's CelebA attribute classifier
+//     (package classifier): FID and KID (FeatureDistances);
 //   - images of any size: the sliced Wasserstein distance between
 //     Laplacian-pyramid patches of Karras et al. 2018 (PyramidSWD);
 //   - autoencoders: ReconstructionError on held-out data.

@@ -1,7 +1,10 @@
-// Command classifier trains otgen's LeNet-style MNIST classifier (package
-// classifier) on the MNIST training split, prints its accuracy on the test
-// split and saves it as a checkpoint, the one whose features and labels
-// package eval uses for FID, KID and label coverage.
+// Command classifier trains the classifiers whose feature spaces otgen's
+// image metrics use (package classifier): the LeNet-style MNIST classifier
+// (FID, KID and label coverage of MNIST samples) or, with --data celeba,
+// the CelebA attribute classifier (FID and KID of CelebA samples). It
+// prints the accuracy on held-out examples (for CelebA the mean over the
+// 40 attributes, beside the majority-class baseline's) and saves the
+// classifier as a checkpoint.
 //
 // Usage:
 //
@@ -9,15 +12,19 @@
 //	go run ./cmd/classifier --limit 1000 --epochs 1          # quick try: prints the accuracy, saves nothing
 //	go run ./cmd/classifier --limit 1000 --out quick.otgen   # quick try, saved there
 //	go run ./cmd/classifier --evaluate [--out lenet.otgen]   # accuracy of a saved classifier
+//	go run ./cmd/classifier --data celeba                    # the CelebA attribute classifier, saved to the cache
+//	go run ./cmd/classifier --data celeba --evaluate         # its accuracy per attribute, against the baseline
 //
-// The cache is lenet-mnist.otgen in the folder otgen of the user's cache
-// folder ($XDG_CACHE_HOME or ~/.cache), where classifier.LoadOrTrain (and
-// so cmd/compare) looks for it. Only a full training with the default
-// settings writes it when --out is not given: a training with other
-// settings is a try, saved only where --out says, so that it never
-// replaces the classifier that the metrics use. MNIST is read from
-// --data-dir (default $OTGEN_DATA/mnist). Training shows a progress bar on
-// a terminal and log lines otherwise; Ctrl-C stops it without saving.
+// The caches are lenet-mnist.otgen and attrnet-celeba.otgen in the folder
+// otgen of the user's cache folder ($XDG_CACHE_HOME or ~/.cache), where
+// classifier.LoadOrTrain and LoadOrTrainCelebA (and so cmd/compare) look
+// for them. Only a full training with the dataset's default settings
+// writes a cache when --out is not given: a training with other settings
+// is a try, saved only where --out says, so that it never replaces the
+// classifier that the metrics use. The data is read from --data-dir
+// (default $OTGEN_DATA/mnist or $OTGEN_DATA/celeba). Training shows a
+// progress bar on a terminal and log lines otherwise; Ctrl-C stops it
+// without saving.
 package main
 
 import (
@@ -47,22 +54,34 @@ func main() {
 const header = `Usage: classifier [flags]
 
 Trains otgen's MNIST classifier (FID, KID and label KL of cmd/compare are computed
-in its feature space), prints its test accuracy and saves it. Without --out, only a
-full training with the default settings is saved, to the cache that cmd/compare
-reads; a training with other settings (a quick try) saves nothing unless --out
-names a file.
+in its feature space) or, with --data celeba, its CelebA attribute classifier (FID
+and KID of CelebA samples), prints its held-out accuracy and saves it. Without
+--out, only a full training with the default settings is saved, to the cache that
+cmd/compare reads; a training with other settings (a quick try) saves nothing
+unless --out names a file.
 
 Examples:
   classifier                                  # full training (~2 min), saved to the cache
   classifier --limit 1000 --epochs 1          # quick try, nothing saved
   classifier --limit 1000 --out quick.otgen   # quick try, saved to quick.otgen
-  classifier --evaluate                       # test accuracy of the cached classifier`
+  classifier --evaluate                       # test accuracy of the cached classifier
+  classifier --data celeba                    # CelebA attribute classifier (~3 min), saved to the cache
+  classifier --data celeba --evaluate         # its accuracy per attribute and the majority baseline's`
 
 // settings are the training flags.
 type settings struct {
+	data                 string // "mnist" (also "") or "celeba"
 	seed                 uint64
 	epochs, batch, limit int
 	lr                   float64
+}
+
+// defaults returns the default training options of the settings' data.
+func (s settings) defaults() classifier.TrainOptions {
+	if s.data == "celeba" {
+		return classifier.DefaultCelebATrainOptions
+	}
+	return classifier.DefaultTrainOptions
 }
 
 // check refuses settings that cannot train, naming the flag.
@@ -85,7 +104,7 @@ func (s settings) check() error {
 // nonDefault lists the settings that differ from the default training, as
 // flags ("--epochs 1 --limit 100"); empty for the default training.
 func (s settings) nonDefault() string {
-	def := classifier.DefaultTrainOptions
+	def := s.defaults()
 	var d []string
 	if s.seed != classifier.DefaultSeed {
 		d = append(d, fmt.Sprintf("--seed %d", s.seed))
@@ -107,18 +126,31 @@ func (s settings) nonDefault() string {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool) error {
 	fs := cli.NewFlagSet("classifier", stderr, header)
-	def := classifier.DefaultTrainOptions
-	var s settings
-	out := fs.String("out", "", "checkpoint to write (default: "+classifier.FileName+" in the otgen cache folder, where cmd/compare looks, and only for a full default training)")
-	dataDir := fs.String("data-dir", "", "folder of the MNIST IDX files (default $OTGEN_DATA/mnist)")
-	fs.Uint64Var(&s.seed, "seed", classifier.DefaultSeed, "seed of the initial weights, the order of the digits and their random shifts")
-	fs.IntVar(&s.epochs, "epochs", def.Epochs, "passes over the training digits")
-	fs.IntVar(&s.batch, "batch", def.Batch, "digits per step")
-	fs.Float64Var(&s.lr, "lr", def.LR, "initial Adam learning rate (cosine decay to zero)")
-	fs.IntVar(&s.limit, "limit", 0, "train on the first N training digits only (0: all 60,000; for quick tries)")
-	evaluate := fs.Bool("evaluate", false, "do not train: load --out (default: the cache) and print its test accuracy")
+	def, cdef := classifier.DefaultTrainOptions, classifier.DefaultCelebATrainOptions
+	s := settings{data: "mnist"}
+	fs.Var(cli.OneOf(&s.data, "mnist", "celeba"), "data", "which classifier: mnist (the LeNet) or celeba (the attribute classifier)")
+	out := fs.String("out", "", "checkpoint to write (default: "+classifier.FileName+" or, for celeba, "+classifier.CelebAFileName+" in the otgen cache folder, where cmd/compare looks, and only for a full default training)")
+	dataDir := fs.String("data-dir", "", "folder of the MNIST IDX files or of CelebA (default $OTGEN_DATA/mnist or $OTGEN_DATA/celeba)")
+	fs.Uint64Var(&s.seed, "seed", classifier.DefaultSeed, "seed of the initial weights, the order of the examples and their augmentation")
+	fs.IntVar(&s.epochs, "epochs", def.Epochs, fmt.Sprintf("passes over the training examples; with --data celeba %d unless given", cdef.Epochs))
+	fs.IntVar(&s.batch, "batch", def.Batch, fmt.Sprintf("examples per step; with --data celeba %d unless given", cdef.Batch))
+	fs.Float64Var(&s.lr, "lr", def.LR, fmt.Sprintf("initial Adam learning rate, cosine decay to zero; with --data celeba %g unless given", cdef.LR))
+	fs.IntVar(&s.limit, "limit", 0, "train on the first N training examples only (0: all 60,000 digits or 9,000 faces; for quick tries)")
+	evaluate := fs.Bool("evaluate", false, "do not train: load --out (default: the cache) and print its held-out accuracy")
 	if err := cli.Parse(fs, args, 0); err != nil {
 		return err
+	}
+	if s.data == "celeba" {
+		set := cli.Explicit(fs)
+		if !set["epochs"] {
+			s.epochs = cdef.Epochs
+		}
+		if !set["batch"] {
+			s.batch = cdef.Batch
+		}
+		if !set["lr"] {
+			s.lr = cdef.LR
+		}
 	}
 	if !*evaluate {
 		if err := s.check(); err != nil {
@@ -128,20 +160,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 			return fmt.Errorf("--out %s is a directory; want a checkpoint file name", *out)
 		}
 	}
-	cache, err := classifier.DefaultPath()
+	cache, dir, err := s.paths(*dataDir)
 	if err != nil && *out == "" {
 		return err
 	}
-	dir := *dataDir
 	if dir == "" {
-		if dir, err = data.DefaultMNISTDir(); err != nil {
-			return err
-		}
+		return err
 	}
 	if *evaluate {
 		path := *out
 		if path == "" {
 			path = cache
+		}
+		if s.data == "celeba" {
+			return evaluateCelebA(stdout, path, dir)
 		}
 		return evaluateFile(stdout, path, dir)
 	}
@@ -156,25 +188,50 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	if err != nil {
 		return err
 	}
-	info := c.Info()
-	fmt.Fprintf(stdout, "test accuracy %.2f%% (trained on %d digits × %d epochs in %.0f s)", 100*info.TestAccuracy, info.TrainExamples, info.Epochs, elapsed.Seconds())
+	fmt.Fprintf(stdout, "%s in %.0f s)", c.summary, elapsed.Seconds())
 	low := ""
-	if info.TestAccuracy < classifier.MinAccuracy {
-		low = fmt.Sprintf(" (below the %.0f%% that cmd/compare needs for FID/KID: it will refuse this file)", 100*classifier.MinAccuracy)
+	if c.acc < c.floor {
+		low = fmt.Sprintf(" (below the %.0f%% that cmd/compare needs for FID/KID: it will refuse this file)", 100*c.floor)
 	}
 	switch {
 	case path == "":
 		fmt.Fprintf(stdout, "; not saved (pass --out FILE to keep it)\n")
 		return nil
-	case path == cache && info.TestAccuracy < classifier.MinAccuracy && *out == "":
+	case path == cache && c.acc < c.floor && *out == "":
 		fmt.Fprintln(stdout)
-		return fmt.Errorf("the default training reached only %.2f%%, below %.0f%%: %s was not written", 100*info.TestAccuracy, 100*classifier.MinAccuracy, cache)
+		return fmt.Errorf("the default training reached only %.2f%%, below %.0f%%: %s was not written", 100*c.acc, 100*c.floor, cache)
 	}
-	if err := c.Save(path); err != nil {
-		return err
+	if err := c.save(path); err != nil {
+		return trimmed{err}
 	}
 	fmt.Fprintf(stdout, "; saved %s%s\n", path, low)
 	return nil
+}
+
+// paths returns the cache file and the data folder (dataDir if given) of
+// the settings' classifier. Without a cache folder, cache is "" and err
+// says why; without a data folder, dir is "" and err says why.
+func (s settings) paths(dataDir string) (cache, dir string, err error) {
+	defaultPath, defaultDir := classifier.DefaultPath, data.DefaultMNISTDir
+	if s.data == "celeba" {
+		defaultPath, defaultDir = classifier.CelebADefaultPath, data.DefaultCelebADir
+	}
+	cache, err = defaultPath()
+	dir = dataDir
+	if dir == "" {
+		var derr error
+		if dir, derr = defaultDir(); derr != nil {
+			return cache, "", derr
+		}
+	}
+	return cache, dir, err
+}
+
+// trained is a newly trained classifier of either kind.
+type trained struct {
+	save       func(path string) error
+	acc, floor float64 // its held-out accuracy and the floor of cmd/compare
+	summary    string  // its accuracy and training, ending in an open "("
 }
 
 // destination returns where a training with settings s is saved: out if
@@ -189,9 +246,9 @@ func destination(out, cache string, s settings) string {
 	return ""
 }
 
-// train trains a classifier with settings s on the MNIST files in dir,
-// showing progress on stderr.
-func train(ctx context.Context, stderr io.Writer, tty bool, dir string, s settings) (*classifier.Classifier, time.Duration, error) {
+// train trains a classifier with settings s on the data in dir, showing
+// progress on stderr.
+func train(ctx context.Context, stderr io.Writer, tty bool, dir string, s settings) (trained, time.Duration, error) {
 	opts := classifier.TrainOptions{Epochs: s.epochs, Batch: s.batch, LR: s.lr, Limit: s.limit}
 	var bar *progress.Bar
 	if tty {
@@ -202,16 +259,39 @@ func train(ctx context.Context, stderr io.Writer, tty bool, dir string, s settin
 			bar.Set(step, "")
 		}
 	}
-	fmt.Fprintf(stderr, "training the MNIST classifier in %s (matrix products: %s)\n", dir, nn.BLAS)
+	what := "MNIST classifier"
+	if s.data == "celeba" {
+		what = "CelebA attribute classifier"
+	}
+	fmt.Fprintf(stderr, "training the %s in %s (matrix products: %s)\n", what, dir, nn.BLAS)
 	start := time.Now()
-	c, err := classifier.TrainMNIST(ctx, dir, s.seed, opts, epochLog{stderr, tty})
+	var (
+		t   trained
+		err error
+	)
+	if s.data == "celeba" {
+		var c *classifier.CelebA
+		if c, err = classifier.TrainCelebA(ctx, dir, s.seed, opts, epochLog{stderr, tty}); err == nil {
+			info := c.Info()
+			t = trained{save: c.Save, acc: info.TestAccuracy, floor: classifier.CelebAMinAccuracy,
+				summary: fmt.Sprintf("mean attribute accuracy %.2f%% on %d held-out faces, majority-class baseline %.2f%% (trained on %d faces × %d epochs",
+					100*info.TestAccuracy, info.TestExamples, 100*info.BaselineAccuracy, info.TrainExamples, info.Epochs)}
+		}
+	} else {
+		var c *classifier.Classifier
+		if c, err = classifier.TrainMNIST(ctx, dir, s.seed, opts, epochLog{stderr, tty}); err == nil {
+			info := c.Info()
+			t = trained{save: c.Save, acc: info.TestAccuracy, floor: classifier.MinAccuracy,
+				summary: fmt.Sprintf("test accuracy %.2f%% (trained on %d digits × %d epochs", 100*info.TestAccuracy, info.TrainExamples, info.Epochs)}
+		}
+	}
 	if bar != nil {
 		bar.Finish()
 	}
 	if err != nil {
-		return nil, 0, trimmed{err}
+		return trained{}, 0, trimmed{err}
 	}
-	return c, time.Since(start), nil
+	return t, time.Since(start), nil
 }
 
 // evaluateFile prints the test accuracy of the classifier saved at path.

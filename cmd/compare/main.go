@@ -149,7 +149,7 @@ func parse(args []string, stderr io.Writer) (*plan, error) {
 	evalEvery := fs.Int("eval-every", 0, "evaluate every N steps for the curves (0: steps/10)")
 	channels := fs.Int("channels", 0, "dcgan base channel width (0: the dataset's)")
 	limit := fs.Int("limit", 0, "celeba: use only the first N images (0: all)")
-	clfPath := fs.String("classifier", "", "MNIST classifier checkpoint for FID, KID and label KL (default: the cache path; trained there first, ~2 min, when missing)")
+	clfPath := fs.String("classifier", "", "classifier checkpoint for FID and KID: the MNIST LeNet (also label KL) or, for celeba, the attribute classifier (default: the cache path; trained there first when missing, ~2 min for MNIST, ~3 min for CelebA)")
 	jobs := fs.Int("jobs", 1, "runs trained at the same time (each uses its own goroutines; results do not depend on it, timings do)")
 	fresh := fs.Bool("fresh", false, "start over: move the existing --out folder aside (to <out>.previous-<time>) instead of resuming its runs")
 	if err := cli.Parse(fs, args, 0); err != nil {
@@ -253,22 +253,36 @@ func runOn(ctx context.Context, comm *dist.Comm, args []string, stdout, stderr i
 	if err := checkSharedFolder(comm, o.out); err != nil {
 		return err
 	}
-	var clf *classifier.Classifier
-	if o.data == "mnist" {
+	var (
+		clf   *classifier.Classifier
+		faces *classifier.CelebA
+	)
+	// loadClassifier loads the feature network of the data's FID and KID
+	// (none for the toys), training it into the cache when it is missing.
+	loadClassifier := func(ctx context.Context, log io.Writer) error {
+		var err error
+		switch o.data {
+		case "mnist":
+			clf, err = mnistClassifier(ctx, pl.clfPath, o.dataDir, log)
+		case "celeba":
+			faces, err = celebaClassifier(ctx, pl.clfPath, o.dataDir, log)
+		}
+		return err
+	}
+	if o.data == "mnist" || o.data == "celeba" {
 		// Rank 0 trains the classifier into the cache when it is
 		// missing; then the others read it.
 		err := together(ctx, comm, func(ctx context.Context) error {
-			var err error
 			if rank == 0 {
-				clf, err = mnistClassifier(ctx, pl.clfPath, o.dataDir, stderr)
+				return loadClassifier(ctx, stderr)
 			}
-			return err
+			return nil
 		})
 		if err := comm.Check(err); err != nil {
 			return err
 		}
 		if rank != 0 {
-			clf, err = mnistClassifier(ctx, pl.clfPath, o.dataDir, io.Discard)
+			err = loadClassifier(ctx, io.Discard)
 		}
 		if err := comm.Check(err); err != nil {
 			return err
@@ -288,7 +302,7 @@ func runOn(ctx context.Context, comm *dist.Comm, args []string, stdout, stderr i
 	if size > 1 {
 		fmt.Fprintf(stderr, "%d runs spread over %d ranks\n", len(todo), size)
 	}
-	results, err := trainRank(ctx, comm, mine, pl.jobs, o.dataDir, clf, log)
+	results, err := trainRank(ctx, comm, mine, pl.jobs, o.dataDir, clf, faces, log)
 	interrupted := errors.Is(err, train.ErrInterrupted)
 	if interrupted {
 		err = nil
@@ -371,7 +385,7 @@ func prepare(pl *plan, stderr io.Writer) error {
 
 // trainRank trains this rank's runs and computes their final metrics
 // (together with the other ranks' work).
-func trainRank(ctx context.Context, comm *dist.Comm, cfgs []train.Config, jobs int, dataDir string, clf *classifier.Classifier, log io.Writer) ([]result, error) {
+func trainRank(ctx context.Context, comm *dist.Comm, cfgs []train.Config, jobs int, dataDir string, clf *classifier.Classifier, faces *classifier.CelebA, log io.Writer) ([]result, error) {
 	var results []result
 	err := together(ctx, comm, func(ctx context.Context) error {
 		var err error
@@ -379,7 +393,7 @@ func trainRank(ctx context.Context, comm *dist.Comm, cfgs []train.Config, jobs i
 			return err
 		}
 		for i := range results {
-			m, err := finalMetrics(results[i].Dir, dataDir, clf)
+			m, err := finalMetrics(results[i].Dir, dataDir, clf, faces)
 			if err != nil {
 				return fmt.Errorf("%s (seed %d): final metrics: %w", results[i].Loss, results[i].Seed, err)
 			}

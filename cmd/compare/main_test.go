@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"otgen/checkpoints"
 	"otgen/classifier"
 )
 
@@ -214,24 +216,87 @@ func TestCompareMNISTImageMetrics(t *testing.T) {
 	}
 }
 
+// celebaFixture saves at path an untrained CelebA attribute classifier
+// whose checkpoint records a mean attribute accuracy of acc. LoadOrTrainCelebA
+// trusts the record, so compare uses (or refuses) the file without training
+// one; the features of random weights are enough to check compare's
+// columns, not their values (the classifier package tests those).
+func celebaFixture(t *testing.T, path string, acc float64) {
+	t.Helper()
+	c, err := classifier.NewCelebA(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := checkpoints.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta map[string]any
+	if err := json.Unmarshal(f.Meta, &meta); err != nil {
+		t.Fatal(err)
+	}
+	meta["info"].(map[string]any)["test_accuracy"] = acc
+	if err := checkpoints.Write(path, meta, f.Tensors); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestCompareCelebA: a tiny CelebA compare of two losses on the first 128
-// faces writes a table with the pyramid SWD and the sample panels.
+// faces writes a table with the pyramid SWD, FID and KID in the attribute
+// classifier's feature space, and the sample panels; a classifier below
+// the accuracy floor is refused with an error naming it.
 func TestCompareCelebA(t *testing.T) {
 	if os.Getenv("OTGEN_DATA") == "" {
 		t.Skip("OTGEN_DATA not set: the CelebA compare needs the real images in $OTGEN_DATA/celeba")
 	}
-	out := filepath.Join(t.TempDir(), "cmp")
+	dir := t.TempDir()
+	weak := filepath.Join(dir, "weak.otgen")
+	celebaFixture(t, weak, 0.81)
+	clf := filepath.Join(dir, "attrnet.otgen")
+	celebaFixture(t, clf, 0.9)
+	out := filepath.Join(dir, "cmp")
 	var stdout, stderr bytes.Buffer
-	args := []string{"--data", "celeba", "--losses", "wae-mmd,mbw", "--steps", "2", "--batch", "8", "--channels", "4", "--limit", "128", "--out", out}
-	if err := run(args, &stdout, &stderr); err != nil {
+	args := []string{"--data", "celeba", "--losses", "wae-mmd,mbw", "--steps", "2", "--batch", "8", "--channels", "4", "--limit", "128"}
+	err := run(append(args, "--classifier", weak, "--out", filepath.Join(dir, "weak")), &stdout, &stderr)
+	if !errors.Is(err, classifier.ErrLowAccuracy) || !strings.Contains(err.Error(), weak) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("a CelebA classifier at 81%%: %v, want a one-line refusal naming it", err)
+	}
+	if err := run(append(args, "--classifier", clf, "--out", out), &stdout, &stderr); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
-	for _, s := range []string{"| wae-mmd |", "| minibatch-w |", "eval_swd"} {
+	for _, s := range []string{"| wae-mmd |", "| minibatch-w |", "eval_swd", "eval_fid", "eval_kid"} {
 		if !strings.Contains(stdout.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, stdout.String())
 		}
 	}
+	if want := "FID and KID in the feature space of " + clf + " (mean attribute accuracy 90.0%"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("compare does not say which classifier it uses (%q):\n%s", want, stderr.String())
+	}
 	if _, err := os.Stat(filepath.Join(out, "samples.png")); err != nil {
 		t.Error(err)
+	}
+	f, err := os.Open(filepath.Join(out, "results.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	for _, row := range rows[1:] {
+		for _, m := range []string{"eval_fid", "eval_kid", "eval_swd"} {
+			v, err := strconv.ParseFloat(row[col[m]], 64)
+			if _, ok := col[m]; !ok || err != nil || !(v > 0) {
+				t.Errorf("%s %s = %q, want a positive number (2 training steps are far from the data)", row[0], m, row[col[m]])
+			}
+		}
 	}
 }

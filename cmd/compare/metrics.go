@@ -18,7 +18,8 @@ import (
 //
 //	eval_swd       sliced Wasserstein distance over Laplacian-pyramid
 //	               patches (Karras et al. 2018), ×10³, averaged over levels;
-//	eval_fid       FID in the feature space of otgen's MNIST classifier;
+//	eval_fid       FID in the feature space of otgen's MNIST classifier
+//	               (MNIST) or of its CelebA attribute classifier (CelebA);
 //	eval_kid       KID (unbiased cubic-kernel MMD², Bińkowski et al. 2018)
 //	               in the same feature space (its features are unbounded
 //	               ReLU outputs, so values are larger than with Inception's);
@@ -36,8 +37,8 @@ const (
 
 // finalMetrics computes the final image metrics of the run in dir (nothing
 // for 2-D data, whose metrics train's evaluation already gives). clf is the
-// MNIST classifier (nil for other data).
-func finalMetrics(dir, dataDir string, clf *classifier.Classifier) (map[string]float64, error) {
+// MNIST classifier and faces the CelebA one (nil for other data).
+func finalMetrics(dir, dataDir string, clf *classifier.Classifier, faces *classifier.CelebA) (map[string]float64, error) {
 	l, err := train.Load(filepath.Join(dir, train.CheckpointName))
 	if err != nil {
 		return nil, err
@@ -73,23 +74,19 @@ func finalMetrics(dir, dataDir string, clf *classifier.Classifier) (map[string]f
 		s += v
 	}
 	out["eval_swd"] = 1e3 * s / float64(len(levels))
+	var net eval.Featurer
+	switch {
+	case clf != nil:
+		net = clf
+	case faces != nil && dim == classifier.CelebAInputDim:
+		net = faces
+	}
+	if net != nil {
+		if out["eval_fid"], out["eval_kid"], err = eval.FeatureDistances(net, real, n, gen, n, eval.KIDOptions{Seed: finalSeed}); err != nil {
+			return nil, err
+		}
+	}
 	if clf != nil {
-		fr, d, err := clf.Features(real, n)
-		if err != nil {
-			return nil, err
-		}
-		fg, _, err := clf.Features(gen, n)
-		if err != nil {
-			return nil, err
-		}
-		if out["eval_fid"], err = eval.FID(fr, fg, d); err != nil {
-			return nil, err
-		}
-		kid, _, err := eval.KID(fr, fg, d, eval.KIDOptions{Seed: finalSeed})
-		if err != nil {
-			return nil, err
-		}
-		out["eval_kid"] = kid
 		labels, err := clf.Predict(gen, n)
 		if err != nil {
 			return nil, err
@@ -131,4 +128,21 @@ func mnistClassifier(ctx context.Context, path, dataDir string, log io.Writer) (
 	}
 	fmt.Fprintf(log, "FID, KID and label KL in the feature space of %s (test accuracy %.1f%%)\n", clf.Path(), 100*clf.Info().TestAccuracy)
 	return clf, nil
+}
+
+// celebaClassifier returns the CelebA attribute classifier at path ("" =
+// the default cache path), training and saving it first when there is
+// none.
+func celebaClassifier(ctx context.Context, path, dataDir string, log io.Writer) (*classifier.CelebA, error) {
+	dataDir, err := fetch.Dir("celeba", dataDir)
+	if err != nil {
+		return nil, err
+	}
+	c, err := classifier.LoadOrTrainCelebA(ctx, path, dataDir, log)
+	if err != nil {
+		return nil, fmt.Errorf("celeba classifier for FID/KID: %w", err)
+	}
+	fmt.Fprintf(log, "FID and KID in the feature space of %s (mean attribute accuracy %.1f%%, majority baseline %.1f%%)\n",
+		c.Path(), 100*c.Info().TestAccuracy, 100*c.Info().BaselineAccuracy)
+	return c, nil
 }
