@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"os"
+	"otgen/losses"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -86,7 +87,7 @@ func TestEveryLossRunsOnCelebA(t *testing.T) {
 	if os.Getenv("OTGEN_DATA") == "" {
 		t.Skip("OTGEN_DATA not set: the CelebA test needs the real images in $OTGEN_DATA/celeba")
 	}
-	for _, loss := range []string{"vae", "wae-mmd", "aae", "wgan", "wgan-gp", "sinkhorn", "minibatch-w"} {
+	for _, loss := range losses.Names() {
 		t.Run(loss, func(t *testing.T) {
 			cfg, err := DefaultConfig("celeba", loss)
 			if err != nil {
