@@ -64,6 +64,12 @@ func configJSON(data, loss string, steps int) []byte {
 	return b
 }
 
+// outsideValue is the metric value of the outside folder's metrics.csv:
+// a response that holds it has leaked that file. Its decimal point keeps
+// it out of the digits of temporary folder names that error messages may
+// echo (the value was once 42, found in such a name one run in ten).
+const outsideValue = "31415.9265"
+
 // fixture is a runs folder with runs in every state, a comparison, and
 // files outside it that symbolic links point to.
 type fixture struct {
@@ -109,7 +115,7 @@ func newFixture(t testing.TB) *fixture {
 	write(t, filepath.Join(c, "minibatch-w-seed1", "samples.png"), f.png)
 	// outside the runs folder, and links to it from inside.
 	write(t, filepath.Join(f.outside, "secret.png"), f.secret)
-	write(t, filepath.Join(f.outside, "metrics.csv"), []byte("step,secret\n1,42\n"))
+	write(t, filepath.Join(f.outside, "metrics.csv"), []byte("step,secret\n1,"+outsideValue+"\n"))
 	write(t, filepath.Join(f.outside, "config.json"), []byte(`{"steps":1}`))
 	if err := os.Symlink(f.outside, filepath.Join(r, "escape")); err != nil {
 		t.Fatal(err)
