@@ -141,23 +141,25 @@ func TestDataParallelMatchesOneProcess(t *testing.T) {
 			if loss == "minibatch-w" {
 				cfg.Loss.K, cfg.Loss.M = 5, 32 // 3 pairs on rank 0, 2 on rank 1
 			}
+			if loss == "wgan-gp" {
+				// The penalty's input gradient goes through the
+				// activations' masks (a comparison): with ReLU-type units
+				// a rounding difference can flip one unit's mask, and
+				// Adam then moves that unit's weights by up to lr per step
+				// (measured: 0.035% of the values beyond 1e-4 after 20
+				// steps with otgen's sgemm, 0.126% with OpenBLAS). Smooth
+				// units leave only the summation order, which is what
+				// this test is about; per-step equality with LeakyReLU is
+				// TestDataParallelGradientsMatchOneProcess's.
+				cfg.Model.Activation = "tanh"
+			}
 			one := trainOne(t, cfg)
 			cfg.Out = t.TempDir()
 			two := trainOnRanks(t, 2, cfg)
 			d, differ := maxRelDiff(one, two)
 			far := fractionBeyond(one, two, distTolerance)
 			t.Logf("%s: max relative difference %.2g, %.3g%% of the values beyond %g", loss, d, 100*far, distTolerance)
-			if loss == "wgan-gp" {
-				// The penalty's input gradient goes through LeakyReLU
-				// masks (a comparison): a rounding difference can flip
-				// one unit's mask, and Adam then moves that unit's
-				// weights by up to lr per step. Measured with otgen's
-				// sgemm: 36 of 104,265 values (0.035%) beyond 1e-4 after
-				// 20 steps, all from one such event after step 10.
-				if far > 1e-3 {
-					t.Fatalf("%s: %.3g%% of the values differ by more than %g (relative), want <= 0.1%%", loss, 100*far, distTolerance)
-				}
-			} else if d > distTolerance {
+			if d > distTolerance {
 				t.Fatalf("%s: 2 ranks and one process differ by %.3g (relative), want <= %g", loss, d, distTolerance)
 			}
 			if !differ {
