@@ -75,6 +75,9 @@ type options struct {
 	seeds   []uint64
 	out     string
 	hidden  []int
+	// arch is the network family of every run ("mlp", "dcgan"; "": the
+	// dataset's default).
+	arch string
 	// channels is the dcgan base width (0: the dataset's default); limit
 	// keeps the first CelebA images only (0: all).
 	channels, limit int
@@ -147,6 +150,7 @@ func parse(args []string, stderr io.Writer) (*plan, error) {
 	var hidden cli.Ints
 	fs.Var(&hidden, "hidden", "hidden widths of every network (default: the dataset's)")
 	evalEvery := fs.Int("eval-every", 0, "evaluate every N steps for the curves (0: steps/10)")
+	arch := fs.String("arch", "", "network family of every run: mlp or dcgan (convolutional, for mnist and celeba; default: the dataset's)")
 	channels := fs.Int("channels", 0, "dcgan base channel width (0: the dataset's)")
 	limit := fs.Int("limit", 0, "celeba: use only the first N images (0: all)")
 	clfPath := fs.String("classifier", "", "classifier checkpoint for FID and KID: the MNIST LeNet (also label KL) or, for celeba, the attribute classifier (default: the cache path; trained there first when missing, ~2 min for MNIST, ~3 min for CelebA)")
@@ -168,7 +172,7 @@ func parse(args []string, stderr io.Writer) (*plan, error) {
 	if *budget > 0 && !set["steps"] {
 		*steps = 1 << 30
 	}
-	o := options{budget: budget.Seconds(), data: *data, dataDir: *dataDir, steps: *steps, batch: *batch, out: *out, evalEvery: *evalEvery, channels: *channels, limit: *limit, hidden: hidden}
+	o := options{budget: budget.Seconds(), data: *data, dataDir: *dataDir, steps: *steps, batch: *batch, out: *out, evalEvery: *evalEvery, arch: *arch, channels: *channels, limit: *limit, hidden: hidden}
 	given := map[string]string{}
 	for _, l := range lossList {
 		spec, err := losses.Lookup(l)
@@ -200,6 +204,11 @@ func parse(args []string, stderr io.Writer) (*plan, error) {
 	}
 	if *channels < 0 || *limit < 0 {
 		return nil, fmt.Errorf("--channels %d, --limit %d: want >= 0", *channels, *limit)
+	}
+	switch *arch {
+	case "", "mlp", "dcgan":
+	default:
+		return nil, fmt.Errorf("--arch %q, want mlp or dcgan", *arch)
 	}
 	if *jobs < 1 {
 		return nil, fmt.Errorf("--jobs %d, want >= 1", *jobs)
@@ -541,6 +550,14 @@ func (o options) config(loss string, seed uint64) (train.Config, error) {
 	cfg, err := train.DefaultConfig(o.data, loss)
 	if err != nil {
 		return cfg, err
+	}
+	if o.arch != "" {
+		if err := cfg.UseArch(o.arch); err != nil {
+			return cfg, fmt.Errorf("--arch: %w", err)
+		}
+		if err := cfg.Model.Validate(); err != nil {
+			return cfg, fmt.Errorf("--arch %s on %s: %w", o.arch, o.data, err)
+		}
 	}
 	cfg.Data.Dir = o.dataDir
 	cfg.Steps, cfg.Batch, cfg.Seed = o.steps, o.batch, seed

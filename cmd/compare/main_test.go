@@ -300,3 +300,35 @@ func TestCompareCelebA(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareArch: --arch dcgan gives every run of an MNIST compare the
+// convolutional networks (the MNIST default is MLPs), and an unknown or
+// impossible architecture is a one-line error naming the flag.
+func TestCompareArch(t *testing.T) {
+	var stderr bytes.Buffer
+	p, err := parse([]string{"--data", "mnist", "--arch", "dcgan", "--losses", "wgan-gp,vae,sinkhorn-gan", "--out", t.TempDir()}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, cfg := range p.cfgs {
+		if cfg.Model.Arch != "dcgan" {
+			t.Errorf("%s: arch %q, want dcgan", k, cfg.Model.Arch)
+		}
+	}
+	p, err = parse([]string{"--data", "mnist", "--losses", "wgan-gp", "--out", t.TempDir()}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, cfg := range p.cfgs {
+		if cfg.Model.Arch != "mlp" {
+			t.Errorf("%s without --arch: arch %q, want the MNIST default mlp", k, cfg.Model.Arch)
+		}
+	}
+	for _, args := range [][]string{{"--arch", "resnet"}, {"--arch", "dcgan"}} {
+		args = append(args, "--losses", "wgan-gp", "--out", t.TempDir())
+		_, err := parse(args, &stderr)
+		if err == nil || !strings.Contains(err.Error(), "--arch") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: %v, want a one-line error naming --arch", args, err)
+		}
+	}
+}
