@@ -753,8 +753,8 @@ func metricOrder(results []result) []string {
 			names = append(names, k)
 		}
 	}
-	rank := map[string]int{"eval_w2": 0, "eval_mmd": 1, "eval_modes": 2, "eval_hq": 3,
-		"eval_fid": 4, "eval_kid": 5, "eval_label_kl": 6, "eval_swd": 7, "eval_rec": 8}
+	rank := map[string]int{"eval_w2": 0, "eval_mmd": 1, "eval_modes": 2, "eval_modes_peer": 3, "eval_hq": 4,
+		"eval_fid": 5, "eval_kid": 6, "eval_label_kl": 7, "eval_swd": 8, "eval_rec": 9, "eval_latent_mmd": 10}
 	sort.Slice(names, func(i, j int) bool {
 		ri, oki := rank[names[i]]
 		rj, okj := rank[names[j]]
