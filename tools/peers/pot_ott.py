@@ -28,6 +28,7 @@ Run (one after the other, never in parallel):
 """
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -55,6 +56,7 @@ def mean_cost(x, y):
 
 
 def write(a):
+    os.makedirs(a.write, exist_ok=True)
     for n in [int(s) for s in a.sizes.split(",")]:
         x, y, wa, wb = instance(n, a.seed)
         with open("%s/%d.bin" % (a.write, n), "wb") as f:
