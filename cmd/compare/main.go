@@ -142,7 +142,7 @@ func parse(args []string, stderr io.Writer) (*plan, error) {
 	dataDir := fs.String("data-dir", "", "folder of a file dataset (default $OTGEN_DATA/<data>)")
 	steps := fs.Int("steps", 1000, "training iterations per loss (with --time: a cap, default none)")
 	budget := fs.Duration("time", 0, "equal wall-clock budget per loss and seed, e.g. 20m (0: none; --steps alone gives equal steps, which favours the expensive losses)")
-	batch := fs.Int("batch", 256, "batch size of every loss")
+	batch := fs.Int("batch", 0, "batch size of every loss (0: the dataset's, as train's: 256 for the 2-D toys, 100 for mnist and fashion-mnist, 64 for celeba)")
 	seeds := cli.Uints{1}
 	fs.Var(&seeds, "seeds", "comma-separated seeds; each loss runs once per seed")
 	seed := fs.Uint64("seed", 1, "one seed (the one-seed form of --seeds)")
@@ -166,11 +166,14 @@ func parse(args []string, stderr io.Writer) (*plan, error) {
 		}
 		seeds = cli.Uints{*seed}
 	}
+	if *batch == 0 {
+		*batch = train.DefaultBatch(*data)
+	}
 	if *budget < 0 {
 		return nil, fmt.Errorf("--time %v, want >= 0", *budget)
 	}
 	if *budget > 0 && !set["steps"] {
-		*steps = 1 << 30
+		*steps = unlimitedSteps
 	}
 	o := options{budget: budget.Seconds(), data: *data, dataDir: *dataDir, steps: *steps, batch: *batch, out: *out, evalEvery: *evalEvery, arch: *arch, channels: *channels, limit: *limit, hidden: hidden}
 	given := map[string]string{}
@@ -544,6 +547,22 @@ func moveAside(out string, log io.Writer) error {
 	return nil
 }
 
+// unlimitedSteps is the step count of a run bounded by --time alone.
+const unlimitedSteps = 1 << 30
+
+// budgetText says what each run was given: "1000 steps", "10m0s per run"
+// or "10m0s or 5000 steps per run" (--time with a --steps cap).
+func (o options) budgetText() string {
+	if o.budget <= 0 {
+		return fmt.Sprintf("%d steps", o.steps)
+	}
+	d := time.Duration(o.budget * float64(time.Second))
+	if o.steps >= unlimitedSteps {
+		return fmt.Sprintf("%v per run", d)
+	}
+	return fmt.Sprintf("%v or %d steps per run", d, o.steps)
+}
+
 // config is the run configuration of one loss and seed: the dataset's
 // defaults for the loss, with the shared batch, steps, seed and widths.
 func (o options) config(loss string, seed uint64) (train.Config, error) {
@@ -774,7 +793,7 @@ func writeResults(o options, results []result, stdout io.Writer) error {
 	// Markdown: one row per loss, mean ± standard deviation over seeds.
 	head := append([]string{"loss"}, names...)
 	head = append(head, "steps", "wall s", "ms/step")
-	fmt.Fprintf(stdout, "\n%s on %s, %d steps, batch %d, seeds %v\n\n", "comparison", o.data, o.steps, o.batch, o.seeds)
+	fmt.Fprintf(stdout, "\ncomparison on %s, %s, batch %d, seeds %v\n\n", o.data, o.budgetText(), o.batch, o.seeds)
 	fmt.Fprintf(stdout, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat("---|", len(head)))
 	for _, l := range o.losses {
 		var rs []result

@@ -344,3 +344,47 @@ func TestMetricOrder(t *testing.T) {
 		t.Errorf("order %s, want %s", got, want)
 	}
 }
+
+// TestCompareDefaultBatch: without --batch every loss takes the dataset's
+// batch, as train does (a compare on CelebA used to train at batch 256,
+// four times train's 64); --batch still sets it for every loss.
+func TestCompareDefaultBatch(t *testing.T) {
+	var stderr bytes.Buffer
+	for data, want := range map[string]int{"8gaussians": 256, "mnist": 100, "celeba": 64} {
+		p, err := parse([]string{"--data", data, "--losses", "wgan-gp,minibatch-w", "--out", t.TempDir()}, &stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, cfg := range p.cfgs {
+			if cfg.Batch != want {
+				t.Errorf("%s %s: batch %d, want %d", data, k, cfg.Batch, want)
+			}
+		}
+	}
+	p, err := parse([]string{"--data", "celeba", "--batch", "32", "--out", t.TempDir()}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, cfg := range p.cfgs {
+		if cfg.Batch != 32 {
+			t.Errorf("--batch 32: %s has batch %d", k, cfg.Batch)
+		}
+	}
+}
+
+// TestBudgetText: the table's heading says what each run was given, not
+// the internal step cap of a run bounded by --time.
+func TestBudgetText(t *testing.T) {
+	for _, c := range []struct {
+		o    options
+		want string
+	}{
+		{options{steps: 1000}, "1000 steps"},
+		{options{steps: unlimitedSteps, budget: 600}, "10m0s per run"},
+		{options{steps: 5000, budget: 90}, "1m30s or 5000 steps per run"},
+	} {
+		if got := c.o.budgetText(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.o, got, c.want)
+		}
+	}
+}
