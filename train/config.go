@@ -82,6 +82,10 @@ type Config struct {
 // DataNames lists the datasets a run accepts.
 var DataNames = []string{"8gaussians", "25gaussians", "swissroll", "mnist", "fashion-mnist", "celeba"}
 
+// UnlimitedSteps is the step count of a run bounded by its TimeBudget
+// alone (cmd/compare --time without --steps); its progress shows no total.
+const UnlimitedSteps = 1 << 30
+
 // DefaultBatch returns the batch size the dataset's runs take unless a loss
 // chooses another (minibatch-w takes 512 on the 2-D toys): 256 for the 2-D
 // toys, 100 for MNIST and Fashion-MNIST, 64 for CelebA (DCGAN's), and 0 for

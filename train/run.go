@@ -347,7 +347,11 @@ func (r *Run) Train(ctx context.Context) (err error) {
 	}()
 	cfg := r.Config
 	lastFlush := time.Now()
-	p := progress.New(r.Progress, r.TTY, "step", cfg.Steps, &progress.Options{LogEvery: cfg.LogEvery, Start: r.step})
+	total := cfg.Steps
+	if cfg.TimeBudget > 0 && cfg.Steps >= UnlimitedSteps {
+		total = 0 // bounded by time: a count without a made-up total
+	}
+	p := progress.New(r.Progress, r.TTY, "step", total, &progress.Options{LogEvery: cfg.LogEvery, Start: r.step})
 	defer p.Finish()
 	for r.step < cfg.Steps {
 		if r.dist.interrupted(ctx) {

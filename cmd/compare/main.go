@@ -173,7 +173,7 @@ func parse(args []string, stderr io.Writer) (*plan, error) {
 		return nil, fmt.Errorf("--time %v, want >= 0", *budget)
 	}
 	if *budget > 0 && !set["steps"] {
-		*steps = unlimitedSteps
+		*steps = train.UnlimitedSteps
 	}
 	o := options{budget: budget.Seconds(), data: *data, dataDir: *dataDir, steps: *steps, batch: *batch, out: *out, evalEvery: *evalEvery, arch: *arch, channels: *channels, limit: *limit, hidden: hidden}
 	given := map[string]string{}
@@ -547,9 +547,6 @@ func moveAside(out string, log io.Writer) error {
 	return nil
 }
 
-// unlimitedSteps is the step count of a run bounded by --time alone.
-const unlimitedSteps = 1 << 30
-
 // budgetText says what each run was given: "1000 steps", "10m0s per run"
 // or "10m0s or 5000 steps per run" (--time with a --steps cap).
 func (o options) budgetText() string {
@@ -557,7 +554,7 @@ func (o options) budgetText() string {
 		return fmt.Sprintf("%d steps", o.steps)
 	}
 	d := time.Duration(o.budget * float64(time.Second))
-	if o.steps >= unlimitedSteps {
+	if o.steps >= train.UnlimitedSteps {
 		return fmt.Sprintf("%v per run", d)
 	}
 	return fmt.Sprintf("%v or %d steps per run", d, o.steps)

@@ -15,6 +15,7 @@ import (
 
 	"otgen/checkpoints"
 	"otgen/classifier"
+	"otgen/train"
 )
 
 func compareOnce(t *testing.T, out string, extra ...string) ([][]string, string) {
@@ -380,7 +381,7 @@ func TestBudgetText(t *testing.T) {
 		want string
 	}{
 		{options{steps: 1000}, "1000 steps"},
-		{options{steps: unlimitedSteps, budget: 600}, "10m0s per run"},
+		{options{steps: train.UnlimitedSteps, budget: 600}, "10m0s per run"},
 		{options{steps: 5000, budget: 90}, "1m30s or 5000 steps per run"},
 	} {
 		if got := c.o.budgetText(); got != c.want {

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"os"
+	"otgen/train"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -104,6 +106,9 @@ func TestTimeBudget(t *testing.T) {
 			t.Errorf("%s: %d steps", r[0], n)
 		}
 	}
+	if strings.Contains(se.String(), fmt.Sprint(train.UnlimitedSteps)) || !strings.Contains(so.String(), "1.5s per run") {
+		t.Errorf("the log or table shows the internal step cap instead of the budget:\n%s\n%s", se.String(), so.String())
+	}
 	if steps["minibatch-w"] == steps["wgan-gp"] {
 		t.Errorf("equal budgets gave equal steps %v: the budget is not a wall-clock one", steps)
 	}
@@ -111,7 +116,7 @@ func TestTimeBudget(t *testing.T) {
 	if err := run(args, &so, &se); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(se.String(), "step 1/") || strings.Contains(se.String(), "(0 s done)") {
+	if strings.Contains("\n"+se.String(), "\nstep ") || strings.Contains(se.String(), "(0 s done)") {
 		t.Errorf("a finished budget run was trained again:\n%s", se.String())
 	}
 }

@@ -39,7 +39,9 @@ type Options struct {
 }
 
 // New returns a display for a job of total units labelled label, written
-// to w: a bar when tty is true, log lines otherwise.
+// to w: a bar when tty is true, log lines otherwise. A total <= 0 is a job
+// of unknown length (one bounded by time): a spinner with the count, and
+// log lines without a total, every 100 units unless LogEvery says.
 func New(w io.Writer, tty bool, label string, total int, o *Options) *Bar {
 	if o == nil {
 		o = &Options{}
@@ -50,11 +52,17 @@ func New(w io.Writer, tty bool, label string, total int, o *Options) *Bar {
 	}
 	if b.logEvery <= 0 {
 		b.logEvery = max(1, total/10)
+		if total <= 0 {
+			b.logEvery = 100
+		}
+	}
+	if total <= 0 {
+		b.total = -1
 	}
 	b.start = b.now()
 	b.next = (o.Start/b.logEvery + 1) * b.logEvery
 	if tty {
-		b.bar = progressbar.NewOptions(total,
+		b.bar = progressbar.NewOptions(b.total,
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription(label),
 			progressbar.OptionShowCount(),
@@ -89,6 +97,9 @@ func (b *Bar) Set(done int, status string) {
 	}
 	el := b.now().Sub(b.start).Seconds()
 	line := fmt.Sprintf("%s %d/%d", b.label, done, b.total)
+	if b.total < 0 {
+		line = fmt.Sprintf("%s %d", b.label, done)
+	}
 	if status != "" {
 		line += "  " + status
 	}

@@ -62,3 +62,25 @@ func TestBarOnTerminal(t *testing.T) {
 		t.Fatalf("bar output %q lacks the count or the final newline", sb.String())
 	}
 }
+
+// TestUnknownTotal: a job bounded by time (total 0) logs its count every
+// 100 units without a made-up total, and its terminal bar is a spinner.
+func TestUnknownTotal(t *testing.T) {
+	var sb strings.Builder
+	b := New(&sb, false, "step", 0, nil)
+	for i := 1; i <= 250; i++ {
+		b.Set(i, "loss=1")
+	}
+	b.Finish()
+	lines := strings.Split(strings.TrimSpace(sb.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "step 100  loss=1") || !strings.HasPrefix(lines[1], "step 200  loss=1") {
+		t.Fatalf("got:\n%s\nwant lines at steps 100 and 200 without a total", sb.String())
+	}
+	var tty strings.Builder
+	b = New(&tty, true, "step", 0, nil)
+	b.Set(5, "loss=1")
+	b.Finish()
+	if strings.Contains(tty.String(), "/0") || !strings.Contains(tty.String(), "5") {
+		t.Errorf("terminal: %q, want the count without a total", tty.String())
+	}
+}
