@@ -3,13 +3,10 @@ package classifier
 import (
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
-	"sync"
 
-	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"otgen/data"
@@ -51,15 +48,10 @@ const (
 // Its methods are safe for concurrent use, except Train, which must not
 // run concurrently with anything else on the same classifier.
 type CelebA struct {
-	store *nn.Store
-	trunk nn.Sequential // face → features (after the ReLU)
-	head  *nn.Linear    // features → logits
+	core
 	info  CelebAInfo
 	names []string // the attributes of the logits, once trained
 	path  string   // the file last loaded or saved, if any
-
-	mu  sync.Mutex // guards fwd
-	fwd *celebaForward
 }
 
 // CelebAInfo describes how a CelebA classifier was made; Save records it
@@ -120,7 +112,11 @@ func buildCelebA(dt tensor.Dtype, seed uint64) (*CelebA, error) {
 		return nil, err
 	}
 	trunk = append(trunk, nn.Flatten{}, fc, nn.ReLU{})
-	return &CelebA{store: s, trunk: trunk, head: out, info: CelebAInfo{Seed: seed}}, nil
+	return &CelebA{core: core{
+		prefix: "classifier: celeba", item: "face", shape: fmt.Sprintf("3×%d×%d", CelebASize, CelebASize),
+		inDim: CelebAInputDim, featDim: CelebAFeatureDim, outDim: CelebAAttrs, inferBatch: celebaInferBatch,
+		store: s, trunk: trunk, head: out,
+	}, info: CelebAInfo{Seed: seed}}, nil
 }
 
 // Info returns how the classifier was made.
@@ -131,80 +127,10 @@ func (c *CelebA) Info() CelebAInfo { return c.info }
 // untrained classifier).
 func (c *CelebA) Attributes() []string { return append([]string(nil), c.names...) }
 
-// NumParams returns the number of trainable scalar parameters.
-func (c *CelebA) NumParams() int { return c.store.Size() }
-
-// logits builds the network on the batch×CelebAInputDim input x and
-// returns the feature and logit nodes.
-func (c *CelebA) logits(g *nn.Graph, x *G.Node) (feat, logits *G.Node, err error) {
-	feat, err = c.trunk.Forward(g, x)
-	if err != nil {
-		return nil, nil, fmt.Errorf("classifier: celeba: %w", err)
-	}
-	logits, err = c.head.Forward(g, feat)
-	if err != nil {
-		return nil, nil, fmt.Errorf("classifier: celeba: %w", err)
-	}
-	return feat, logits, nil
-}
-
 // celebaInferBatch is the batch of the forward-only graph; the last
 // partial batch is padded with zeros (batch norm uses its running
 // statistics there, so padding does not change the other rows).
 const celebaInferBatch = 100
-
-// celebaForward is the forward-only graph (batch norm in evaluation mode)
-// of Features and Predict, built once.
-type celebaForward struct {
-	in           *tensor.Dense
-	feat, logits *G.Node
-	vm           G.VM
-}
-
-// run feeds the n faces of images through the network in batches and
-// calls use with each batch's features and logits (rows of
-// CelebAFeatureDim and CelebAAttrs values), the first row being face
-// start.
-func (c *CelebA) run(images []float32, n int, use func(start, rows int, feat, logits []float32)) error {
-	if n <= 0 || len(images) != n*CelebAInputDim {
-		return fmt.Errorf("classifier: celeba: %d values are not %d faces of 3×%d×%d", len(images), n, CelebASize, CelebASize)
-	}
-	for i, v := range images {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("classifier: celeba: value %d of face %d is %v", i%CelebAInputDim, i/CelebAInputDim, v)
-		}
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.fwd == nil {
-		g := nn.NewGraph(c.store)
-		g.SetTraining(false)
-		x, xt := g.Input("faces", celebaInferBatch, CelebAInputDim)
-		feat, logits, err := c.logits(g, x)
-		if err != nil {
-			return err
-		}
-		c.fwd = &celebaForward{in: xt, feat: feat, logits: logits, vm: G.NewTapeMachine(g.G)}
-	}
-	f := c.fwd
-	buf := f.in.Data().([]float32)
-	for start := 0; start < n; start += celebaInferBatch {
-		rows := min(celebaInferBatch, n-start)
-		copy(buf, images[start*CelebAInputDim:(start+rows)*CelebAInputDim])
-		clear(buf[rows*CelebAInputDim:])
-		f.vm.Reset()
-		if err := f.vm.RunAll(); err != nil {
-			return fmt.Errorf("classifier: celeba: forward: %w", err)
-		}
-		feat, err1 := values32(f.feat)
-		logits, err2 := values32(f.logits)
-		if err := errors.Join(err1, err2); err != nil {
-			return fmt.Errorf("classifier: celeba: forward: %w", err)
-		}
-		use(start, rows, feat[:rows*CelebAFeatureDim], logits[:rows*CelebAAttrs])
-	}
-	return nil
-}
 
 // Features returns the activations of the feature layer (the penultimate
 // layer, after its ReLU) for the n faces in images (n×3×64×64 values in

@@ -2,15 +2,9 @@ package classifier
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
-
-	"otgen/checkpoints"
 )
 
 // CelebAKind is the "kind" of the checkpoint header of a saved CelebA
@@ -38,18 +32,14 @@ func (c *CelebA) Path() string { return c.path }
 // (through internal/atomicfile: the file is either left as it was or
 // replaced by the complete checkpoint). The folder of path must exist.
 func (c *CelebA) Save(path string) error {
-	var ts []checkpoints.Tensor
-	for _, t := range c.store.Tensors() {
-		ts = append(ts, checkpoints.Tensor{Name: t.Name, Shape: t.Shape, Data: t.Data})
-	}
 	h := celebaHeader{
 		Kind:        CelebAKind,
 		Description: "CelebA attribute classifier of otgen (package classifier): 3x64x64 faces in [-1,1] -> 40 attribute logits",
 		Attributes:  c.names,
 		Info:        c.info,
 	}
-	if err := checkpoints.Write(path, h, ts); err != nil {
-		return fmt.Errorf("classifier: celeba: save: %w", err)
+	if err := c.save(path, h); err != nil {
+		return err
 	}
 	c.path = path
 	return nil
@@ -59,27 +49,17 @@ func (c *CelebA) Save(path string) error {
 // checkpoint, is damaged, or holds something else (the MNIST classifier, a
 // training run) is an error that names the file and says what is wrong.
 func LoadCelebA(path string) (*CelebA, error) {
-	f, err := checkpoints.Read(path)
-	if err != nil {
-		return nil, fmt.Errorf("classifier: celeba: load: %w", err)
-	}
 	var h celebaHeader
-	if err := json.Unmarshal(f.Meta, &h); err != nil {
-		return nil, fmt.Errorf("classifier: celeba: load %s: the header is not that of a classifier checkpoint: %w", path, err)
-	}
-	if h.Kind != CelebAKind {
-		return nil, fmt.Errorf("classifier: celeba: load %s: not a CelebA classifier checkpoint (kind %q, want %q)", path, h.Kind, CelebAKind)
+	f, err := openCheckpoint(path, "classifier: celeba", CelebAKind, "CelebA classifier", &h)
+	if err != nil {
+		return nil, err
 	}
 	c, err := NewCelebA(h.Info.Seed)
 	if err != nil {
 		return nil, err
 	}
-	var ts []checkpoints.Tensor
-	for _, t := range c.store.Tensors() {
-		ts = append(ts, checkpoints.Tensor{Name: t.Name, Shape: t.Shape, Data: t.Data})
-	}
-	if err := f.Restore(ts); err != nil {
-		return nil, fmt.Errorf("classifier: celeba: load: %w", err)
+	if err := c.restore(f); err != nil {
+		return nil, err
 	}
 	c.info = h.Info
 	c.names = h.Attributes
@@ -138,83 +118,20 @@ func trainCelebADefault(ctx context.Context, dir string, log io.Writer) (*CelebA
 // train.
 func loadOrTrainCelebA(ctx context.Context, path, dir string, log io.Writer,
 	train func(context.Context, string, io.Writer) (*CelebA, error)) (*CelebA, error) {
-	def, _ := CelebADefaultPath()
-	cached, err := samePath(path, def)
-	if err != nil {
-		return nil, err
-	}
-	if path == "" {
-		if def == "" {
-			_, err := CelebADefaultPath()
-			return nil, err
-		}
-		path = def
-	}
-	logf := func(format string, args ...any) {
-		if log != nil {
-			fmt.Fprintf(log, format, args...)
-		}
-	}
-	c, err := LoadCelebA(path)
-	switch {
-	case err == nil:
-		if c.info.TestAccuracy == 0 {
-			logf("classifier: %s records no test accuracy: measuring it on the held-out faces of %s\n", path, dir)
-			if err := c.measure(dir); err != nil {
-				return nil, err
-			}
-		}
-		if c.info.TestAccuracy >= CelebAMinAccuracy {
-			return c, nil
-		}
-		if !cached {
-			return nil, lowAccuracyError(fmt.Sprintf("classifier: %s has a mean attribute accuracy of %.2f%% on held-out faces, below the %.0f%% that CelebA FID and KID need (train a full one with: go run ./cmd/classifier --data celeba --out %s)",
-				path, 100*c.info.TestAccuracy, 100*CelebAMinAccuracy, path))
-		}
-		logf("classifier: the cached %s has a mean attribute accuracy of %.2f%%, below %.0f%%: training the default CelebA classifier to replace it\n",
-			path, 100*c.info.TestAccuracy, 100*CelebAMinAccuracy)
-	case errors.Is(err, fs.ErrNotExist):
-		if _, serr := os.Stat(path); !errors.Is(serr, fs.ErrNotExist) {
-			return nil, err // the file exists but something else is wrong
-		}
-		logf("classifier: no %s, training the CelebA attribute classifier on %s (a few minutes)\n", path, dir)
-	default:
-		return nil, err
-	}
-	c, err = train(ctx, dir, log)
-	if err != nil {
-		return nil, err
-	}
-	if c.info.TestAccuracy < CelebAMinAccuracy {
-		return nil, fmt.Errorf("classifier: the new CelebA classifier reached a mean attribute accuracy of only %.2f%%, below %.0f%%; %s was not written",
-			100*c.info.TestAccuracy, 100*CelebAMinAccuracy, path)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("classifier: %w", err)
-	}
-	if err := c.Save(path); err != nil {
-		return nil, err
-	}
-	logf("classifier: saved %s (mean attribute accuracy %.2f%%, majority baseline %.2f%%)\n",
-		path, 100*c.info.TestAccuracy, 100*c.info.BaselineAccuracy)
-	return c, nil
-}
-
-// samePath reports whether path is "" or names the same file as def (""
-// when there is no default path).
-func samePath(path, def string) (bool, error) {
-	if path == "" {
-		return true, nil
-	}
-	if def == "" {
-		return false, nil
-	}
-	a, err1 := filepath.Abs(path)
-	b, err2 := filepath.Abs(def)
-	if err := errors.Join(err1, err2); err != nil {
-		return false, fmt.Errorf("classifier: %w", err)
-	}
-	return a == b, nil
+	def, defErr := CelebADefaultPath()
+	return loadOrTrainCached(ctx, path, cacheRules[*CelebA]{
+		def: def, defErr: defErr, min: CelebAMinAccuracy,
+		name: "CelebA attribute classifier", acc: "mean attribute accuracy", need: "CelebA FID and KID", flags: "--data celeba ",
+		on: "the held-out faces of " + dir, from: dir + " (a few minutes)",
+		load:     LoadCelebA,
+		accuracy: func(c *CelebA) float64 { return c.info.TestAccuracy },
+		measure:  func(c *CelebA) error { return c.measure(dir) },
+		train:    func(ctx context.Context, log io.Writer) (*CelebA, error) { return train(ctx, dir, log) },
+		save:     (*CelebA).Save,
+		saved: func(c *CelebA) string {
+			return fmt.Sprintf("mean attribute accuracy %.2f%%, majority baseline %.2f%%", 100*c.info.TestAccuracy, 100*c.info.BaselineAccuracy)
+		},
+	}, log)
 }
 
 // measure sets the recorded accuracies from the held-out faces of the

@@ -2,15 +2,12 @@ package classifier
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 
-	"otgen/checkpoints"
 	"otgen/data"
 )
 
@@ -40,17 +37,13 @@ func (c *Classifier) Path() string { return c.path }
 // (the file is either left as it was or replaced by the complete
 // checkpoint). The folder of path must exist.
 func (c *Classifier) Save(path string) error {
-	var ts []checkpoints.Tensor
-	for _, t := range c.store.Tensors() {
-		ts = append(ts, checkpoints.Tensor{Name: t.Name, Shape: t.Shape, Data: t.Data})
-	}
 	h := header{
 		Kind:        Kind,
 		Description: "LeNet-style MNIST classifier of otgen (package classifier): 1x28x28 pixels in [0,1] -> 10 logits",
 		Info:        c.info,
 	}
-	if err := checkpoints.Write(path, h, ts); err != nil {
-		return fmt.Errorf("classifier: save: %w", err)
+	if err := c.save(path, h); err != nil {
+		return err
 	}
 	c.path = path
 	return nil
@@ -60,27 +53,17 @@ func (c *Classifier) Save(path string) error {
 // damaged, or holds something else than this classifier (a training run,
 // say) is an error that names the file and says what is wrong.
 func Load(path string) (*Classifier, error) {
-	f, err := checkpoints.Read(path)
-	if err != nil {
-		return nil, fmt.Errorf("classifier: load: %w", err)
-	}
 	var h header
-	if err := json.Unmarshal(f.Meta, &h); err != nil {
-		return nil, fmt.Errorf("classifier: load %s: the header is not that of a classifier checkpoint: %w", path, err)
-	}
-	if h.Kind != Kind {
-		return nil, fmt.Errorf("classifier: load %s: not a classifier checkpoint (kind %q, want %q)", path, h.Kind, Kind)
+	f, err := openCheckpoint(path, "classifier", Kind, "classifier", &h)
+	if err != nil {
+		return nil, err
 	}
 	c, err := New(h.Info.Seed)
 	if err != nil {
 		return nil, err
 	}
-	var ts []checkpoints.Tensor
-	for _, t := range c.store.Tensors() {
-		ts = append(ts, checkpoints.Tensor{Name: t.Name, Shape: t.Shape, Data: t.Data})
-	}
-	if err := f.Restore(ts); err != nil {
-		return nil, fmt.Errorf("classifier: load: %w", err)
+	if err := c.restore(f); err != nil {
+		return nil, err
 	}
 	c.info = h.Info
 	c.path = path
@@ -146,80 +129,18 @@ func trainDefault(ctx context.Context, mnistDir string, log io.Writer) (*Classif
 // loadOrTrain is LoadOrTrain with the training function train.
 func loadOrTrain(ctx context.Context, path, mnistDir string, log io.Writer,
 	train func(context.Context, string, io.Writer) (*Classifier, error)) (*Classifier, error) {
-	cached, err := isDefaultPath(path)
-	if err != nil {
-		return nil, err
-	}
-	if path == "" {
-		if path, err = DefaultPath(); err != nil {
-			return nil, err
-		}
-	}
-	logf := func(format string, args ...any) {
-		if log != nil {
-			fmt.Fprintf(log, format, args...)
-		}
-	}
-	c, err := Load(path)
-	switch {
-	case err == nil:
-		if c.info.TestAccuracy == 0 {
-			logf("classifier: %s records no test accuracy: measuring it on MNIST (%s)\n", path, mnistDir)
-			if err := c.measure(mnistDir); err != nil {
-				return nil, err
-			}
-		}
-		if c.info.TestAccuracy >= MinAccuracy {
-			return c, nil
-		}
-		if !cached {
-			return nil, lowAccuracyError(fmt.Sprintf("classifier: %s has a test accuracy of %.2f%%, below the %.0f%% that FID, KID and label KL need (train a full one with: go run ./cmd/classifier --out %s)",
-				path, 100*c.info.TestAccuracy, 100*MinAccuracy, path))
-		}
-		logf("classifier: the cached %s has a test accuracy of %.2f%%, below %.0f%%: training the default classifier to replace it\n",
-			path, 100*c.info.TestAccuracy, 100*MinAccuracy)
-	case errors.Is(err, fs.ErrNotExist):
-		if _, serr := os.Stat(path); !errors.Is(serr, fs.ErrNotExist) {
-			return nil, err // the file exists but something else is wrong
-		}
-		logf("classifier: no %s, training one on MNIST (%s)\n", path, mnistDir)
-	default:
-		return nil, err
-	}
-	c, err = train(ctx, mnistDir, log)
-	if err != nil {
-		return nil, err
-	}
-	if c.info.TestAccuracy < MinAccuracy {
-		return nil, fmt.Errorf("classifier: the new classifier reached a test accuracy of only %.2f%%, below %.0f%%; %s was not written",
-			100*c.info.TestAccuracy, 100*MinAccuracy, path)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("classifier: %w", err)
-	}
-	if err := c.Save(path); err != nil {
-		return nil, err
-	}
-	logf("classifier: saved %s (test accuracy %.2f%%)\n", path, 100*c.info.TestAccuracy)
-	return c, nil
-}
-
-// isDefaultPath reports whether path is "" or names the same file as
-// DefaultPath.
-func isDefaultPath(path string) (bool, error) {
-	if path == "" {
-		return true, nil
-	}
-	def, err := DefaultPath()
-	if err != nil {
-		return false, nil // no cache folder: path cannot be it
-	}
-	a, err1 := filepath.Abs(path)
-	b, err2 := filepath.Abs(def)
-	if err := errors.Join(err1, err2); err != nil {
-		return false, fmt.Errorf("classifier: %w", err)
-	}
-	return a == b, nil
+	def, defErr := DefaultPath()
+	source := fmt.Sprintf("MNIST (%s)", mnistDir)
+	return loadOrTrainCached(ctx, path, cacheRules[*Classifier]{
+		def: def, defErr: defErr, min: MinAccuracy,
+		name: "classifier", acc: "test accuracy", need: "FID, KID and label KL", on: source, from: source,
+		load:     Load,
+		accuracy: func(c *Classifier) float64 { return c.info.TestAccuracy },
+		measure:  func(c *Classifier) error { return c.measure(mnistDir) },
+		train:    func(ctx context.Context, log io.Writer) (*Classifier, error) { return train(ctx, mnistDir, log) },
+		save:     (*Classifier).Save,
+		saved:    func(c *Classifier) string { return fmt.Sprintf("test accuracy %.2f%%", 100*c.info.TestAccuracy) },
+	}, log)
 }
 
 // measure sets the recorded test accuracy from the MNIST test split in

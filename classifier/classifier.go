@@ -31,12 +31,8 @@ package classifier
 
 import (
 	"errors"
-	"fmt"
-	"math"
 	"math/rand/v2"
-	"sync"
 
-	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"otgen/data"
@@ -62,14 +58,9 @@ const inferBatch = 500
 // concurrent use, except Train, which must not run concurrently with
 // anything else on the same Classifier.
 type Classifier struct {
-	store *nn.Store
-	trunk nn.Sequential // digit → features (after the ReLU)
-	head  *nn.Linear    // features → logits
-	info  Info
-	path  string // the file last loaded or saved, if any
-
-	mu  sync.Mutex // guards fwd
-	fwd *forward
+	core
+	info Info
+	path string // the file last loaded or saved, if any
 }
 
 // Info describes how a classifier was made; Save records it in the
@@ -126,92 +117,15 @@ func build(dt tensor.Dtype, seed uint64) (*Classifier, error) {
 		nn.Flatten{},
 		fc, nn.ReLU{},
 	}
-	return &Classifier{store: s, trunk: trunk, head: out, info: Info{Seed: seed}}, nil
+	return &Classifier{core: core{
+		prefix: "classifier", item: "digit", shape: "1×28×28",
+		inDim: InputDim, featDim: FeatureDim, outDim: Classes, inferBatch: inferBatch,
+		prepare: normalize, store: s, trunk: trunk, head: out,
+	}, info: Info{Seed: seed}}, nil
 }
 
 // Info returns how the classifier was made.
 func (c *Classifier) Info() Info { return c.info }
-
-// NumParams returns the number of scalar parameters of the network.
-func (c *Classifier) NumParams() int { return c.store.Size() }
-
-// logits builds the network on the batch×InputDim input x and returns the
-// feature and logit nodes.
-func (c *Classifier) logits(g *nn.Graph, x *G.Node) (feat, logits *G.Node, err error) {
-	feat, err = c.trunk.Forward(g, x)
-	if err != nil {
-		return nil, nil, fmt.Errorf("classifier: %w", err)
-	}
-	logits, err = c.head.Forward(g, feat)
-	if err != nil {
-		return nil, nil, fmt.Errorf("classifier: %w", err)
-	}
-	return feat, logits, nil
-}
-
-// forward is the forward-only graph of Predict and Features, built once.
-type forward struct {
-	in           *tensor.Dense
-	feat, logits *G.Node
-	vm           G.VM
-}
-
-// run feeds the n digits of images through the network in batches and
-// calls use with each batch's features and logits (rows of FeatureDim and
-// Classes values), the first row being digit start.
-func (c *Classifier) run(images []float32, n int, use func(start, rows int, feat, logits []float32)) error {
-	if n <= 0 || len(images) != n*InputDim {
-		return fmt.Errorf("classifier: %d values are not %d digits of %d pixels", len(images), n, InputDim)
-	}
-	for i, v := range images {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("classifier: pixel %d of digit %d is %v", i%InputDim, i/InputDim, v)
-		}
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.fwd == nil {
-		g := nn.NewGraph(c.store)
-		x, xt := g.Input("digits", inferBatch, InputDim)
-		feat, logits, err := c.logits(g, x)
-		if err != nil {
-			return err
-		}
-		c.fwd = &forward{in: xt, feat: feat, logits: logits, vm: G.NewTapeMachine(g.G)}
-	}
-	f := c.fwd
-	buf := f.in.Data().([]float32)
-	for start := 0; start < n; start += inferBatch {
-		rows := min(inferBatch, n-start)
-		copy(buf, images[start*InputDim:(start+rows)*InputDim])
-		clear(buf[rows*InputDim:])
-		normalize(buf)
-		f.vm.Reset()
-		if err := f.vm.RunAll(); err != nil {
-			return fmt.Errorf("classifier: forward: %w", err)
-		}
-		feat, err1 := values32(f.feat)
-		logits, err2 := values32(f.logits)
-		if err := errors.Join(err1, err2); err != nil {
-			return fmt.Errorf("classifier: forward: %w", err)
-		}
-		use(start, rows, feat[:rows*FeatureDim], logits[:rows*Classes])
-	}
-	return nil
-}
-
-// values32 returns the float32 data of a node's tensor value.
-func values32(n *G.Node) ([]float32, error) {
-	t, ok := n.Value().(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("%s holds %T", n.Name(), n.Value())
-	}
-	d, ok := t.Data().([]float32)
-	if !ok {
-		return nil, fmt.Errorf("%s is not float32", n.Name())
-	}
-	return d, nil
-}
 
 // Predict returns the most likely digit of each of the n digits in images
 // (n×784 pixels in [0, 1], row-major, as data.MNIST gives them).

@@ -5,15 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
-	"time"
 
 	G "gorgonia.org/gorgonia"
 
 	"otgen/data"
-	"otgen/nn"
-	"otgen/optim"
 )
 
 // TrainOptions configure Train. The zero value trains as DefaultTrainOptions
@@ -37,23 +33,6 @@ type TrainOptions struct {
 // DefaultTrainOptions are the options that give more than 99% test accuracy.
 var DefaultTrainOptions = TrainOptions{Epochs: 3, Batch: 32, LR: 2e-3}
 
-func (o TrainOptions) withDefaults() (TrainOptions, error) {
-	d := DefaultTrainOptions
-	if o.Epochs == 0 {
-		o.Epochs = d.Epochs
-	}
-	if o.Batch == 0 {
-		o.Batch = d.Batch
-	}
-	if o.LR == 0 {
-		o.LR = d.LR
-	}
-	if o.Epochs < 0 || o.Batch < 0 || o.Limit < 0 || !(o.LR > 0) || math.IsInf(o.LR, 0) {
-		return o, fmt.Errorf("classifier: train options: %d epochs, batch %d, limit %d, learning rate %v (want positive values)", o.Epochs, o.Batch, o.Limit, o.LR)
-	}
-	return o, nil
-}
-
 // Train fits the classifier to the digits of train with Adam on the mean
 // softmax cross-entropy, visiting the digits in an order shuffled with the
 // classifier's seed and moving each digit by a random translation of at
@@ -62,7 +41,7 @@ func (o TrainOptions) withDefaults() (TrainOptions, error) {
 // cancelled ctx stops it between steps with ctx's error; the weights are
 // then those of the last step.
 func (c *Classifier) Train(ctx context.Context, train *data.MNIST, opts TrainOptions, log io.Writer) error {
-	o, err := opts.withDefaults()
+	o, err := opts.withDefaults(DefaultTrainOptions, "classifier")
 	if err != nil {
 		return err
 	}
@@ -84,77 +63,26 @@ func (c *Classifier) Train(ctx context.Context, train *data.MNIST, opts TrainOpt
 	if err != nil {
 		return fmt.Errorf("classifier: %w", err)
 	}
-	g := nn.NewGraph(c.store)
-	x, xt := g.Input("digits", o.Batch, InputDim)
-	_, logits, err := c.logits(g, x)
-	if err != nil {
-		return err
-	}
 	labels := make([]int, o.Batch)
-	loss, err := softmaxCrossEntropy(logits, &labels)
-	if err != nil {
-		return err
-	}
-	params := g.Params()
-	if _, err := G.Grad(loss, params...); err != nil {
-		return fmt.Errorf("classifier: gradient: %w", err)
-	}
-	vm := G.NewTapeMachine(g.G, G.BindDualValues(params...))
-	defer vm.Close()
-	opt, err := optim.New("adam", o.LR, 0.9, 0.999, params, nil)
-	if err != nil {
-		return err
-	}
-	perEpoch := examples / o.Batch
-	total := perEpoch * o.Epochs
-	buf := xt.Data().([]float32)
-	raw := make([]float32, len(buf))
+	raw := make([]float32, o.Batch*InputDim)
 	aug := rand.New(rand.NewPCG(c.info.Seed, 0x617567))
-	start := time.Now()
-	step := 0
-	for epoch := 1; epoch <= o.Epochs; epoch++ {
-		sum := 0.0
-		for i := 0; i < perEpoch; i++ {
-			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("classifier: training stopped at step %d of %d: %w", step, total, err)
-			}
+	err = c.fit(ctx, fitJob{
+		o: o, perEpoch: examples / o.Batch, unit: "digits",
+		loss: func(logits *G.Node) (*G.Node, error) { return softmaxCrossEntropy(logits, &labels) },
+		fill: func(_, _ int, buf []float32) error {
 			if err := batcher.NextLabeled(raw, labels); err != nil {
-				return fmt.Errorf("classifier: %w", err)
+				return err
 			}
 			for k := 0; k < o.Batch; k++ {
 				dx, dy := aug.IntN(2*maxShift+1)-maxShift, aug.IntN(2*maxShift+1)-maxShift
 				shiftDigit(buf[k*InputDim:(k+1)*InputDim], raw[k*InputDim:(k+1)*InputDim], dx, dy)
 			}
 			normalize(buf)
-			vm.Reset()
-			if err := vm.RunAll(); err != nil {
-				return fmt.Errorf("classifier: step %d: %w", step+1, err)
-			}
-			l, err := nn.ScalarOf(loss.Value())
-			if err != nil {
-				return fmt.Errorf("classifier: step %d: %w", step+1, err)
-			}
-			if math.IsNaN(l) || math.IsInf(l, 0) {
-				opt.ZeroGrad()
-				return divergedError(fmt.Sprintf("classifier: training diverged at step %d of %d (epoch %d of %d): the loss is %v (learning rate %g; a smaller one may help)",
-					step+1, total, epoch, o.Epochs, l, o.LR))
-			}
-			opt.LR = o.LR * 0.5 * (1 + math.Cos(math.Pi*float64(step)/float64(total)))
-			if err := opt.Step(); err != nil {
-				opt.ZeroGrad()
-				return divergedError(fmt.Sprintf("classifier: training diverged at step %d of %d (epoch %d of %d): %v (learning rate %g; a smaller one may help)",
-					step+1, total, epoch, o.Epochs, err, o.LR))
-			}
-			step++
-			sum += l
-			if o.Progress != nil {
-				o.Progress(step, total, l)
-			}
-		}
-		if log != nil {
-			fmt.Fprintf(log, "epoch %d/%d: mean loss %.4f (%d steps of %d digits, %.0f s)\n",
-				epoch, o.Epochs, sum/float64(perEpoch), perEpoch, o.Batch, time.Since(start).Seconds())
-		}
+			return nil
+		},
+	}, log)
+	if err != nil {
+		return err
 	}
 	c.info.Epochs += o.Epochs
 	c.info.TrainExamples = examples
