@@ -131,19 +131,7 @@ func TestBatchNormTrainsOnMNIST(t *testing.T) {
 	cfg.Model.Channels = 8
 	cfg.Batch = 32
 	cfg.LR = 1e-3
-	r, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	before, err := r.Evaluate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Train(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	after := r.Metrics()
+	r, before, after := trainAndEvaluate(t, cfg)
 	t.Logf("pixel MMD %.3f -> %.3f", before["eval_mmd"], after["eval_mmd"])
 	if !(after["eval_mmd"] < before["eval_mmd"]/1.25) {
 		t.Errorf("pixel MMD %.3f -> %.3f, want a drop by 1.25x", before["eval_mmd"], after["eval_mmd"])

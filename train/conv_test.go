@@ -1,7 +1,6 @@
 package train
 
 import (
-	"context"
 	"os"
 	"testing"
 )
@@ -56,19 +55,7 @@ func TestEveryLossTrainsOnMNISTConv(t *testing.T) {
 			if c.lr > 0 {
 				cfg.LR = c.lr // the papers' rates need thousands of steps
 			}
-			r, err := New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			before, err := r.Evaluate()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := r.Train(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			after := r.Metrics()
+			_, before, after := trainAndEvaluate(t, cfg)
 			t.Logf("%s: pixel MMD %.3f -> %.3f", c.loss, before["eval_mmd"], after["eval_mmd"])
 			if c.own != "" {
 				t.Logf("%s: %s %.2f -> %.2f", c.loss, c.own, before[c.own], after[c.own])

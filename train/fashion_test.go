@@ -1,7 +1,6 @@
 package train
 
 import (
-	"context"
 	"os"
 	"testing"
 
@@ -35,19 +34,7 @@ func TestEveryLossTrainsOnFashionMNIST(t *testing.T) {
 				cfg.LR = 1e-3 // the papers' rates need thousands of steps
 			}
 			cfg.SampleEvery, cfg.EvalEvery, cfg.CheckpointEvery = 0, 0, 0
-			r, err := New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			before, err := r.Evaluate()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := r.Train(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			after := r.Metrics()
+			_, before, after := trainAndEvaluate(t, cfg)
 			t.Logf("%s: pixel MMD %.3f -> %.3f", name, before["eval_mmd"], after["eval_mmd"])
 			if !(after["eval_mmd"] < before["eval_mmd"]/2) {
 				t.Errorf("pixel MMD %.3f -> %.3f, want a drop by 2x", before["eval_mmd"], after["eval_mmd"])

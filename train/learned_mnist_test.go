@@ -1,7 +1,6 @@
 package train
 
 import (
-	"context"
 	"os"
 	"testing"
 )
@@ -27,19 +26,8 @@ func TestLearnedCostImprovesOnMNIST(t *testing.T) {
 	cfg.Out = t.TempDir()
 	cfg.Steps = steps
 	cfg.SampleEvery, cfg.EvalEvery, cfg.CheckpointEvery, cfg.LogEvery = 0, 0, 0, 0
-	r, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	before, err := r.Evaluate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Train(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	after := r.Metrics()["eval_mmd"]
+	_, before, all := trainAndEvaluate(t, cfg)
+	after := all["eval_mmd"]
 	t.Logf("pixel MMD %.4f -> %.4f in %d steps (%.1fx)", before["eval_mmd"], after, steps, before["eval_mmd"]/after)
 	if !(after < before["eval_mmd"]/factor) {
 		t.Fatalf("pixel MMD %.4f -> %.4f, want a drop by %dx", before["eval_mmd"], after, factor)

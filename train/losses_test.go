@@ -1,7 +1,6 @@
 package train
 
 import (
-	"context"
 	"testing"
 )
 
@@ -43,19 +42,7 @@ func TestEveryLossTrainsOnEightGaussians(t *testing.T) {
 			if cfg.Loss.M > cfg.Batch {
 				cfg.Loss.M = cfg.Batch
 			}
-			r, err := New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			before, err := r.Evaluate()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := r.Train(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			after := r.Metrics()
+			_, before, after := trainAndEvaluate(t, cfg)
 			t.Logf("%s: W2 %.3f -> %.3f in %d steps; modes %v, high-quality %.3f", c.loss, before["eval_w2"], after["eval_w2"], c.steps, after["eval_modes"], after["eval_hq"])
 			if !(after["eval_w2"] < before["eval_w2"]/c.factor) {
 				t.Fatalf("W2 %.3f -> %.3f, want a drop by %gx", before["eval_w2"], after["eval_w2"], c.factor)

@@ -1,7 +1,6 @@
 package train
 
 import (
-	"context"
 	"os"
 	"testing"
 )
@@ -21,19 +20,8 @@ func TestVAEImprovesOnMNIST(t *testing.T) {
 	cfg.Model.Hidden = []int{256}
 	cfg.Steps = 300
 	cfg.SampleEvery, cfg.EvalEvery, cfg.CheckpointEvery, cfg.LogEvery = 0, 0, 0, 0
-	r, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	before, err := r.Evaluate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Train(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	after := r.Metrics()["test_nelbo"]
+	_, before, all := trainAndEvaluate(t, cfg)
+	after := all["test_nelbo"]
 	t.Logf("held-out negative ELBO %.1f -> %.1f nats", before["test_nelbo"], after)
 	if !(after < before["test_nelbo"]-150) {
 		t.Fatalf("held-out negative ELBO %.1f -> %.1f, want a drop of 150 nats", before["test_nelbo"], after)

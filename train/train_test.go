@@ -129,19 +129,8 @@ func TestWAEMMDImprovesOnEightGaussians(t *testing.T) {
 	cfg := toyConfig(t, "wae-mmd", 600)
 	cfg.Model.Hidden = []int{64, 64, 64}
 	cfg.Batch = 128
-	r, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	before, err := r.Evaluate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Train(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	after := r.Metrics()["eval_mmd"]
+	_, before, all := trainAndEvaluate(t, cfg)
+	after := all["eval_mmd"]
 	t.Logf("eval MMD %.4g -> %.4g", before["eval_mmd"], after)
 	if !(after < before["eval_mmd"]/2) {
 		t.Fatalf("eval MMD %.4g -> %.4g, want a drop by 2x", before["eval_mmd"], after)
