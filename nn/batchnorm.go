@@ -293,37 +293,24 @@ func (op *bnOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != len(shapes) {
 		return nil, fmt.Errorf("nn: %s: %d inputs", op, len(vals))
 	}
-	in := make([]*tensor.Dense, len(vals))
-	for i, v := range vals {
-		t, ok := v.(*tensor.Dense)
-		if !ok || t.Dtype() != op.st.dt || !t.Shape().Eq(shapes[i]) {
-			return nil, fmt.Errorf("nn: %s: input %d is %T %v, want %v of %v", op, i, v, v.Shape(), shapes[i], op.st.dt)
-		}
-		if t.IsView() {
-			t = t.Materialize().(*tensor.Dense)
-		}
-		in[i] = t
+	in, err := denseInputs(op, op.st.dt, vals, func(i int, s tensor.Shape) bool { return s.Eq(shapes[i]) })
+	if err != nil {
+		return nil, err
 	}
-	out := op.outShape()
-	if op.buf == nil {
-		op.buf = tensor.New(tensor.Of(op.st.dt), tensor.WithShape(out.Clone()...))
-	} else if !op.buf.Shape().Eq(out) {
-		// A downstream op may have reshaped the shared buffer in place.
-		if err := op.buf.Reshape(out.Clone()...); err != nil {
-			return nil, fmt.Errorf("nn: %s: %w", op, err)
-		}
+	out, err := keptOutput(op, &op.buf, op.st.dt, op.outShape())
+	if err != nil {
+		return nil, err
 	}
-	var err error
 	switch op.st.dt {
 	case tensor.Float32:
-		err = runBN(op, op.buf.Data().([]float32), in)
+		err = runBN(op, out.Data().([]float32), in)
 	default:
-		err = runBN(op, op.buf.Data().([]float64), in)
+		err = runBN(op, out.Data().([]float64), in)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return op.buf, nil
+	return out, nil
 }
 
 // runBN runs the kernel of op on inputs in (of checked shapes) into dst.

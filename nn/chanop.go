@@ -158,25 +158,15 @@ func (op *chanOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != op.Arity() {
 		return nil, fmt.Errorf("nn: %s: %d inputs", op, len(vals))
 	}
-	ts := make([]*tensor.Dense, len(vals))
-	for i, v := range vals {
-		t, ok := v.(*tensor.Dense)
-		if !ok || t.Dtype() != op.dt {
-			return nil, fmt.Errorf("nn: %s: input %d %v", op, i, v.Shape())
-		}
-		if t.IsView() {
-			t = t.Materialize().(*tensor.Dense)
-		}
-		ts[i] = t
+	ts, err := denseInputs(op, op.dt, vals, nil)
+	if err != nil {
+		return nil, err
 	}
-	if op.buf == nil {
-		op.buf = tensor.New(tensor.Of(op.dt), tensor.WithShape(op.resShape()...))
-	} else if !op.buf.Shape().Eq(op.resShape()) {
-		if err := op.buf.Reshape(op.resShape()...); err != nil {
-			return nil, fmt.Errorf("nn: %s: %w", op, err)
-		}
+	out, err := keptOutput(op, &op.buf, op.dt, op.resShape())
+	if err != nil {
+		return nil, err
 	}
-	switch dst := op.buf.Data().(type) {
+	switch dst := out.Data().(type) {
 	case []float32:
 		chanK(op, dst, data32(ts))
 	case []float64:
@@ -184,7 +174,7 @@ func (op *chanOp) Do(vals ...G.Value) (G.Value, error) {
 	default:
 		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
 	}
-	return op.buf, nil
+	return out, nil
 }
 
 func chanK[T float32 | float64](op *chanOp, dst []T, in [][]T) {

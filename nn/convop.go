@@ -213,25 +213,15 @@ func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != len(want) {
 		return nil, fmt.Errorf("nn: %s: %d inputs", op, len(vals))
 	}
-	ts := make([]*tensor.Dense, len(vals))
-	for i, v := range vals {
-		t, ok := v.(*tensor.Dense)
-		if !ok || t.Shape().TotalSize() != want[i].TotalSize() || t.Dtype() != op.dt {
-			return nil, fmt.Errorf("nn: %s: input %d %v", op, i, v.Shape())
-		}
-		if t.IsView() {
-			t = t.Materialize().(*tensor.Dense)
-		}
-		ts[i] = t
+	ts, err := denseInputs(op, op.dt, vals, func(i int, s tensor.Shape) bool { return s.TotalSize() == want[i].TotalSize() })
+	if err != nil {
+		return nil, err
 	}
-	if op.buf == nil {
-		op.buf = tensor.New(tensor.Of(op.dt), tensor.WithShape(op.resShape()...))
-	} else if !op.buf.Shape().Eq(op.resShape()) {
-		if err := op.buf.Reshape(op.resShape()...); err != nil {
-			return nil, fmt.Errorf("nn: %s: %w", op, err)
-		}
+	out, err := keptOutput(op, &op.buf, op.dt, op.resShape())
+	if err != nil {
+		return nil, err
 	}
-	switch dst := op.buf.Data().(type) {
+	switch dst := out.Data().(type) {
 	case []float32:
 		runConv(op, dst, data32(ts))
 	case []float64:
@@ -239,7 +229,7 @@ func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
 	default:
 		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
 	}
-	return op.buf, nil
+	return out, nil
 }
 
 // convChunkCols is the number of output pixels (columns of the patch matrix)

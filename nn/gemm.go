@@ -114,19 +114,15 @@ func (op *gemmOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != 2 {
 		return nil, fmt.Errorf("nn: %s: %d inputs", op, len(vals))
 	}
-	a, ok1 := vals[0].(*tensor.Dense)
-	b, ok2 := vals[1].(*tensor.Dense)
-	if !ok1 || !ok2 || a.Shape().TotalSize() != op.m*op.k || b.Shape().TotalSize() != op.k*op.n {
-		return nil, fmt.Errorf("nn: %s: inputs %v, %v", op, vals[0].Shape(), vals[1].Shape())
+	size := [2]int{op.m * op.k, op.k * op.n}
+	in, err := denseInputs(op, op.dt, vals, func(i int, s tensor.Shape) bool { return s.TotalSize() == size[i] })
+	if err != nil {
+		return nil, err
 	}
-	if a.IsView() {
-		a = a.Materialize().(*tensor.Dense)
-	}
-	if b.IsView() {
-		b = b.Materialize().(*tensor.Dense)
-	}
-	if op.buf == nil {
-		op.buf = tensor.New(tensor.Of(op.dt), tensor.WithShape(op.m, op.n))
+	a, b := in[0], in[1]
+	out, err := keptOutput(op, &op.buf, op.dt, tensor.Shape{op.m, op.n})
+	if err != nil {
+		return nil, err
 	}
 	lda, ldb := op.k, op.n
 	if op.transA {
@@ -135,7 +131,7 @@ func (op *gemmOp) Do(vals ...G.Value) (G.Value, error) {
 	if op.transB {
 		ldb = op.k
 	}
-	switch c := op.buf.Data().(type) {
+	switch c := out.Data().(type) {
 	case []float32:
 		bandGemm(op, a.Data().([]float32), lda, b.Data().([]float32), ldb, c)
 	case []float64:
@@ -143,7 +139,7 @@ func (op *gemmOp) Do(vals ...G.Value) (G.Value, error) {
 	default:
 		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
 	}
-	return op.buf, nil
+	return out, nil
 }
 
 // minSplitMACs is the size of product, in multiply-adds, from which

@@ -208,33 +208,23 @@ func (op *linOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != 1 {
 		return nil, fmt.Errorf("nn: %s: %d inputs", op, len(vals))
 	}
-	x, ok := vals[0].(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("nn: %s: input %T is not a dense tensor", op, vals[0])
+	in, err := denseInputs(op, op.dt, vals, func(_ int, s tensor.Shape) bool { return s.Eq(op.in) })
+	if err != nil {
+		return nil, err
 	}
-	if !x.Shape().Eq(op.in) || x.Dtype() != op.dt {
-		return nil, fmt.Errorf("nn: %s: input %v of %v", op, x.Shape(), x.Dtype())
+	out, err := keptOutput(op, &op.buf, op.dt, op.out)
+	if err != nil {
+		return nil, err
 	}
-	if x.IsView() {
-		x = x.Materialize().(*tensor.Dense)
-	}
-	if op.buf == nil {
-		op.buf = tensor.New(tensor.Of(op.dt), tensor.WithShape(op.out.Clone()...))
-	} else if !op.buf.Shape().Eq(op.out) {
-		// A downstream op may have reshaped the shared buffer in place.
-		if err := op.buf.Reshape(op.out.Clone()...); err != nil {
-			return nil, fmt.Errorf("nn: %s: %w", op, err)
-		}
-	}
-	switch src := x.Data().(type) {
+	switch src := in[0].Data().(type) {
 	case []float32:
-		runLin(op, op.buf.Data().([]float32), src)
+		runLin(op, out.Data().([]float32), src)
 	case []float64:
-		runLin(op, op.buf.Data().([]float64), src)
+		runLin(op, out.Data().([]float64), src)
 	default:
 		return nil, fmt.Errorf("nn: %s: unsupported data %T", op, src)
 	}
-	return op.buf, nil
+	return out, nil
 }
 
 func runLin[T float32 | float64](op *linOp, dst, src []T) {

@@ -126,25 +126,15 @@ func (op *lnGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != op.Arity() {
 		return nil, fmt.Errorf("nn: %s: %d inputs", op, len(vals))
 	}
-	ts := make([]*tensor.Dense, len(vals))
-	for i, v := range vals {
-		t, ok := v.(*tensor.Dense)
-		if !ok || t.Shape().TotalSize() != op.n*op.d || t.Dtype() != op.dt {
-			return nil, fmt.Errorf("nn: %s: input %v", op, v.Shape())
-		}
-		if t.IsView() {
-			t = t.Materialize().(*tensor.Dense)
-		}
-		ts[i] = t
+	ts, err := denseInputs(op, op.dt, vals, func(_ int, s tensor.Shape) bool { return s.TotalSize() == op.n*op.d })
+	if err != nil {
+		return nil, err
 	}
-	if op.buf == nil {
-		op.buf = tensor.New(tensor.Of(op.dt), tensor.WithShape(op.shape.Clone()...))
-	} else if !op.buf.Shape().Eq(op.shape) {
-		if err := op.buf.Reshape(op.shape.Clone()...); err != nil {
-			return nil, fmt.Errorf("nn: %s: %w", op, err)
-		}
+	out, err := keptOutput(op, &op.buf, op.dt, op.shape)
+	if err != nil {
+		return nil, err
 	}
-	switch dst := op.buf.Data().(type) {
+	switch dst := out.Data().(type) {
 	case []float32:
 		parallelRows(op.n, op.n*op.d, func(r0, r1 int) { lnGradK(op, dst, data32(ts), r0, r1) })
 	case []float64:
@@ -152,23 +142,7 @@ func (op *lnGradOp) Do(vals ...G.Value) (G.Value, error) {
 	default:
 		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
 	}
-	return op.buf, nil
-}
-
-func data32(ts []*tensor.Dense) [][]float32 {
-	out := make([][]float32, len(ts))
-	for i, t := range ts {
-		out[i] = t.Data().([]float32)
-	}
-	return out
-}
-
-func data64(ts []*tensor.Dense) [][]float64 {
-	out := make([][]float64, len(ts))
-	for i, t := range ts {
-		out[i] = t.Data().([]float64)
-	}
-	return out
+	return out, nil
 }
 
 // parallelRows calls f on bands of the rows [0, n) on GOMAXPROCS

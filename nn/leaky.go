@@ -66,25 +66,16 @@ func (op *slopeMulOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != 2 {
 		return nil, fmt.Errorf("nn: %s: %d inputs", op, len(vals))
 	}
-	v, ok1 := vals[0].(*tensor.Dense)
-	x, ok2 := vals[1].(*tensor.Dense)
-	if !ok1 || !ok2 || !v.Shape().Eq(op.shape) || !x.Shape().Eq(op.shape) {
-		return nil, fmt.Errorf("nn: %s: inputs %v, %v", op, vals[0].Shape(), vals[1].Shape())
+	in, err := denseInputs(op, op.dt, vals, func(_ int, s tensor.Shape) bool { return s.Eq(op.shape) })
+	if err != nil {
+		return nil, err
 	}
-	if v.IsView() {
-		v = v.Materialize().(*tensor.Dense)
+	v, x := in[0], in[1]
+	out, err := keptOutput(op, &op.buf, op.dt, op.shape)
+	if err != nil {
+		return nil, err
 	}
-	if x.IsView() {
-		x = x.Materialize().(*tensor.Dense)
-	}
-	if op.buf == nil {
-		op.buf = tensor.New(tensor.Of(op.dt), tensor.WithShape(op.shape.Clone()...))
-	} else if !op.buf.Shape().Eq(op.shape) {
-		if err := op.buf.Reshape(op.shape.Clone()...); err != nil {
-			return nil, fmt.Errorf("nn: %s: %w", op, err)
-		}
-	}
-	switch d := op.buf.Data().(type) {
+	switch d := out.Data().(type) {
 	case []float32:
 		vd, xd := v.Data().([]float32), x.Data().([]float32)
 		parallelBlocks(len(d), func(i0, i1 int) { slopeMulK32(d[i0:i1], vd[i0:i1], xd[i0:i1], float32(op.alpha)) })
@@ -94,7 +85,7 @@ func (op *slopeMulOp) Do(vals ...G.Value) (G.Value, error) {
 	default:
 		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
 	}
-	return op.buf, nil
+	return out, nil
 }
 
 // slopeMulK32 and slopeMulK64 write v ⊙ s(x) into dst without branches:

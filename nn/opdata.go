@@ -1,0 +1,59 @@
+package nn
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// denseInputs returns the inputs of op's Do as contiguous dense tensors of
+// dtype dt (views are materialised). want, if not nil, says whether input
+// i's shape is acceptable; an input that is not dense, of another dtype or
+// refused is an error naming op and the input.
+func denseInputs(op fmt.Stringer, dt tensor.Dtype, vals []G.Value, want func(i int, s tensor.Shape) bool) ([]*tensor.Dense, error) {
+	ts := make([]*tensor.Dense, len(vals))
+	for i, v := range vals {
+		t, ok := v.(*tensor.Dense)
+		if !ok || t.Dtype() != dt || (want != nil && !want(i, t.Shape())) {
+			return nil, fmt.Errorf("nn: %s: input %d is %T %v, want %v", op, i, v, v.Shape(), dt)
+		}
+		if t.IsView() {
+			t = t.Materialize().(*tensor.Dense)
+		}
+		ts[i] = t
+	}
+	return ts, nil
+}
+
+// keptOutput returns the output buffer an op keeps across runs (*buf),
+// allocating it on first use with the given shape and dtype, and giving it
+// that shape again if a downstream op reshaped the shared buffer in place.
+func keptOutput(op fmt.Stringer, buf **tensor.Dense, dt tensor.Dtype, shape tensor.Shape) (*tensor.Dense, error) {
+	if *buf == nil {
+		*buf = tensor.New(tensor.Of(dt), tensor.WithShape(shape.Clone()...))
+	} else if !(*buf).Shape().Eq(shape) {
+		if err := (*buf).Reshape(shape.Clone()...); err != nil {
+			return nil, fmt.Errorf("nn: %s: %w", op, err)
+		}
+	}
+	return *buf, nil
+}
+
+// data32 returns the float32 data of each tensor of ts.
+func data32(ts []*tensor.Dense) [][]float32 {
+	out := make([][]float32, len(ts))
+	for i, t := range ts {
+		out[i] = t.Data().([]float32)
+	}
+	return out
+}
+
+// data64 returns the float64 data of each tensor of ts.
+func data64(ts []*tensor.Dense) [][]float64 {
+	out := make([][]float64, len(ts))
+	for i, t := range ts {
+		out[i] = t.Data().([]float64)
+	}
+	return out
+}
