@@ -305,3 +305,23 @@ func TestNewErrors(t *testing.T) {
 		t.Errorf("missing folder: %v", err)
 	}
 }
+
+// TestComparisonFromJSONHasCompareColumns: a comparison shown from
+// results.json has the columns, in the order, that compare writes into
+// results.csv (it used to sort the metrics by name).
+func TestComparisonFromJSONHasCompareColumns(t *testing.T) {
+	f := newFixture(t)
+	c := filepath.Join(f.root, "compare-8gaussians")
+	if err := os.Remove(filepath.Join(c, "results.csv")); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(c, "results.json"), []byte(`[{"loss":"sinkhorn","seed":2,"steps":20,"wall_s":1.5,"step_ms":75,"metrics":{"eval_mmd":0.1,"eval_w2":0.0312,"eval_modes_peer":8,"eval_modes":7},"dir":"x"}]`))
+	_, ts := newBoard(t, f.root)
+	var l listing
+	getJSON(t, ts.URL+"/api/runs", &l)
+	got := l.Comparisons[0]
+	want := "[loss seed eval_w2 eval_mmd eval_modes eval_modes_peer steps wall_s step_ms]"
+	if fmt.Sprint(got.Columns) != want || len(got.Rows) != 1 || fmt.Sprint(got.Rows[0]) != "[sinkhorn 2 0.0312 0.1 7 8 20 1.50 75.00]" {
+		t.Errorf("columns %v rows %v, want %s", got.Columns, got.Rows, want)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image/png"
 	"io/fs"
+	"otgen/internal/results"
 	"path"
 	"sort"
 	"strconv"
@@ -359,42 +360,11 @@ func (s *scanner) comparison(dir string, has map[string]bool) Comparison {
 		if err != nil {
 			return err
 		}
-		var res []struct {
-			Loss    string             `json:"loss"`
-			Seed    uint64             `json:"seed"`
-			Steps   int                `json:"steps"`
-			WallS   float64            `json:"wall_s"`
-			StepMS  float64            `json:"step_ms"`
-			Metrics map[string]float64 `json:"metrics"`
-		}
+		var res []results.Result
 		if err := json.Unmarshal(b, &res); err != nil {
 			return fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
-		names := map[string]bool{}
-		for _, r := range res {
-			for k := range r.Metrics {
-				names[k] = true
-			}
-		}
-		var metrics []string
-		for k := range names {
-			metrics = append(metrics, k)
-		}
-		sort.Strings(metrics)
-		c.Columns = append(append([]string{"loss", "seed"}, metrics...), "steps", "wall_s", "step_ms")
-		c.Rows = nil
-		for _, r := range res {
-			row := []string{r.Loss, strconv.FormatUint(r.Seed, 10)}
-			for _, k := range metrics {
-				cell := ""
-				if v, ok := r.Metrics[k]; ok {
-					cell = strconv.FormatFloat(v, 'g', 6, 64)
-				}
-				row = append(row, cell)
-			}
-			row = append(row, strconv.Itoa(r.Steps), strconv.FormatFloat(r.WallS, 'f', 2, 64), strconv.FormatFloat(r.StepMS, 'f', 2, 64))
-			c.Rows = append(c.Rows, row)
-		}
+		c.Columns, c.Rows = results.Table(res, results.MetricOrder(res))
 		return nil
 	}
 	var err error

@@ -44,6 +44,7 @@ import (
 	"otgen/dist"
 	"otgen/internal/atomicfile"
 	"otgen/internal/cli"
+	"otgen/internal/results"
 	"otgen/internal/term"
 	"otgen/models"
 	"path/filepath"
@@ -89,15 +90,7 @@ type options struct {
 }
 
 // result is one finished run.
-type result struct {
-	Loss    string             `json:"loss"`
-	Seed    uint64             `json:"seed"`
-	Steps   int                `json:"steps"`
-	WallS   float64            `json:"wall_s"`
-	StepMS  float64            `json:"step_ms"`
-	Metrics map[string]float64 `json:"metrics"`
-	Dir     string             `json:"dir"`
-}
+type result = results.Result
 
 // run is runContext without cancellation (for tests).
 func run(args []string, stdout, stderr io.Writer) error {
@@ -751,58 +744,27 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 	}
 }
 
-// metricOrder lists the evaluation metrics of the results (a metric some
-// losses lack, such as the reconstruction error, is left blank for them),
-// in table order.
-func metricOrder(results []result) []string {
-	common := map[string]int{}
-	for _, r := range results {
-		for k := range r.Metrics {
-			if strings.HasPrefix(k, "eval_") {
-				common[k]++
-			}
-		}
-	}
-	var names []string
-	for k, n := range common {
-		if n > 0 {
-			names = append(names, k)
-		}
-	}
-	rank := map[string]int{"eval_w2": 0, "eval_mmd": 1, "eval_modes": 2, "eval_modes_peer": 3, "eval_hq": 4,
-		"eval_fid": 5, "eval_kid": 6, "eval_label_kl": 7, "eval_swd": 8, "eval_rec": 9, "eval_latent_mmd": 10}
-	sort.Slice(names, func(i, j int) bool {
-		ri, oki := rank[names[i]]
-		rj, okj := rank[names[j]]
-		if oki != okj {
-			return oki
-		}
-		if oki && ri != rj {
-			return ri < rj
-		}
-		return names[i] < names[j]
-	})
-	return names
-}
+// metricOrder lists the evaluation metrics of the results in table order.
+func metricOrder(rs []result) []string { return results.MetricOrder(rs) }
 
-func writeResults(o options, results []result, stdout io.Writer) error {
-	names := metricOrder(results)
+func writeResults(o options, rs []result, stdout io.Writer) error {
+	names := metricOrder(rs)
 	// Markdown: one row per loss, mean ± standard deviation over seeds.
 	head := append([]string{"loss"}, names...)
 	head = append(head, "steps", "wall s", "ms/step")
 	fmt.Fprintf(stdout, "\ncomparison on %s, %s, batch %d, seeds %v\n\n", o.data, o.budgetText(), o.batch, o.seeds)
 	fmt.Fprintf(stdout, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat("---|", len(head)))
 	for _, l := range o.losses {
-		var rs []result
-		for _, r := range results {
+		var runs []result // this loss's, one per seed
+		for _, r := range rs {
 			if r.Loss == l {
-				rs = append(rs, r)
+				runs = append(runs, r)
 			}
 		}
 		cells := []string{l}
 		for _, n := range names {
 			var v []float64
-			for _, r := range rs {
+			for _, r := range runs {
 				if x, ok := r.Metrics[n]; ok {
 					v = append(v, x)
 				}
@@ -814,36 +776,26 @@ func writeResults(o options, results []result, stdout io.Writer) error {
 			cells = append(cells, meanSpread(v))
 		}
 		var wall, ms []float64
-		for _, r := range rs {
+		for _, r := range runs {
 			wall = append(wall, r.WallS)
 			ms = append(ms, r.StepMS)
 		}
-		cells = append(cells, strconv.Itoa(rs[0].Steps), fmt.Sprintf("%.1f", mean(wall)), fmt.Sprintf("%.1f", mean(ms)))
+		cells = append(cells, strconv.Itoa(runs[0].Steps), fmt.Sprintf("%.1f", mean(wall)), fmt.Sprintf("%.1f", mean(ms)))
 		fmt.Fprintf(stdout, "| %s |\n", strings.Join(cells, " | "))
 	}
 	// CSV and JSON: one row per run.
 	err := atomicfile.Write(filepath.Join(o.out, "results.csv"), func(f io.Writer) error {
 		w := csv.NewWriter(f)
-		w.Write(append(append([]string{"loss", "seed"}, names...), "steps", "wall_s", "step_ms"))
-		for _, r := range results {
-			row := []string{r.Loss, strconv.FormatUint(r.Seed, 10)}
-			for _, n := range names {
-				cell := ""
-				if x, ok := r.Metrics[n]; ok {
-					cell = strconv.FormatFloat(x, 'g', 6, 64)
-				}
-				row = append(row, cell)
-			}
-			row = append(row, strconv.Itoa(r.Steps), strconv.FormatFloat(r.WallS, 'f', 2, 64), strconv.FormatFloat(r.StepMS, 'f', 2, 64))
-			w.Write(row)
-		}
+		header, rows := results.Table(rs, names)
+		w.Write(header)
+		w.WriteAll(rows)
 		w.Flush()
 		return w.Error()
 	})
 	if err != nil {
 		return fmt.Errorf("results.csv: %w", err)
 	}
-	b, err := json.MarshalIndent(results, "", "  ")
+	b, err := json.MarshalIndent(rs, "", "  ")
 	if err != nil {
 		return err
 	}
