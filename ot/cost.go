@@ -35,6 +35,16 @@ func Cost(X, Y *mat.Dense, p float64) (*mat.Dense, error) {
 // not be X or Y. It allocates nothing except the two norm vectors when dst
 // already has the right shape.
 func CostInto(dst, X, Y *mat.Dense, p float64) error {
+	if err := checkCostInto(dst, X, Y, p); err != nil {
+		return err
+	}
+	costInto(dst, X, Y, p)
+	return nil
+}
+
+// checkCostInto checks the arguments of CostInto and Cost32Into and sizes
+// an empty dst to n×m.
+func checkCostInto(dst, X, Y *mat.Dense, p float64) error {
 	if dst == nil {
 		return inputErrorf("cost: destination is nil")
 	}
@@ -46,12 +56,11 @@ func CostInto(dst, X, Y *mat.Dense, p float64) error {
 	}
 	n, _ := X.Dims()
 	m, _ := Y.Dims()
-	if !dst.IsEmpty() {
-		if r, c := dst.Dims(); r != n || c != m {
-			return inputErrorf("cost: destination is %dx%d, want %dx%d", r, c, n, m)
-		}
+	if dst.IsEmpty() {
+		dst.ReuseAs(n, m)
+	} else if r, c := dst.Dims(); r != n || c != m {
+		return inputErrorf("cost: destination is %dx%d, want %dx%d", r, c, n, m)
 	}
-	costInto(dst, X, Y, p)
 	return nil
 }
 

@@ -52,23 +52,8 @@ func Cost32(X, Y *mat.Dense, p float64) (*mat.Dense, error) {
 
 // Cost32Into is Cost32 writing into dst, with the rules of CostInto.
 func Cost32Into(dst, X, Y *mat.Dense, p float64) error {
-	if dst == nil {
-		return inputErrorf("cost: destination is nil")
-	}
-	if err := checkPoints(X, Y, p); err != nil {
+	if err := checkCostInto(dst, X, Y, p); err != nil {
 		return err
-	}
-	if dst == X || dst == Y {
-		return inputErrorf("cost: destination aliases an input")
-	}
-	n, _ := X.Dims()
-	m, _ := Y.Dims()
-	if !dst.IsEmpty() {
-		if r, c := dst.Dims(); r != n || c != m {
-			return inputErrorf("cost: destination is %dx%d, want %dx%d", r, c, n, m)
-		}
-	} else {
-		dst.ReuseAs(n, m)
 	}
 	var w cost32Work
 	w.costDense(dst, X, Y, p)
