@@ -140,8 +140,8 @@ type fitJob struct {
 	unit     string       // the inputs in the epoch lines: "digits", "faces"
 	// loss builds the training loss on the logits of a batch.
 	loss func(logits *G.Node) (*G.Node, error)
-	// fill writes batch b of epoch (both from 1 and 0) into buf, the
-	// network's input, with the loss's targets.
+	// fill writes batch b (from 0) of epoch (from 1) into buf, the
+	// network's input, and sets the loss's targets.
 	fill func(epoch, b int, buf []float32) error
 }
 
@@ -308,8 +308,8 @@ type cacheRules[C any] struct {
 	saved    func(C) string // the accuracies in the "saved" line
 }
 
-// loadOrTrain returns the classifier saved at path (the default path when
-// path is ""), training and saving one where there is none; see
+// loadOrTrainCached returns the classifier saved at path (the default
+// path when path is ""), training and saving one where there is none; see
 // LoadOrTrain for the rules.
 func loadOrTrainCached[C any](ctx context.Context, path string, r cacheRules[C], log io.Writer) (C, error) {
 	var zero C
