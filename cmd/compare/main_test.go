@@ -25,15 +25,7 @@ func compareOnce(t *testing.T, out string, extra ...string) ([][]string, string)
 	if err := run(append(args, extra...), &stdout, &stderr); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
-	f, err := os.Open(filepath.Join(out, "results.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readCSV(t, filepath.Join(out, "results.csv"))
 	return rows, stdout.String()
 }
 
@@ -183,19 +175,8 @@ func TestCompareMNISTImageMetrics(t *testing.T) {
 	if want := fmt.Sprintf("feature space of %s (test accuracy %.1f%%)", clfPath, 100*clf.Info().TestAccuracy); !strings.Contains(stderr.String(), want) {
 		t.Errorf("compare does not say which classifier it uses (%q):\n%s", want, stderr.String())
 	}
-	f, err := os.Open(filepath.Join(dir, "cmp", "results.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
+	rows := readCSV(t, filepath.Join(dir, "cmp", "results.csv"))
+	col := columns(rows[0])
 	for _, m := range []string{"eval_fid", "eval_kid", "eval_label_kl", "eval_swd", "eval_rec", "eval_mmd"} {
 		if _, ok := col[m]; !ok {
 			t.Fatalf("results.csv lacks %s: %v", m, rows[0])
@@ -279,19 +260,8 @@ func TestCompareCelebA(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "samples.png")); err != nil {
 		t.Error(err)
 	}
-	f, err := os.Open(filepath.Join(out, "results.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
+	rows := readCSV(t, filepath.Join(out, "results.csv"))
+	col := columns(rows[0])
 	for _, row := range rows[1:] {
 		for _, m := range []string{"eval_fid", "eval_kid", "eval_swd"} {
 			v, err := strconv.ParseFloat(row[col[m]], 64)

@@ -91,10 +91,7 @@ func TestTimeBudget(t *testing.T) {
 		t.Fatalf("%v\n%s", err, se.String())
 	}
 	rows := readCSV(t, filepath.Join(out, "results.csv"))
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
+	col := columns(rows[0])
 	steps := map[string]string{}
 	for _, r := range rows[1:] {
 		wall, _ := strconv.ParseFloat(r[col["wall_s"]], 64)
@@ -121,6 +118,16 @@ func TestTimeBudget(t *testing.T) {
 	}
 }
 
+// columns maps the names of a CSV header to their indices.
+func columns(header []string) map[string]int {
+	col := map[string]int{}
+	for i, h := range header {
+		col[h] = i
+	}
+	return col
+}
+
+// readCSV returns the records of the CSV file at path.
 func readCSV(t *testing.T, path string) [][]string {
 	t.Helper()
 	f, err := os.Open(path)
