@@ -744,11 +744,8 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 	}
 }
 
-// metricOrder lists the evaluation metrics of the results in table order.
-func metricOrder(rs []result) []string { return results.MetricOrder(rs) }
-
 func writeResults(o options, rs []result, stdout io.Writer) error {
-	names := metricOrder(rs)
+	names := results.MetricOrder(rs)
 	// Markdown: one row per loss, mean ± standard deviation over seeds.
 	head := append([]string{"loss"}, names...)
 	head = append(head, "steps", "wall s", "ms/step")
@@ -830,20 +827,20 @@ func meanSpread(v []float64) string {
 
 // writeFigures draws the first seed's samples of every loss side by side
 // and the main metric's curves.
-func writeFigures(o options, results []result) error {
+func writeFigures(o options, rs []result) error {
 	var panels []image.Image
 	var curves []viz.Curve
 	metric := "eval_w2"
-	if len(results) > 0 {
-		if _, ok := results[0].Metrics[metric]; !ok {
+	if len(rs) > 0 {
+		if _, ok := rs[0].Metrics[metric]; !ok {
 			metric = ""
-			for _, n := range metricOrder(results) {
+			for _, n := range results.MetricOrder(rs) {
 				metric = n
 				break
 			}
 		}
 	}
-	for _, r := range results {
+	for _, r := range rs {
 		if r.Seed != o.seeds[0] {
 			continue
 		}
