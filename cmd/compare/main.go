@@ -129,8 +129,8 @@ type plan struct {
 // anything is trained or written.
 func parse(args []string, stderr io.Writer) (*plan, error) {
 	fs := cli.NewFlagSet("compare", stderr, "Usage: compare [flags]\n\nTrains each loss with the same data, seed and budget and prints a table.\nRerunning the same command resumes unfinished runs and reuses finished ones;\na rerun with other settings is refused (or starts over with --fresh).")
-	lossList := cli.Strings{"minibatch-w", "sinkhorn", "wgan-gp", "wgan", "aae", "wae-mmd", "vae"}
-	fs.Var(&lossList, "losses", "comma-separated losses: "+strings.Join(losses.Names(), ", ")+" (or their aliases)")
+	lossList := cli.Strings(losses.Names())
+	fs.Var(&lossList, "losses", "comma-separated losses, or their aliases")
 	data := fs.String("data", "8gaussians", "data: "+strings.Join(train.DataNames, ", "))
 	dataDir := fs.String("data-dir", "", "folder of a file dataset (default $OTGEN_DATA/<data>)")
 	steps := fs.Int("steps", 1000, "training iterations per loss (with --time: a cap, default none)")

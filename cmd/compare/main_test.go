@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"otgen/losses"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -345,5 +346,24 @@ func TestBudgetText(t *testing.T) {
 		if got := c.o.budgetText(); got != c.want {
 			t.Errorf("%+v: %q, want %q", c.o, got, c.want)
 		}
+	}
+}
+
+// TestCompareDefaultLosses: without --losses a compare runs every
+// registered loss, the learned-cost ones included (the default list was
+// written out by hand and left out sinkhorn-gan and minibatch-w-gan).
+func TestCompareDefaultLosses(t *testing.T) {
+	var stderr bytes.Buffer
+	p, err := parse([]string{"--out", t.TempDir()}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range losses.Names() {
+		if _, ok := p.cfgs[key(name, 1)]; !ok {
+			t.Errorf("the default compare has no %s run (runs: %d)", name, len(p.cfgs))
+		}
+	}
+	if len(p.cfgs) != len(losses.Names()) {
+		t.Errorf("the default compare has %d runs, want one per loss (%d)", len(p.cfgs), len(losses.Names()))
 	}
 }
