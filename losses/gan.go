@@ -14,12 +14,9 @@ func softplus(l *G.Node) *G.Node {
 }
 
 // lerpRows returns eps ⊙ a + (1 − eps) ⊙ b, the random interpolates of
-// WGAN-GP when eps holds one U[0,1] draw per row.
-func lerpRows(g *nn.Graph, eps, a, b *G.Node) *G.Node {
-	left := must(G.HadamardProd(eps, a))
-	right := must(G.HadamardProd(must(G.Sub(g.Scalar(1), eps)), b))
-	return must(G.Add(left, right))
-}
+// WGAN-GP when eps holds one U[0,1] draw per row, in one pass
+// (nn.LerpRows).
+func lerpRows(eps, a, b *G.Node) *G.Node { return must(nn.LerpRows(eps, a, b)) }
 
 // meanScore returns the batch mean of critic scores (batch×1).
 func meanScore(y *G.Node) *G.Node { return must(G.Mean(y)) }

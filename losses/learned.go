@@ -167,7 +167,7 @@ func newLearned(cfg Config, m *models.Model, batch int, newF func() (pointFunc, 
 		if cfg.CriticReg == guardGP {
 			eps, epst := g.Input("eps", batch, dim)
 			u, ut := g.Input("u", batch, cfg.Features)
-			xhat := lerpRows(g, eps, x, fake)
+			xhat := lerpRows(eps, x, fake)
 			_, grad, err := m.Critic.ForwardWithInputGradSeed(g, xhat, u)
 			if err != nil {
 				return nil, err
@@ -176,7 +176,7 @@ func newLearned(cfg Config, m *models.Model, batch int, newF func() (pointFunc, 
 			// direction: with ‖Jᵀu‖² alone the critic put a gain of √D in
 			// one direction, which random u see as 1 (the cost on MNIST
 			// grew to 10⁴ in 20 steps).
-			sq := must(G.Mul(must(G.Sum(must(G.Square(grad)), 1)), g.Scalar(float64(cfg.Features))))
+			sq := must(G.Mul(must(nn.RowSquaredNorms(grad)), g.Scalar(float64(cfg.Features))))
 			gp := must(G.Mean(must(G.Square(must(G.Sub(sq, g.Scalar(1)))))))
 			loss = must(G.Add(loss, must(G.Mul(gp, g.Scalar(cfg.Lambda)))))
 			metrics = []Metric{{"loss", loss}, {"div", div}, {"gp", gp}}

@@ -45,6 +45,13 @@ type Config struct {
 	// budget of the Sinkhorn divergence.
 	Eps   float64 `json:"eps,omitempty"`
 	Iters int     `json:"iters,omitempty"`
+	// Reach, when positive, makes the Sinkhorn divergence of sinkhorn
+	// unbalanced: the marginal constraints become the penalty
+	// Reach² KL(· | ·) (GeomLoss's reach, Séjourné et al. 2019), so mass
+	// that has no partner within about Reach in the other batch is
+	// created or destroyed instead of transported — the unbalanced
+	// minibatch OT of Fatras et al. 2021. 0 is balanced.
+	Reach float64 `json:"reach,omitempty"`
 	// K and M are the number of minibatch pairs and the minibatch size of
 	// minibatch-w (Fatras et al. 2020, eq. 4).
 	K int `json:"k,omitempty"`

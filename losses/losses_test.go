@@ -100,13 +100,18 @@ func TestLossGradients(t *testing.T) {
 
 // TestMultiStepLossGradients checks every step of the GAN-family and OT
 // losses (WGAN-GP's critic step is second order) against central
-// differences.
+// differences, the unbalanced Sinkhorn divergence (--reach) included.
 func TestMultiStepLossGradients(t *testing.T) {
-	for _, name := range []string{"aae", "wgan", "wgan-gp", "sinkhorn", "minibatch-w"} {
+	for _, c := range []Config{{Name: "aae"}, {Name: "wgan"}, {Name: "wgan-gp"}, {Name: "sinkhorn"}, {Name: "sinkhorn", Reach: 0.5}, {Name: "minibatch-w"}} {
+		name := c.Name
+		if c.Reach > 0 {
+			name += "-unbalanced"
+		}
 		t.Run(name, func(t *testing.T) {
 			// Enough Sinkhorn iterations to converge: the envelope gradient
 			// is exact at the optimum.
-			cfg := Defaults(Config{Name: name, M: 4, K: 3, Iters: 5000}, nil, Data{Output: "linear"})
+			c.M, c.K, c.Iters = 4, 3, 5000
+			cfg := Defaults(c, nil, Data{Output: "linear"})
 			for _, act := range []string{"tanh", "leaky_relu"} {
 				m := model64Dim(t, cfg, "linear", act, 2)
 				obj, err := New(cfg, m, 7)
@@ -207,6 +212,8 @@ func TestBadSettings(t *testing.T) {
 		{Name: "sinkhorn", Eps: 0, Iters: 10},
 		{Name: "sinkhorn", Eps: -0.1, Iters: 10},
 		{Name: "sinkhorn", Eps: 0.1, Iters: 0},
+		{Name: "sinkhorn", Eps: 0.1, Iters: 10, Reach: -1},
+		{Name: "sinkhorn", Eps: 0.1, Iters: 10, Reach: math.Inf(1)},
 		{Name: "minibatch-w", K: 0, M: 8},
 		{Name: "minibatch-w", K: 3, M: 0},
 	}

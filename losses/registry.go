@@ -323,6 +323,7 @@ var Settings = []Setting{
 	{Flag: "n-critic", What: "critic steps per generator step", Value: func(c Config) float64 { return float64(c.NCritic) }, Min: 1, Integer: true},
 	{Flag: "clip", What: "weight-clipping bound", Value: func(c Config) float64 { return c.Clip }, Strict: true},
 	{Flag: "eps", What: "entropic regularisation", Value: func(c Config) float64 { return c.Eps }, Strict: true},
+	{Flag: "reach", What: "reach of the unbalanced Sinkhorn divergence (0: balanced)", Value: func(c Config) float64 { return c.Reach }, ZeroOK: true},
 	{Flag: "iters", What: "Sinkhorn iterations", Value: func(c Config) float64 { return float64(c.Iters) }, Min: 1, Integer: true},
 	{Flag: "k", What: "minibatch pairs", Value: func(c Config) float64 { return float64(c.K) }, Min: 1, Integer: true},
 	{Flag: "m", What: "minibatch size", Value: func(c Config) float64 { return float64(c.M) }, Min: 1, Integer: true},

@@ -31,7 +31,7 @@ var Sinkhorn = Spec{
 	Paper:    "Genevay, Peyré & Cuturi 2018, Learning Generative Models with Sinkhorn Divergences (AISTATS); Feydy et al. 2019",
 	Equation: "eq. 4: S_ε(α, β) = OT_ε(α, β) − ½ OT_ε(α, α) − ½ OT_ε(β, β)",
 	Model:    "generator",
-	Uses:     []string{"eps", "iters"},
+	Uses:     []string{"eps", "iters", "reach"},
 	Defaults: func(c *Config, _ *Training, _ Data) {
 		if c.Eps == 0 {
 			c.Eps = 0.1
@@ -48,7 +48,7 @@ func init() { register(Sinkhorn) }
 
 // newSinkhorn builds the steps of the loss (see its Spec).
 func newSinkhorn(cfg Config, m *models.Model, batch int) (*Step, error) {
-	f := &sinkhornDiv{opts: ot.SinkhornOptions{MaxIter: cfg.Iters, P: 2, Workers: 1}, eps: cfg.Eps}
+	f := &sinkhornDiv{opts: ot.SinkhornOptions{MaxIter: cfg.Iters, P: 2, Workers: 1, Reach: cfg.Reach}, eps: cfg.Eps}
 	return generatorOT(m, batch, f, nil)
 }
 

@@ -68,12 +68,12 @@ func newWGANGP(cfg Config, m *models.Model, batch int) ([]*Step, error) {
 		if err != nil {
 			return nil, err
 		}
-		xhat := lerpRows(g, eps, x, fake)
+		xhat := lerpRows(eps, x, fake)
 		_, grad, err := m.Critic.ForwardWithInputGrad(g, xhat)
 		if err != nil {
 			return nil, err
 		}
-		norm := must(G.Sqrt(must(G.Add(must(G.Sum(must(G.Square(grad)), 1)), g.Scalar(1e-12)))))
+		norm := must(G.Sqrt(must(G.Add(must(nn.RowSquaredNorms(grad)), g.Scalar(1e-12)))))
 		gp := must(G.Mean(must(G.Square(must(G.Sub(norm, g.Scalar(1)))))))
 		wdist := must(G.Sub(meanScore(fr), meanScore(ff)))
 		loss := must(G.Add(must(G.Neg(wdist)), must(G.Mul(gp, g.Scalar(cfg.Lambda)))))
