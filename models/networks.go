@@ -69,9 +69,9 @@ func (d *Decoder) Forward(g *nn.Graph, z *G.Node) (logits, out *G.Node, err erro
 	}
 	switch d.Output {
 	case "sigmoid":
-		out, err = G.Sigmoid(logits)
+		out, err = nn.Sigmoid{}.Forward(g, logits)
 	case "tanh":
-		out, err = G.Tanh(logits)
+		out, err = nn.Tanh{}.Forward(g, logits)
 	default:
 		out = logits
 	}

@@ -35,8 +35,8 @@ func (l LeakyReLU) InputGrad(g *Graph, x, _, gy *G.Node) (*G.Node, error) {
 // Tanh is the hyperbolic tangent.
 type Tanh struct{}
 
-// Forward applies tanh.
-func (Tanh) Forward(_ *Graph, x *G.Node) (*G.Node, error) { return G.Tanh(x) }
+// Forward applies tanh (one node with a kept buffer, see squashOp).
+func (Tanh) Forward(_ *Graph, x *G.Node) (*G.Node, error) { return squash(x, true) }
 
 // InputGrad returns gy ⊙ (1 − y²).
 func (Tanh) InputGrad(g *Graph, _, y, gy *G.Node) (*G.Node, error) {
@@ -50,8 +50,9 @@ func (Tanh) InputGrad(g *Graph, _, y, gy *G.Node) (*G.Node, error) {
 // Sigmoid is 1/(1 + exp(−x)).
 type Sigmoid struct{}
 
-// Forward applies the logistic function.
-func (Sigmoid) Forward(_ *Graph, x *G.Node) (*G.Node, error) { return G.Sigmoid(x) }
+// Forward applies the logistic function (one node with a kept buffer, see
+// squashOp).
+func (Sigmoid) Forward(_ *Graph, x *G.Node) (*G.Node, error) { return squash(x, false) }
 
 // InputGrad returns gy ⊙ y(1 − y).
 func (Sigmoid) InputGrad(g *Graph, _, y, gy *G.Node) (*G.Node, error) {
