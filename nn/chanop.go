@@ -155,26 +155,9 @@ func (op *chanOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 }
 
 func (op *chanOp) Do(vals ...G.Value) (G.Value, error) {
-	if len(vals) != op.Arity() {
-		return nil, fmt.Errorf("nn: %s: %d inputs", op, len(vals))
-	}
-	ts, err := denseInputs(op, op.dt, vals, nil)
-	if err != nil {
-		return nil, err
-	}
-	out, err := keptOutput(op, &op.buf, op.dt, op.resShape())
-	if err != nil {
-		return nil, err
-	}
-	switch dst := out.Data().(type) {
-	case []float32:
-		chanK(op, dst, data32(ts))
-	case []float64:
-		chanK(op, dst, data64(ts))
-	default:
-		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
-	}
-	return out, nil
+	return keptDo(op, &op.buf, op.dt, op.resShape(), vals, op.Arity(), nil,
+		func(d []float32, in [][]float32) { chanK(op, d, in) },
+		func(d []float64, in [][]float64) { chanK(op, d, in) })
 }
 
 func chanK[T float32 | float64](op *chanOp, dst []T, in [][]T) {

@@ -210,26 +210,9 @@ func (op *convOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 
 func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
 	want := op.inShapes()
-	if len(vals) != len(want) {
-		return nil, fmt.Errorf("nn: %s: %d inputs", op, len(vals))
-	}
-	ts, err := denseInputs(op, op.dt, vals, func(i int, s tensor.Shape) bool { return s.TotalSize() == want[i].TotalSize() })
-	if err != nil {
-		return nil, err
-	}
-	out, err := keptOutput(op, &op.buf, op.dt, op.resShape())
-	if err != nil {
-		return nil, err
-	}
-	switch dst := out.Data().(type) {
-	case []float32:
-		runConv(op, dst, data32(ts))
-	case []float64:
-		runConv(op, dst, data64(ts))
-	default:
-		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
-	}
-	return out, nil
+	return keptDo(op, &op.buf, op.dt, op.resShape(), vals, len(want), func(i int, s tensor.Shape) bool { return s.TotalSize() == want[i].TotalSize() },
+		func(d []float32, in [][]float32) { runConv(op, d, in) },
+		func(d []float64, in [][]float64) { runConv(op, d, in) })
 }
 
 // convChunkCols is the number of output pixels (columns of the patch matrix)

@@ -111,19 +111,7 @@ func (op *gemmOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 }
 
 func (op *gemmOp) Do(vals ...G.Value) (G.Value, error) {
-	if len(vals) != 2 {
-		return nil, fmt.Errorf("nn: %s: %d inputs", op, len(vals))
-	}
 	size := [2]int{op.m * op.k, op.k * op.n}
-	in, err := denseInputs(op, op.dt, vals, func(i int, s tensor.Shape) bool { return s.TotalSize() == size[i] })
-	if err != nil {
-		return nil, err
-	}
-	a, b := in[0], in[1]
-	out, err := keptOutput(op, &op.buf, op.dt, tensor.Shape{op.m, op.n})
-	if err != nil {
-		return nil, err
-	}
 	lda, ldb := op.k, op.n
 	if op.transA {
 		lda = op.m
@@ -131,15 +119,9 @@ func (op *gemmOp) Do(vals ...G.Value) (G.Value, error) {
 	if op.transB {
 		ldb = op.k
 	}
-	switch c := out.Data().(type) {
-	case []float32:
-		bandGemm(op, a.Data().([]float32), lda, b.Data().([]float32), ldb, c)
-	case []float64:
-		bandGemm(op, a.Data().([]float64), lda, b.Data().([]float64), ldb, c)
-	default:
-		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
-	}
-	return out, nil
+	return keptDo(op, &op.buf, op.dt, tensor.Shape{op.m, op.n}, vals, 2, func(i int, s tensor.Shape) bool { return s.TotalSize() == size[i] },
+		func(c []float32, in [][]float32) { bandGemm(op, in[0], lda, in[1], ldb, c) },
+		func(c []float64, in [][]float64) { bandGemm(op, in[0], lda, in[1], ldb, c) })
 }
 
 // minSplitMACs is the size of product, in multiply-adds, from which

@@ -205,26 +205,9 @@ func (op *linOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 }
 
 func (op *linOp) Do(vals ...G.Value) (G.Value, error) {
-	if len(vals) != 1 {
-		return nil, fmt.Errorf("nn: %s: %d inputs", op, len(vals))
-	}
-	in, err := denseInputs(op, op.dt, vals, func(_ int, s tensor.Shape) bool { return s.Eq(op.in) })
-	if err != nil {
-		return nil, err
-	}
-	out, err := keptOutput(op, &op.buf, op.dt, op.out)
-	if err != nil {
-		return nil, err
-	}
-	switch src := in[0].Data().(type) {
-	case []float32:
-		runLin(op, out.Data().([]float32), src)
-	case []float64:
-		runLin(op, out.Data().([]float64), src)
-	default:
-		return nil, fmt.Errorf("nn: %s: unsupported data %T", op, src)
-	}
-	return out, nil
+	return keptDo(op, &op.buf, op.dt, op.out, vals, 1, sameShape(op.in),
+		func(d []float32, in [][]float32) { runLin(op, d, in[0]) },
+		func(d []float64, in [][]float64) { runLin(op, d, in[0]) })
 }
 
 func runLin[T float32 | float64](op *linOp, dst, src []T) {

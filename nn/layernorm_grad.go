@@ -123,26 +123,13 @@ func (op *lnGradOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 }
 
 func (op *lnGradOp) Do(vals ...G.Value) (G.Value, error) {
-	if len(vals) != op.Arity() {
-		return nil, fmt.Errorf("nn: %s: %d inputs", op, len(vals))
-	}
-	ts, err := denseInputs(op, op.dt, vals, func(_ int, s tensor.Shape) bool { return s.TotalSize() == op.n*op.d })
-	if err != nil {
-		return nil, err
-	}
-	out, err := keptOutput(op, &op.buf, op.dt, op.shape)
-	if err != nil {
-		return nil, err
-	}
-	switch dst := out.Data().(type) {
-	case []float32:
-		parallelRows(op.n, op.n*op.d, func(r0, r1 int) { lnGradK(op, dst, data32(ts), r0, r1) })
-	case []float64:
-		parallelRows(op.n, op.n*op.d, func(r0, r1 int) { lnGradK(op, dst, data64(ts), r0, r1) })
-	default:
-		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
-	}
-	return out, nil
+	return keptDo(op, &op.buf, op.dt, op.shape, vals, op.Arity(), func(_ int, s tensor.Shape) bool { return s.TotalSize() == op.n*op.d },
+		func(d []float32, in [][]float32) {
+			parallelRows(op.n, op.n*op.d, func(r0, r1 int) { lnGradK(op, d, in, r0, r1) })
+		},
+		func(d []float64, in [][]float64) {
+			parallelRows(op.n, op.n*op.d, func(r0, r1 int) { lnGradK(op, d, in, r0, r1) })
+		})
 }
 
 // parallelRows calls f on bands of the rows [0, n) on GOMAXPROCS

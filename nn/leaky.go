@@ -63,29 +63,13 @@ func (op *slopeMulOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) 
 }
 
 func (op *slopeMulOp) Do(vals ...G.Value) (G.Value, error) {
-	if len(vals) != 2 {
-		return nil, fmt.Errorf("nn: %s: %d inputs", op, len(vals))
-	}
-	in, err := denseInputs(op, op.dt, vals, func(_ int, s tensor.Shape) bool { return s.Eq(op.shape) })
-	if err != nil {
-		return nil, err
-	}
-	v, x := in[0], in[1]
-	out, err := keptOutput(op, &op.buf, op.dt, op.shape)
-	if err != nil {
-		return nil, err
-	}
-	switch d := out.Data().(type) {
-	case []float32:
-		vd, xd := v.Data().([]float32), x.Data().([]float32)
-		parallelBlocks(len(d), func(i0, i1 int) { slopeMulK32(d[i0:i1], vd[i0:i1], xd[i0:i1], float32(op.alpha)) })
-	case []float64:
-		vd, xd := v.Data().([]float64), x.Data().([]float64)
-		parallelBlocks(len(d), func(i0, i1 int) { slopeMulK64(d[i0:i1], vd[i0:i1], xd[i0:i1], op.alpha) })
-	default:
-		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
-	}
-	return out, nil
+	return keptDo(op, &op.buf, op.dt, op.shape, vals, 2, sameShape(op.shape),
+		func(d []float32, in [][]float32) {
+			parallelBlocks(len(d), func(i0, i1 int) { slopeMulK32(d[i0:i1], in[0][i0:i1], in[1][i0:i1], float32(op.alpha)) })
+		},
+		func(d []float64, in [][]float64) {
+			parallelBlocks(len(d), func(i0, i1 int) { slopeMulK64(d[i0:i1], in[0][i0:i1], in[1][i0:i1], op.alpha) })
+		})
 }
 
 // slopeMulK32 and slopeMulK64 write v ⊙ s(x) into dst without branches:

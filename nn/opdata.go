@@ -57,3 +57,37 @@ func data64(ts []*tensor.Dense) [][]float64 {
 	}
 	return out
 }
+
+// keptDo is the body of the Do of an op that writes its result into a
+// kept buffer: it checks the number of inputs and, through denseInputs,
+// their dtype and shapes (want), takes the buffer *buf with the result's
+// shape, and runs the kernel of the dtype, k32 or k64, on the result's and
+// the inputs' data.
+func keptDo(op fmt.Stringer, buf **tensor.Dense, dt tensor.Dtype, shape tensor.Shape, vals []G.Value, arity int,
+	want func(i int, s tensor.Shape) bool, k32 func(dst []float32, in [][]float32), k64 func(dst []float64, in [][]float64)) (G.Value, error) {
+	if len(vals) != arity {
+		return nil, fmt.Errorf("nn: %s: %d inputs, want %d", op, len(vals), arity)
+	}
+	ts, err := denseInputs(op, dt, vals, want)
+	if err != nil {
+		return nil, err
+	}
+	out, err := keptOutput(op, buf, dt, shape)
+	if err != nil {
+		return nil, err
+	}
+	switch dst := out.Data().(type) {
+	case []float32:
+		k32(dst, data32(ts))
+	case []float64:
+		k64(dst, data64(ts))
+	default:
+		return nil, fmt.Errorf("nn: %s: unsupported %v", op, dt)
+	}
+	return out, nil
+}
+
+// sameShape accepts inputs of shape s.
+func sameShape(s tensor.Shape) func(int, tensor.Shape) bool {
+	return func(_ int, t tensor.Shape) bool { return t.Eq(s) }
+}

@@ -147,32 +147,16 @@ func (op *rowOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 }
 
 func (op *rowOp) Do(vals ...G.Value) (G.Value, error) {
-	if len(vals) != op.Arity() {
-		return nil, fmt.Errorf("nn: %s: %d inputs, want %d", op, len(vals), op.Arity())
-	}
-	in, err := denseInputs(op, op.dt, vals, func(i int, s tensor.Shape) bool {
+	want := func(i int, s tensor.Shape) bool {
 		if op.kind == rowScale2 && i == 1 {
 			return s.Eq(tensor.Shape{op.shape[0]})
 		}
 		return s.Eq(op.shape)
-	})
-	if err != nil {
-		return nil, err
-	}
-	out, err := keptOutput(op, &op.buf, op.dt, op.outShape())
-	if err != nil {
-		return nil, err
 	}
 	rows, cols := op.shape[0], op.shape[1]
-	switch op.dt {
-	case tensor.Float32:
-		rowK(op.kind, out.Data().([]float32), data32(in), rows, cols)
-	case tensor.Float64:
-		rowK(op.kind, out.Data().([]float64), data64(in), rows, cols)
-	default:
-		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
-	}
-	return out, nil
+	return keptDo(op, &op.buf, op.dt, op.outShape(), vals, op.Arity(), want,
+		func(d []float32, in [][]float32) { rowK(op.kind, d, in, rows, cols) },
+		func(d []float64, in [][]float64) { rowK(op.kind, d, in, rows, cols) })
 }
 
 // rowK computes the op of kind k into dst, rows in parallel.

@@ -132,26 +132,9 @@ func scalarOf(dt tensor.Dtype, v float64) any {
 }
 
 func (op *squashOp) Do(vals ...G.Value) (G.Value, error) {
-	if len(vals) != op.Arity() {
-		return nil, fmt.Errorf("nn: %s: %d inputs", op, len(vals))
-	}
-	in, err := denseInputs(op, op.dt, vals, func(_ int, s tensor.Shape) bool { return s.Eq(op.shape) })
-	if err != nil {
-		return nil, err
-	}
-	out, err := keptOutput(op, &op.buf, op.dt, op.shape)
-	if err != nil {
-		return nil, err
-	}
-	switch d := out.Data().(type) {
-	case []float32:
-		squashK(op, d, data32(in))
-	case []float64:
-		squashK(op, d, data64(in))
-	default:
-		return nil, fmt.Errorf("nn: %s: unsupported %v", op, op.dt)
-	}
-	return out, nil
+	return keptDo(op, &op.buf, op.dt, op.shape, vals, op.Arity(), sameShape(op.shape),
+		func(d []float32, in [][]float32) { squashK(op, d, in) },
+		func(d []float64, in [][]float64) { squashK(op, d, in) })
 }
 
 func squashK[T float32 | float64](op *squashOp, dst []T, in [][]T) {
