@@ -101,38 +101,47 @@ func TestDCGANGradients(t *testing.T) {
 			if loss == "vae" {
 				lc = losses.Defaults(losses.Config{Name: "vae", Likelihood: "gaussian", DecoderStd: 0.5}, nil, losses.Data{Output: "tanh"})
 			}
-			m, err := models.New(mc, tensor.Float64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Zero biases behind ReLUs put some pre-activations exactly on
-			// the kink (a dead input patch gives bias + 0); small random
-			// biases move them off it.
-			prng := rand.New(rand.NewPCG(3, 4))
-			for _, name := range m.Store.Names() {
-				if strings.HasSuffix(name, ".b") {
-					v, _ := m.Store.Value(name)
-					for i, d := 0, v.Data().([]float64); i < len(d); i++ {
-						d[i] = 0.1 * prng.NormFloat64()
-					}
-				}
-			}
-			obj, err := losses.New(lc, m, 3)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for si, st := range obj.Steps {
-				fill(st, uint64(20+si))
-				res, err := gradcheck.Check(st.Graph.G, st.Loss, st.Params, gradcheck.Options{Rtol: 1e-4, MaxPerNode: 6})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if res.MaxErr > 1 {
-					t.Fatalf("step %s: gradient mismatch %.3g at %s", st.Name, res.MaxErr, res.Where)
-				}
-				t.Logf("step %s: %d partial derivatives, worst %.3g", st.Name, res.Checked, res.MaxErr)
-			}
+			checkStepGradients(t, mc, lc, fill, 20)
 		})
+	}
+}
+
+// checkStepGradients builds the model and objective of mc and lc in
+// float64 (batch 3), fills each step's inputs with fill (seeds seed0,
+// seed0+1, ...) and checks the step's parameter gradients against central
+// differences, a few entries per parameter.
+func checkStepGradients(t *testing.T, mc models.Config, lc losses.Config, fill func(*losses.Step, uint64), seed0 uint64) {
+	t.Helper()
+	m, err := models.New(mc, tensor.Float64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Zero biases behind ReLUs put some pre-activations exactly on the
+	// kink (a dead input patch gives bias + 0); small random biases move
+	// them off it.
+	prng := rand.New(rand.NewPCG(3, 4))
+	for _, name := range m.Store.Names() {
+		if strings.HasSuffix(name, ".b") {
+			v, _ := m.Store.Value(name)
+			for i, d := 0, v.Data().([]float64); i < len(d); i++ {
+				d[i] = 0.1 * prng.NormFloat64()
+			}
+		}
+	}
+	obj, err := losses.New(lc, m, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for si, st := range obj.Steps {
+		fill(st, seed0+uint64(si))
+		res, err := gradcheck.Check(st.Graph.G, st.Loss, st.Params, gradcheck.Options{Rtol: 1e-4, MaxPerNode: 6})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.MaxErr > 1 {
+			t.Fatalf("step %s: gradient mismatch %.3g at %s", st.Name, res.MaxErr, res.Where)
+		}
+		t.Logf("step %s: %d partial derivatives, worst %.3g", st.Name, res.Checked, res.MaxErr)
 	}
 }
 

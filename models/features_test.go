@@ -8,7 +8,6 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"otgen/internal/gradcheck"
 	"otgen/losses"
 	"otgen/models"
 	"otgen/nn"
@@ -81,34 +80,7 @@ func TestDCGANFeatureCriticGradients(t *testing.T) {
 	if err := losses.ConfigureModel(lc, &mc); err != nil {
 		t.Fatal(err)
 	}
-	m, err := models.New(mc, tensor.Float64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prng := rand.New(rand.NewPCG(3, 4))
-	for _, name := range m.Store.Names() {
-		if strings.HasSuffix(name, ".b") {
-			v, _ := m.Store.Value(name)
-			for i, d := 0, v.Data().([]float64); i < len(d); i++ {
-				d[i] = 0.1 * prng.NormFloat64()
-			}
-		}
-	}
-	obj, err := losses.New(lc, m, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for si, st := range obj.Steps {
-		fillFeatures(st, uint64(30+si))
-		res, err := gradcheck.Check(st.Graph.G, st.Loss, st.Params, gradcheck.Options{Rtol: 1e-4, MaxPerNode: 6})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.MaxErr > 1 {
-			t.Fatalf("step %s: gradient mismatch %.3g at %s", st.Name, res.MaxErr, res.Where)
-		}
-		t.Logf("step %s: %d partial derivatives, worst %.3g", st.Name, res.Checked, res.MaxErr)
-	}
+	checkStepGradients(t, mc, lc, fillFeatures, 30)
 }
 
 // fillFeatures puts seeded values in a step's data (in [-1,1]) and noise
