@@ -65,21 +65,9 @@ func randomFaces(rng *rand.Rand, n int) []float32 {
 // central finite differences, in float64.
 func TestSigmoidCrossEntropyGradient(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	s := nn.NewStore(tensor.Float64)
-	g := nn.NewGraph(s)
-	z, zt := g.Input("z", 3, 4)
-	for i, d := 0, zt.Data().([]float64); i < len(d); i++ {
-		d[i] = 8 * rng.NormFloat64() // both signs, both tails
-	}
 	targets := []float32{1, 0, 0, 1, 1, 1, 0, 0, 0, 1, 0, 1}
-	loss, err := sigmoidCrossEntropy(z, &targets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := gradcheck.Check(g.G, loss, G.Nodes{z}, gradcheck.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := lossGradient(t, nil, 3, 4, func() float64 { return 8 * rng.NormFloat64() }, // both signs, both tails
+		func(z *G.Node) (*G.Node, error) { return sigmoidCrossEntropy(z, &targets) }, gradcheck.Options{})
 	if res.MaxErr > 1 || res.Checked != 12 {
 		t.Errorf("sigmoid cross-entropy gradient: %+v", res)
 	}
@@ -88,27 +76,13 @@ func TestSigmoidCrossEntropyGradient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g = nn.NewGraph(c.store)
-	x, xt := g.Input("x", 2, CelebAInputDim)
-	for i, d := 0, xt.Data().([]float64); i < len(d); i++ {
-		d[i] = 2*rng.Float64() - 1
+	netTargets := make([]float32, 2*CelebAAttrs)
+	for i := range netTargets {
+		netTargets[i] = float32(rng.IntN(2))
 	}
-	_, logits, err := c.logits(g, x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	targets = make([]float32, 2*CelebAAttrs)
-	for i := range targets {
-		targets[i] = float32(rng.IntN(2))
-	}
-	loss, err = sigmoidCrossEntropy(logits, &targets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err = gradcheck.Check(g.G, loss, g.Params(), gradcheck.Options{MaxPerNode: 4, Rtol: 1e-4})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res = lossGradient(t, &c.core, 2, CelebAInputDim, func() float64 { return 2*rng.Float64() - 1 },
+		func(logits *G.Node) (*G.Node, error) { return sigmoidCrossEntropy(logits, &netTargets) },
+		gradcheck.Options{MaxPerNode: 4, Rtol: 1e-4})
 	if res.MaxErr > 1 || res.Checked < 60 {
 		t.Errorf("network gradient: %+v", res)
 	}

@@ -44,21 +44,9 @@ func randomDigits(rng *rand.Rand, n int) []float32 {
 func TestCrossEntropyGradient(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	// The op alone, on logits with a large spread (the max-shift path).
-	s := nn.NewStore(tensor.Float64)
-	g := nn.NewGraph(s)
-	z, zt := g.Input("z", 4, 5)
-	for i, d := 0, zt.Data().([]float64); i < len(d); i++ {
-		d[i] = 20 * rng.NormFloat64()
-	}
 	labels := []int{0, 4, 2, 2}
-	loss, err := softmaxCrossEntropy(z, &labels)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := gradcheck.Check(g.G, loss, G.Nodes{z}, gradcheck.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := lossGradient(t, nil, 4, 5, func() float64 { return 20 * rng.NormFloat64() },
+		func(z *G.Node) (*G.Node, error) { return softmaxCrossEntropy(z, &labels) }, gradcheck.Options{})
 	if res.MaxErr > 1 {
 		t.Errorf("cross-entropy gradient: %+v", res)
 	}
@@ -68,27 +56,47 @@ func TestCrossEntropyGradient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g = nn.NewGraph(c.store)
-	x, xt := g.Input("x", 3, InputDim)
-	for i, d := 0, xt.Data().([]float64); i < len(d); i++ {
-		d[i] = (rng.Float64() - pixelMean) / pixelStd
-	}
-	_, logits, err := c.logits(g, x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	labels = []int{1, 7, 3}
-	loss, err = softmaxCrossEntropy(logits, &labels)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err = gradcheck.Check(g.G, loss, g.Params(), gradcheck.Options{MaxPerNode: 12, Rtol: 1e-4})
-	if err != nil {
-		t.Fatal(err)
-	}
+	netLabels := []int{1, 7, 3}
+	res = lossGradient(t, &c.core, 3, InputDim, func() float64 { return (rng.Float64() - pixelMean) / pixelStd },
+		func(logits *G.Node) (*G.Node, error) { return softmaxCrossEntropy(logits, &netLabels) },
+		gradcheck.Options{MaxPerNode: 12, Rtol: 1e-4})
 	if res.MaxErr > 1 || res.Checked < 100 {
 		t.Errorf("network gradient: %+v", res)
 	}
+}
+
+// lossGradient checks a classification loss against central differences:
+// with a nil network, the loss of rows×cols logits drawn by draw, w.r.t.
+// the logits; otherwise the loss of the network's logits on rows inputs of
+// cols values drawn by draw, w.r.t. every parameter.
+func lossGradient(t *testing.T, net *core, rows, cols int, draw func() float64, loss func(logits *G.Node) (*G.Node, error), opts gradcheck.Options) gradcheck.Result {
+	t.Helper()
+	s := nn.NewStore(tensor.Float64)
+	if net != nil {
+		s = net.store
+	}
+	g := nn.NewGraph(s)
+	x, xt := g.Input("x", rows, cols)
+	for i, d := 0, xt.Data().([]float64); i < len(d); i++ {
+		d[i] = draw()
+	}
+	logits, wrt := x, G.Nodes{x}
+	if net != nil {
+		var err error
+		if _, logits, err = net.logits(g, x); err != nil {
+			t.Fatal(err)
+		}
+		wrt = g.Params()
+	}
+	l, err := loss(logits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := gradcheck.Check(g.G, l, wrt, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
 
 func TestCrossEntropyValue(t *testing.T) {
