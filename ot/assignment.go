@@ -333,7 +333,7 @@ func (w *AssignmentWorkspace) solveDense(n, stride int, c []float64) AssignmentR
 // returns the number of rows left free, listed in w.free.
 func (w *AssignmentWorkspace) initDense(n, stride int, c []float64) int {
 	x, y, v := w.x, w.y, w.v
-	d, pred, free, matches := w.d, w.pred, w.free, w.matches
+	d, pred, free := w.d, w.pred, w.free
 	// Column reduction: v[j] = min_i c[i,j], scanned row by row for cache
 	// friendliness; pred holds the arg-min row of each column.
 	copy(d, c[:n])
@@ -349,47 +349,18 @@ func (w *AssignmentWorkspace) initDense(n, stride int, c []float64) int {
 			}
 		}
 	}
-	for i := 0; i < n; i++ {
-		x[i] = -1
-		matches[i] = 0
-	}
-	for j := n - 1; j >= 0; j-- {
-		v[j] = d[j]
-		i := pred[j]
-		matches[i]++
-		switch {
-		case matches[i] == 1:
-			x[i], y[j] = j, i
-		case v[j] < v[x[i]]:
-			j1 := x[i]
-			x[i], y[j] = j, i
-			y[j1] = -1
-		default:
-			y[j] = -1
-		}
-	}
-
-	// Reduction transfer: rows assigned once move their slack to v.
-	nf := 0
-	for i := 0; i < n; i++ {
-		switch matches[i] {
-		case 0:
-			free[nf] = i
-			nf++
-		case 1:
-			j1 := x[i]
-			row := c[i*stride : i*stride+n]
+	nf := w.reduceAndTransfer(n, func(j int) (float64, int) { return d[j], pred[j] },
+		func(i, j1 int) float64 {
 			min := math.Inf(1)
-			for j, h := range row {
+			for j, h := range c[i*stride : i*stride+n] {
 				if j != j1 {
 					if r := h - v[j]; r < min {
 						min = r
 					}
 				}
 			}
-			v[j1] -= min
-		}
-	}
+			return min
+		})
 
 	// Augmenting row reduction, two passes.
 	for pass := 0; pass < 2 && nf > 0; pass++ {
@@ -455,5 +426,50 @@ func (w *AssignmentWorkspace) initDense(n, stride int, c []float64) int {
 		}
 	}
 
+	return nf
+}
+
+// reduceAndTransfer ends the column reduction and runs the reduction
+// transfer of the Jonker–Volgenant method, dense or sparse: each column j
+// goes to the row of its minimum (colMin returns the minimum, which becomes
+// v[j], and its row), a row chosen by several columns keeps the one of
+// smallest v; then every row assigned once moves its slack
+// rowSlack(i, x[i]) = min over its other columns j of c[i,j] − v[j] (+Inf
+// when it has none) to v[x[i]]. It returns the number of rows left free,
+// listed in w.free.
+func (w *AssignmentWorkspace) reduceAndTransfer(n int, colMin func(j int) (float64, int), rowSlack func(i, j1 int) float64) int {
+	x, y, v, free, matches := w.x, w.y, w.v, w.free, w.matches
+	for i := 0; i < n; i++ {
+		x[i] = -1
+		matches[i] = 0
+	}
+	for j := n - 1; j >= 0; j-- {
+		var i int
+		v[j], i = colMin(j)
+		matches[i]++
+		switch {
+		case matches[i] == 1:
+			x[i], y[j] = j, i
+		case v[j] < v[x[i]]:
+			j1 := x[i]
+			x[i], y[j] = j, i
+			y[j1] = -1
+		default:
+			y[j] = -1
+		}
+	}
+	nf := 0
+	for i := 0; i < n; i++ {
+		switch matches[i] {
+		case 0:
+			free[nf] = i
+			nf++
+		case 1:
+			j1 := x[i]
+			if min := rowSlack(i, j1); !math.IsInf(min, 1) {
+				v[j1] -= min
+			}
+		}
+	}
 	return nf
 }

@@ -139,8 +139,8 @@ func (w *AssignmentWorkspace) solveSparse(n, stride int, c []float64) bool {
 	w.resize(n)
 	s := &w.sparse
 	s.resize(n)
-	x, y, v := w.x, w.y, w.v
-	free, matches := w.free, w.matches
+	x, v := w.x, w.v
+	free := w.free
 	K, Kc := sparseK(n)
 	s.fails = 0
 
@@ -247,34 +247,10 @@ func (w *AssignmentWorkspace) solveSparse(n, stride int, c []float64) bool {
 
 	// Column reduction over the full matrix: v[j] = min_i c[i,j] makes
 	// every reduced cost non-negative.
-	for i := 0; i < n; i++ {
-		x[i] = -1
-		matches[i] = 0
-	}
-	for j := n - 1; j >= 0; j-- {
-		v[j] = colVal[j*Kc]
-		i := int(colIdx[j*Kc])
-		matches[i]++
-		switch {
-		case matches[i] == 1:
-			x[i], y[j] = j, i
-		case v[j] < v[x[i]]:
-			j1 := x[i]
-			x[i], y[j] = j, i
-			y[j1] = -1
-		default:
-			y[j] = -1
-		}
-	}
-	// Reduction transfer over the arcs.
-	nf := 0
-	for i := 0; i < n; i++ {
-		switch matches[i] {
-		case 0:
-			free[nf] = i
-			nf++
-		case 1:
-			j1 := x[i]
+	// The column minima are the first column candidates; the reduction
+	// transfer runs over the arcs.
+	nf := w.reduceAndTransfer(n, func(j int) (float64, int) { return colVal[j*Kc], int(colIdx[j*Kc]) },
+		func(i, j1 int) float64 {
 			mn := math.Inf(1)
 			for _, a := range s.arcs(i) {
 				if int(a.j) != j1 {
@@ -283,11 +259,8 @@ func (w *AssignmentWorkspace) solveSparse(n, stride int, c []float64) bool {
 					}
 				}
 			}
-			if !math.IsInf(mn, 1) {
-				v[j1] -= mn
-			}
-		}
-	}
+			return mn
+		})
 
 	nf = w.sparseARR(n, nf)
 
