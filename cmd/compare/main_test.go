@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"otgen/losses"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	"otgen/checkpoints"
 	"otgen/classifier"
+	"otgen/losses"
 	"otgen/train"
 )
 
