@@ -38,14 +38,8 @@ type Tanh struct{}
 // Forward applies tanh (one node with a kept buffer, see squashOp).
 func (Tanh) Forward(_ *Graph, x *G.Node) (*G.Node, error) { return squash(x, true) }
 
-// InputGrad returns gy ⊙ (1 − y²).
-func (Tanh) InputGrad(g *Graph, _, y, gy *G.Node) (*G.Node, error) {
-	d, err := G.Sub(g.Scalar(1), G.Must(G.Square(y)))
-	if err != nil {
-		return nil, err
-	}
-	return G.HadamardProd(gy, d)
-}
+// InputGrad returns gy ⊙ (1 − y²) (one node, differentiable again).
+func (Tanh) InputGrad(_ *Graph, _, y, gy *G.Node) (*G.Node, error) { return squashGrad(gy, y, true) }
 
 // Sigmoid is 1/(1 + exp(−x)).
 type Sigmoid struct{}
@@ -54,13 +48,9 @@ type Sigmoid struct{}
 // squashOp).
 func (Sigmoid) Forward(_ *Graph, x *G.Node) (*G.Node, error) { return squash(x, false) }
 
-// InputGrad returns gy ⊙ y(1 − y).
-func (Sigmoid) InputGrad(g *Graph, _, y, gy *G.Node) (*G.Node, error) {
-	d, err := G.HadamardProd(y, G.Must(G.Sub(g.Scalar(1), y)))
-	if err != nil {
-		return nil, err
-	}
-	return G.HadamardProd(gy, d)
+// InputGrad returns gy ⊙ y(1 − y) (one node, differentiable again).
+func (Sigmoid) InputGrad(_ *Graph, _, y, gy *G.Node) (*G.Node, error) {
+	return squashGrad(gy, y, false)
 }
 
 // Activation returns the activation layer called name: "relu",

@@ -142,8 +142,12 @@ func (g *Graph) Input(name string, shape ...int) (*G.Node, *tensor.Dense) {
 }
 
 // Scalar returns a constant scalar node of the graph's dtype.
-func (g *Graph) Scalar(v float64) *G.Node {
-	if g.store.dtype == tensor.Float32 {
+func (g *Graph) Scalar(v float64) *G.Node { return scalarNode(g.store.dtype, v) }
+
+// scalarNode returns a constant scalar node of dtype dt (float32 or
+// float64).
+func scalarNode(dt tensor.Dtype, v float64) *G.Node {
+	if dt == tensor.Float32 {
 		return G.NewConstant(float32(v))
 	}
 	return G.NewConstant(v)

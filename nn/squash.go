@@ -16,8 +16,9 @@ import (
 // and Tanh allocate their output on every run (the logistic function
 // through a per-element function call), and the derivative is three more
 // full tensors: on a decoder's 64×12,288 CelebA output that is 3 MB per
-// node per step. The derivative is differentiable again (through
-// Gorgonia's element-wise nodes), so gradients of every order exist.
+// node per step. The derivative node is also the layers' InputGrad, and is
+// differentiable again (through Gorgonia's element-wise nodes), so
+// gradients of every order exist.
 type squashOp struct {
 	tanh  bool
 	grad  bool // gy ⊙ s′(y) from inputs (gy, y)
@@ -30,6 +31,11 @@ type squashOp struct {
 // tangent of x.
 func squash(x *G.Node, tanh bool) (*G.Node, error) {
 	return applySquash(&squashOp{tanh: tanh}, x)
+}
+
+// squashGrad returns gy ⊙ s′ for y = s(x), written with y.
+func squashGrad(gy, y *G.Node, tanh bool) (*G.Node, error) {
+	return applySquash(&squashOp{tanh: tanh, grad: true}, gy, y)
 }
 
 func applySquash(op *squashOp, in ...*G.Node) (*G.Node, error) {
@@ -89,7 +95,7 @@ func (op *squashOp) DiffWRT(n int) []bool {
 
 func (op *squashOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if !op.grad { // y = s(x): dx = grad ⊙ s′(y)
-		d, err := applySquash(&squashOp{tanh: op.tanh, grad: true}, grad, output)
+		d, err := squashGrad(grad, output, op.tanh)
 		if err != nil {
 			return nil, err
 		}
@@ -98,12 +104,11 @@ func (op *squashOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 	// out = gy ⊙ s′(y): d gy = grad ⊙ s′(y), d y = grad ⊙ gy ⊙ s″ with
 	// s″ = 1 − 2y (logistic) or −2y (tanh) as a function of y.
 	gy, y := inputs[0], inputs[1]
-	dgy, err := applySquash(&squashOp{tanh: op.tanh, grad: true}, grad, y)
+	dgy, err := squashGrad(grad, y, op.tanh)
 	if err != nil {
 		return nil, err
 	}
-	gg := y.Graph()
-	twoY, err := G.Mul(y, gg.AddNode(G.NewConstant(scalarOf(op.dt, 2))))
+	twoY, err := G.Mul(y, scalarNode(op.dt, 2))
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +116,7 @@ func (op *squashOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 	if op.tanh {
 		s2, err = G.Neg(twoY)
 	} else {
-		s2, err = G.Sub(gg.AddNode(G.NewConstant(scalarOf(op.dt, 1))), twoY)
+		s2, err = G.Sub(scalarNode(op.dt, 1), twoY)
 	}
 	if err != nil {
 		return nil, err
@@ -121,14 +126,6 @@ func (op *squashOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 		return nil, err
 	}
 	return G.Nodes{dgy, dy}, nil
-}
-
-// scalarOf returns v as a scalar of dtype dt.
-func scalarOf(dt tensor.Dtype, v float64) any {
-	if dt == tensor.Float32 {
-		return float32(v)
-	}
-	return v
 }
 
 func (op *squashOp) Do(vals ...G.Value) (G.Value, error) {
