@@ -154,6 +154,13 @@ func (op *rowOp) Do(vals ...G.Value) (G.Value, error) {
 		return s.Eq(op.shape)
 	}
 	rows, cols := op.shape[0], op.shape[1]
+	if op.kind == rowSqNorm {
+		// A fresh vector each run (B values), as Gorgonia's Sum gave: the
+		// penalty's scalar chain after it (add, sqrt, subtract, square,
+		// mean) is Gorgonia's and may run in place on its input; a kept
+		// buffer there would be shared with those nodes' registers.
+		op.buf = nil
+	}
 	return keptDo(op, &op.buf, op.dt, op.outShape(), vals, op.Arity(), want,
 		func(d []float32, in [][]float32) { rowK(op.kind, d, in, rows, cols) },
 		func(d []float64, in [][]float64) { rowK(op.kind, d, in, rows, cols) })
