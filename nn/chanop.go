@@ -53,20 +53,12 @@ func applyChan(op *chanOp, in ...*G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("nn: per-channel op on shape %v", v.Shape())
 	}
 	op.shape, op.dt = v.Shape().Clone(), v.Dtype()
-	for i, x := range in[1:] {
-		want := tensor.Shape{op.c()}
-		if op.dot && i == 0 {
-			want = op.shape
+	return applyChecked(op, op.dt, func(i int) tensor.Shape {
+		if op.dot && i == 1 {
+			return op.shape
 		}
-		if !x.Shape().Eq(want) || x.Dtype() != op.dt {
-			return nil, fmt.Errorf("nn: %s: input %v %v, want %v %v", op, x.Shape(), x.Dtype(), want, op.dt)
-		}
-	}
-	n, err := G.ApplyOp(op, in...)
-	if err != nil {
-		return nil, fmt.Errorf("nn: %s: %w", op, err)
-	}
-	return n, nil
+		return tensor.Shape{op.c()}
+	}, in...)
 }
 
 func (op *chanOp) Arity() int {

@@ -91,3 +91,19 @@ func keptDo(op fmt.Stringer, buf **tensor.Dense, dt tensor.Dtype, shape tensor.S
 func sameShape(s tensor.Shape) func(int, tensor.Shape) bool {
 	return func(_ int, t tensor.Shape) bool { return t.Eq(s) }
 }
+
+// applyChecked applies op to the inputs after checking that every input
+// after the first has shape want(i) and dtype dt, in a one-line error
+// naming op.
+func applyChecked(op G.Op, dt tensor.Dtype, want func(i int) tensor.Shape, in ...*G.Node) (*G.Node, error) {
+	for i, x := range in[1:] {
+		if w := want(i + 1); !x.Shape().Eq(w) || x.Dtype() != dt {
+			return nil, fmt.Errorf("nn: %s: input %v %v, want %v %v", op, x.Shape(), x.Dtype(), w, dt)
+		}
+	}
+	n, err := G.ApplyOp(op, in...)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", op, err)
+	}
+	return n, nil
+}

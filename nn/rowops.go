@@ -56,20 +56,12 @@ func LerpRows(t, a, b *G.Node) (*G.Node, error) {
 
 func applyRow(op *rowOp, in ...*G.Node) (*G.Node, error) {
 	op.shape, op.dt = in[0].Shape().Clone(), in[0].Dtype()
-	for _, x := range in[1:] {
-		want := op.shape
+	return applyChecked(op, op.dt, func(int) tensor.Shape {
 		if op.kind == rowScale2 {
-			want = tensor.Shape{op.shape[0]}
+			return tensor.Shape{op.shape[0]}
 		}
-		if !x.Shape().Eq(want) || x.Dtype() != op.dt {
-			return nil, fmt.Errorf("nn: %s: input %v %v, want %v %v", op, x.Shape(), x.Dtype(), want, op.dt)
-		}
-	}
-	n, err := G.ApplyOp(op, in...)
-	if err != nil {
-		return nil, fmt.Errorf("nn: %s: %w", op, err)
-	}
-	return n, nil
+		return op.shape
+	}, in...)
 }
 
 func (op *rowOp) Arity() int {

@@ -40,16 +40,7 @@ func squashGrad(gy, y *G.Node, tanh bool) (*G.Node, error) {
 
 func applySquash(op *squashOp, in ...*G.Node) (*G.Node, error) {
 	op.shape, op.dt = in[0].Shape().Clone(), in[0].Dtype()
-	for _, x := range in[1:] {
-		if !x.Shape().Eq(op.shape) || x.Dtype() != op.dt {
-			return nil, fmt.Errorf("nn: %s: input %v %v, want %v %v", op, x.Shape(), x.Dtype(), op.shape, op.dt)
-		}
-	}
-	n, err := G.ApplyOp(op, in...)
-	if err != nil {
-		return nil, fmt.Errorf("nn: %s: %w", op, err)
-	}
-	return n, nil
+	return applyChecked(op, op.dt, func(int) tensor.Shape { return op.shape }, in...)
 }
 
 func (op *squashOp) Arity() int {
