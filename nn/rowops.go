@@ -56,12 +56,15 @@ func LerpRows(t, a, b *G.Node) (*G.Node, error) {
 
 func applyRow(op *rowOp, in ...*G.Node) (*G.Node, error) {
 	op.shape, op.dt = in[0].Shape().Clone(), in[0].Dtype()
-	return applyChecked(op, op.dt, func(int) tensor.Shape {
-		if op.kind == rowScale2 {
-			return tensor.Shape{op.shape[0]}
-		}
-		return op.shape
-	}, in...)
+	return applyChecked(op, op.dt, op.inShape, in...)
+}
+
+// inShape returns the shape of input i: B×D, but rowScale2's scales (B).
+func (op *rowOp) inShape(i int) tensor.Shape {
+	if op.kind == rowScale2 && i == 1 {
+		return tensor.Shape{op.shape[0]}
+	}
+	return op.shape
 }
 
 func (op *rowOp) Arity() int {
@@ -139,12 +142,7 @@ func (op *rowOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 }
 
 func (op *rowOp) Do(vals ...G.Value) (G.Value, error) {
-	want := func(i int, s tensor.Shape) bool {
-		if op.kind == rowScale2 && i == 1 {
-			return s.Eq(tensor.Shape{op.shape[0]})
-		}
-		return s.Eq(op.shape)
-	}
+	want := func(i int, s tensor.Shape) bool { return s.Eq(op.inShape(i)) }
 	rows, cols := op.shape[0], op.shape[1]
 	if op.kind == rowSqNorm {
 		// A fresh vector each run (B values), as Gorgonia's Sum gave: the
