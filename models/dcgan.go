@@ -25,7 +25,8 @@ import (
 //     transposed convolution but the last.
 //   - Critic (on data): Conv2d stages, LayerNorm on every stage but the first
 //     (no batch normalisation: the WGAN-GP penalty treats examples
-//     independently), LeakyReLU(0.2), Flatten, Linear to one score. A critic
+//     independently; none with Config.CriticNorm "none"), LeakyReLU(0.2),
+//     Flatten, Linear to one score. A critic
 //     on the latent space (POT/AAE) stays an MLP of widths Config.Critic.
 //
 // Networks take and return flat batch×DataDim tensors, so losses and the
@@ -79,6 +80,15 @@ func (g dcganGeom) width(i int) int { return g.base << i }
 // last returns the channels and size of the smallest feature map.
 func (g dcganGeom) last() (c, h, w int) {
 	return g.width(g.stages - 1), g.h >> g.stages, g.w >> g.stages
+}
+
+// criticNorm is the convStack normalisation of the dcgan critic (see
+// Config.CriticNorm).
+func (c Config) criticNorm() string {
+	if c.CriticNorm == "" {
+		return "layer"
+	}
+	return c.CriticNorm
 }
 
 // convStack builds the Conv2d stages shared by encoder and critic. With
@@ -172,8 +182,8 @@ func newDCGANDecoder(s *nn.Store, cfg Config, g dcganGeom, rng *rand.Rand) (*Dec
 	return &Decoder{Net: append(net, nn.Flatten{}), Output: cfg.Output}, nil
 }
 
-func newDCGANCritic(s *nn.Store, g dcganGeom, rng *rand.Rand) (*Critic, error) {
-	net, width, err := g.convStack(s, "critic", "layer", rng)
+func newDCGANCritic(s *nn.Store, g dcganGeom, norm string, rng *rand.Rand) (*Critic, error) {
+	net, width, err := g.convStack(s, "critic", norm, rng)
 	if err != nil {
 		return nil, err
 	}

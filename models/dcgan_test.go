@@ -32,6 +32,17 @@ func TestDCGANShapes(t *testing.T) {
 			}
 			names := strings.Join(m.Store.Names(), " ")
 			want := []string{"dec.fc.w", "dec.t0.w", "dec.t1.b"}
+			if loss == "wgan-gp" {
+				plain := mc
+				plain.CriticNorm = "none"
+				pm, err := models.New(plain, tensor.Float32)
+				if err != nil {
+					t.Fatalf("%v critic norm none: %v", shape, err)
+				}
+				if pn := strings.Join(pm.Store.Names(), " "); strings.Contains(pn, "critic.n") || !strings.Contains(pn, "critic.c1.w") {
+					t.Errorf("%v critic norm none: parameters %s", shape, pn)
+				}
+			}
 			switch loss {
 			case "vae":
 				want = append(want, "enc.c0.w", "enc.c1.w", "enc.mean.w", "enc.logvar.w")
@@ -94,10 +105,16 @@ func TestDCGANBadShape(t *testing.T) {
 // WGAN-GP step (the critic step is second order: the penalty differentiates
 // the critic's input gradient, built through conv, LayerNorm and LeakyReLU)
 // against central differences, on 1×28×28 with 2 base channels.
+// The "wgan-gp/no-norm" case is the critic without LayerNorm
+// (Config.CriticNorm "none"), whose second-order graph is another one.
 func TestDCGANGradients(t *testing.T) {
-	for _, loss := range []string{"vae", "wgan-gp"} {
+	for _, loss := range []string{"vae", "wgan-gp", "wgan-gp/no-norm"} {
 		t.Run(loss, func(t *testing.T) {
+			loss, variant, _ := strings.Cut(loss, "/")
 			mc, lc := dcganConfig([]int{1, 28, 28}, 2, loss)
+			if variant == "no-norm" {
+				mc.CriticNorm = "none"
+			}
 			if loss == "vae" {
 				lc = losses.Defaults(losses.Config{Name: "vae", Likelihood: "gaussian", DecoderStd: 0.5}, nil, losses.Data{Output: "tanh"})
 			}

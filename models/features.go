@@ -37,8 +37,8 @@ func (c Config) validateFeatures() error {
 
 // newDCGANFeatureCritic is the dcgan critic (see dcgan.go) with a Linear
 // head of the given number of outputs.
-func newDCGANFeatureCritic(s *nn.Store, g dcganGeom, outs int, rng *rand.Rand) (*Critic, error) {
-	net, width, err := g.convStack(s, "critic", "layer", rng)
+func newDCGANFeatureCritic(s *nn.Store, g dcganGeom, norm string, outs int, rng *rand.Rand) (*Critic, error) {
+	net, width, err := g.convStack(s, "critic", norm, rng)
 	if err != nil {
 		return nil, err
 	}

@@ -71,6 +71,12 @@ type Config struct {
 	// critic keeps its LayerNorm (a gradient penalty cannot go through batch
 	// normalisation). Only the dcgan architecture accepts "batch".
 	Norm string `json:"norm,omitempty"`
+	// CriticNorm is the normalisation of a dcgan's critic on the data:
+	// "layer" (or empty, the default) puts a LayerNorm over (C, H, W) after
+	// every convolution but the first, as Gulrajani et al. 2017 advise for
+	// WGAN-GP; "none" leaves the plain DCGAN critic (conv → leaky ReLU), the
+	// network of ../shared/peers/torch_dcgan_mnist.py.
+	CriticNorm string `json:"critic_norm,omitempty"`
 	// Prior is the latent distribution P_Z.
 	Prior Prior `json:"prior"`
 	// Seed initialises the parameters.
@@ -201,6 +207,15 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("models: unknown norm %q (want none or batch)", c.Norm)
 	}
+	switch c.CriticNorm {
+	case "", "layer":
+	case "none":
+		if c.Arch != "dcgan" {
+			return fmt.Errorf("models: critic norm %q needs arch dcgan, not %q", c.CriticNorm, c.Arch)
+		}
+	default:
+		return fmt.Errorf("models: unknown critic norm %q (want layer or none)", c.CriticNorm)
+	}
 	if n := c.parameterEstimate(); n > MaxParameters {
 		return fmt.Errorf("models: about %.3g parameters, more than the %d this build allows (check --hidden, --latent, --channels)", n, MaxParameters)
 	}
@@ -327,9 +342,9 @@ func (m *Model) newDCGAN(rng *rand.Rand) error {
 		m.Critic, err = newCritic(s, cfg, cfg.Latent, rng)
 	default:
 		if cfg.criticOut() > 1 {
-			m.Critic, err = newDCGANFeatureCritic(s, g, cfg.criticOut(), rng)
+			m.Critic, err = newDCGANFeatureCritic(s, g, cfg.criticNorm(), cfg.criticOut(), rng)
 		} else {
-			m.Critic, err = newDCGANCritic(s, g, rng)
+			m.Critic, err = newDCGANCritic(s, g, cfg.criticNorm(), rng)
 		}
 	}
 	return err

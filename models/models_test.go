@@ -62,17 +62,19 @@ func TestModelShapesAndNames(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	muts := map[string]func(*Config){
-		"arch":    func(c *Config) { c.Arch = "resnet" },
-		"latent":  func(c *Config) { c.Latent = 0 },
-		"hidden":  func(c *Config) { c.Hidden = []int{8, -1} },
-		"act":     func(c *Config) { c.Activation = "swish" },
-		"output":  func(c *Config) { c.Output = "softmax" },
-		"encoder": func(c *Config) { c.Encoder = "flow" },
-		"prior":   func(c *Config) { c.Prior = "laplace" },
-		"shape":   func(c *Config) { c.DataShape = nil },
-		"critic":  func(c *Config) { c.CriticOn = "both" },
-		"norm":    func(c *Config) { c.Norm = "layer" },
-		"mlpnorm": func(c *Config) { c.Norm = "batch" }, // batch norm is for dcgan only
+		"arch":          func(c *Config) { c.Arch = "resnet" },
+		"latent":        func(c *Config) { c.Latent = 0 },
+		"hidden":        func(c *Config) { c.Hidden = []int{8, -1} },
+		"act":           func(c *Config) { c.Activation = "swish" },
+		"output":        func(c *Config) { c.Output = "softmax" },
+		"encoder":       func(c *Config) { c.Encoder = "flow" },
+		"prior":         func(c *Config) { c.Prior = "laplace" },
+		"shape":         func(c *Config) { c.DataShape = nil },
+		"critic":        func(c *Config) { c.CriticOn = "both" },
+		"norm":          func(c *Config) { c.Norm = "layer" },
+		"mlpnorm":       func(c *Config) { c.Norm = "batch" }, // batch norm is for dcgan only
+		"criticnorm":    func(c *Config) { c.CriticNorm = "batch" },
+		"mlpcriticnorm": func(c *Config) { c.CriticNorm = "none" }, // the mlp critic has no norm to drop
 	}
 	for name, f := range muts {
 		c := testConfig()

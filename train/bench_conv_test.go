@@ -11,9 +11,10 @@ import (
 
 // The networks of ../shared/peers/torch_dcgan_mnist.py at batch 64: a
 // DCGAN of base width 64 (generator z → 128·7·7 → convT 64 → convT 1,
-// critic/encoder conv 64 → conv 128 → linear; our critic adds a LayerNorm
-// after its second convolution), and the WAE's MLP latent discriminator
-// 8→512→512→512→512→1.
+// critic/encoder conv 64 → conv 128 → linear, without normalisation, so
+// the MNIST critic is built with CriticNorm "none"), and the WAE's MLP
+// latent discriminator 8→512→512→512→512→1; and those of
+// tools/peers/torch_dcgan64.py, whose critic has otgen's LayerNorm.
 func benchConvRun(b *testing.B, data, loss string, edit func(*Config)) *Run {
 	b.Helper()
 	if os.Getenv("OTGEN_DATA") == "" {
@@ -76,14 +77,20 @@ func benchSteps(b *testing.B, r *Run, which []int) {
 // BenchmarkDCGANCriticStep: one WGAN-GP critic update (λ 10) on MNIST
 // (torch_dcgan_mnist.py critic_step).
 func BenchmarkDCGANCriticStep(b *testing.B) {
-	r := benchConvRun(b, "mnist", "wgan-gp", func(c *Config) { c.Model.Latent = 64 })
+	r := benchConvRun(b, "mnist", "wgan-gp", func(c *Config) {
+		c.Model.Latent = 64
+		c.Model.CriticNorm = "none"
+	})
 	benchSteps(b, r, []int{0})
 }
 
 // BenchmarkDCGANGeneratorStep: one WGAN-GP generator update on MNIST
 // (torch_dcgan_mnist.py gen_step).
 func BenchmarkDCGANGeneratorStep(b *testing.B) {
-	r := benchConvRun(b, "mnist", "wgan-gp", func(c *Config) { c.Model.Latent = 64 })
+	r := benchConvRun(b, "mnist", "wgan-gp", func(c *Config) {
+		c.Model.Latent = 64
+		c.Model.CriticNorm = "none"
+	})
 	benchSteps(b, r, []int{1})
 }
 

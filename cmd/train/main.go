@@ -247,6 +247,7 @@ func bind(fs *flag.FlagSet, cfg *train.Config, spec *losses.Spec, fp firstPass) 
 	fs.Var(cli.OneOf(&cfg.Model.Prior, models.PriorGaussian, models.PriorUniform), "prior", "latent prior P_Z: gaussian or uniform")
 	fs.IntVar(&cfg.Model.Channels, "channels", cfg.Model.Channels, "dcgan base channel width, doubled at every stride-2 stage (0: 32 for 28x28, 64 for 64x64)")
 	fs.Var(cli.OneOf(&cfg.Model.Norm, "", "none", "batch"), "norm", "dcgan normalisation of the encoder and decoder/generator: none or batch (BatchNorm; critics keep LayerNorm)")
+	fs.Var(cli.OneOf(&cfg.Model.CriticNorm, "", "layer", "none"), "critic-norm", "dcgan critic normalisation: layer (LayerNorm after every convolution but the first) or none (the plain DCGAN critic)")
 
 	l := &cfg.Loss
 	usage := func(flag, what string) string {
@@ -331,6 +332,9 @@ func finish(cfg *train.Config, set map[string]bool) error {
 	}
 	if set["norm"] && cfg.Model.Arch != "dcgan" && cfg.Model.Norm == "batch" {
 		return fmt.Errorf("--norm batch: only for --arch dcgan")
+	}
+	if set["critic-norm"] && (cfg.Model.Arch != "dcgan" || cfg.Model.CriticOn != models.CriticOnData) {
+		return fmt.Errorf("--critic-norm: only for --arch dcgan and a loss with a critic on the data (wgan, wgan-gp, sinkhorn-gan, minibatch-w-gan)")
 	}
 	if set["critic"] && cfg.Model.CriticOn == models.CriticNone {
 		return fmt.Errorf("--critic: loss %s has no critic", cfg.Loss.Name)

@@ -63,6 +63,8 @@ func TestTrainResumeAndErrors(t *testing.T) {
 		{"--data", "cifar"}, {"--loss", "gan"}, {"--lr", "-1"}, {"--batch", "1"},
 		{"--hidden", "12,x"}, {"--lambda", "-2"}, {"--data", "mnist", "--data-dir", filepath.Join(t.TempDir(), "nope")},
 		{"stray"}, {"--norm", "batch"}, {"--arch", "dcgan", "--data", "mnist", "--norm", "layer"},
+		{"--critic-norm", "none"}, {"--arch", "dcgan", "--data", "mnist", "--loss", "vae", "--critic-norm", "none"},
+		{"--arch", "dcgan", "--data", "mnist", "--loss", "wgan-gp", "--critic-norm", "batch"},
 	}
 	for _, args := range bad {
 		args = append(args, "--out", filepath.Join(t.TempDir(), "x"))
