@@ -195,3 +195,23 @@ func ScalarOf(v G.Value) (float64, error) {
 	}
 	return 0, fmt.Errorf("value %v is not a scalar", v)
 }
+
+// NewTapeMachine returns a Gorgonia tape machine that runs only the nodes
+// needed for roots (a step's loss, its metrics and its parameters'
+// gradients), where G.NewTapeMachine runs every node of the graph. The two
+// differ after G.Grad: an op's SymDiff builds the gradients of all its
+// inputs that depend on some parameter of the graph (see needsGrad), also
+// those of parameters the differentiation was not asked for — in a
+// generator step, the critic's weight gradients — and those stray nodes
+// would otherwise run, unused, at every step.
+func NewTapeMachine(g *G.ExprGraph, roots G.Nodes, opts ...G.VMOpt) (G.VM, error) {
+	if len(roots) == 0 {
+		return nil, fmt.Errorf("nn: a tape machine needs at least one root node")
+	}
+	sub := g.ExactSubgraphRoots(roots...)
+	prog, locMap, err := G.CompileFunction(g, sub.Inputs(), roots)
+	if err != nil {
+		return nil, fmt.Errorf("nn: compile the graph of %v: %w", roots[0], err)
+	}
+	return G.NewTapeMachine(g, append(opts, G.WithPrecompiled(prog, locMap))...), nil
+}

@@ -124,10 +124,19 @@ func build(cfg Config) (*Run, error) {
 	r.pcg = rand.NewPCG(cfg.Seed, 0x6e6f697365)
 	r.rng = rand.New(r.pcg)
 	for _, st := range obj.Steps {
-		if _, err := G.Grad(st.Loss, st.Params...); err != nil {
+		grads, err := G.Grad(st.Loss, st.Params...)
+		if err != nil {
 			return nil, fmt.Errorf("train: gradient of step %s: %w", st.Name, err)
 		}
-		r.vms = append(r.vms, G.NewTapeMachine(st.Graph.G, G.BindDualValues(st.Params...)))
+		roots := append(G.Nodes{st.Loss}, grads...)
+		for _, mt := range st.Metrics {
+			roots = append(roots, mt.Node)
+		}
+		vm, err := nn.NewTapeMachine(st.Graph.G, roots, G.BindDualValues(st.Params...))
+		if err != nil {
+			return nil, fmt.Errorf("train: step %s: %w", st.Name, err)
+		}
+		r.vms = append(r.vms, vm)
 		o := st.Optim
 		if o.Name == "" {
 			o.Name = "adam"
