@@ -61,7 +61,7 @@ type convOp struct {
 	ins  []*G.Node // the op's inputs, for DiffWRT
 	buf  *tensor.Dense
 	ws   []convScratch
-	tab  []int32 // see patchTable
+	lay  *phaseLayout
 }
 
 type convScratch struct {
@@ -248,10 +248,9 @@ func runConv[T float32 | float64](op *convOp, dst []T, in [][]T) {
 		op.ws = make([]convScratch, workers)
 	}
 	ckk, p := op.ckk(), g.oh*g.ow
-	if op.tab == nil {
-		op.tab = patchTable(g)
+	if op.lay == nil {
+		op.lay = newPhaseLayout(g)
 	}
-	padded := (g.h + 2*g.ph) * (g.w + 2*g.pw)
 	per := (g.n + workers - 1) / workers
 	// conv and convData write disjoint parts of dst chunk by chunk: the
 	// workers take the next chunk as they go (a descheduled thread holds
@@ -262,9 +261,9 @@ func runConv[T float32 | float64](op *convOp, dst []T, in [][]T) {
 	work := func(w int) {
 		ws := &op.ws[w]
 		cols := scratch[T](&ws.cols, ckk*nb*p)
-		// Zero borders: im2colT writes only the interior, and an op runs
-		// either im2colT or col2imT, never both.
-		pad := scratch[T](&ws.pad, nb*padded)
+		// Zero at the padding: im2colT writes only the interior, and an
+		// op runs either im2colT or col2imT, never both.
+		pad := scratch[T](&ws.pad, nb*op.lay.size)
 		var mat []T
 		if nb > 1 {
 			mat = scratch[T](&ws.mat, op.o*nb*p)
@@ -324,7 +323,7 @@ func convChunk[T float32 | float64](op *convOp, dst []T, in [][]T, cols, mat, pa
 	imgPer := g.c * g.h * g.w
 	switch op.kind {
 	case cvFwd:
-		im2colT(cols, in[0][c0*imgPer:c1*imgPer], g, nb, op.tab, pad)
+		im2colT(cols, in[0][c0*imgPer:c1*imgPer], g, nb, op.lay, pad)
 		res, ld := mat, l
 		if nb == 1 {
 			res = dst[c0*outPer : c1*outPer]
@@ -354,12 +353,12 @@ func convChunk[T float32 | float64](op *convOp, dst []T, in [][]T, cols, mat, pa
 			gemmT(false, false, ckk, l, op.o, in[1], op.o, gy, ld, 0, cols, l)
 		}
 		img := dst[c0*imgPer : c1*imgPer]
-		col2imT(img, cols, g, nb, op.tab, pad)
+		col2imT(img, cols, g, nb, op.lay, pad)
 		if op.bias {
 			addChan(img, in[2], nb, g.c, g.h*g.w)
 		}
 	default:
-		im2colT(cols, in[0][c0*imgPer:c1*imgPer], g, nb, op.tab, pad)
+		im2colT(cols, in[0][c0*imgPer:c1*imgPer], g, nb, op.lay, pad)
 		gy, ld := in[1][c0*outPer:c1*outPer], p
 		if nb > 1 {
 			gatherRows(mat, gy, op.o, nb, p)
@@ -427,58 +426,84 @@ func addChan[T float32 | float64](dst, b []T, nb, c, hw int) {
 	}
 }
 
-// patchTable returns, for every kernel tap (ky, kx) and output pixel
-// (oy, ox), the index of the input pixel it reads in the image plane padded
-// with Pad zeros on each side: im2col and col2im then run through the table
-// without bounds arithmetic or zero tests.
-func patchTable(g geom) []int32 {
-	p := g.oh * g.ow
-	w2 := g.w + 2*g.pw
-	tab := make([]int32, g.kh*g.kw*p)
-	for ky := 0; ky < g.kh; ky++ {
-		for kx := 0; kx < g.kw; kx++ {
-			t := tab[(ky*g.kw+kx)*p : (ky*g.kw+kx+1)*p]
-			for oy := 0; oy < g.oh; oy++ {
-				for ox := 0; ox < g.ow; ox++ {
-					t[oy*g.ow+ox] = int32((oy*g.sh+ky)*w2 + ox*g.sw + kx)
-				}
-			}
-		}
-	}
-	return tab
+// phaseLayout places a zero-padded image plane into Stride_y·Stride_x
+// phase planes: padded pixel (Y, X) goes to phase (Y mod sh, X mod sw), row
+// Y/sh, column X/sw. Kernel tap (ky, kx) at output pixel (oy, ox) reads
+// padded pixel (oy·sh+ky, ox·sw+kx), which is row oy+ky/sh, column
+// ox+kx/sw of phase (ky mod sh, kx mod sw): for every output row, the
+// tap's OW values are one contiguous run of a phase plane. So im2col is
+// runs of copies and col2im runs of additions, instead of a gather or
+// scatter of single values through an index table; for a stride of one
+// the one phase is the padded plane.
+type phaseLayout struct {
+	pr, pc int     // rows and columns of one phase plane
+	size   int     // values of all phases of one image plane
+	rowOff []int32 // image row y → offset of its phase row
+	colOff []int32 // image column x → offset within that row's phases
 }
 
-// padPlane copies an h×w plane into the interior of pad, whose borders are
-// zero.
-func padPlane[T float32 | float64](pad, plane []T, g geom) {
-	w2 := g.w + 2*g.pw
-	for y := 0; y < g.h; y++ {
-		copy(pad[(y+g.ph)*w2+g.pw:(y+g.ph)*w2+g.pw+g.w], plane[y*g.w:(y+1)*g.w])
+func newPhaseLayout(g geom) *phaseLayout {
+	pr := (g.h + 2*g.ph + g.sh - 1) / g.sh
+	pc := (g.w + 2*g.pw + g.sw - 1) / g.sw
+	l := &phaseLayout{pr: pr, pc: pc, size: g.sh * g.sw * pr * pc,
+		rowOff: make([]int32, g.h), colOff: make([]int32, g.w)}
+	for y := range l.rowOff {
+		py := y + g.ph
+		l.rowOff[y] = int32((py%g.sh)*g.sw*pr*pc + py/g.sh*pc)
+	}
+	for x := range l.colOff {
+		px := x + g.pw
+		l.colOff[x] = int32((px%g.sw)*pr*pc + px/g.sw)
+	}
+	return l
+}
+
+// tap returns the offset, in an image's phases, of tap (ky, kx)'s run for
+// output row 0; output row oy starts oy·pc further.
+func (l *phaseLayout) tap(g geom, ky, kx int) int {
+	return ((ky%g.sh)*g.sw+kx%g.sw)*l.pr*l.pc + ky/g.sh*l.pc + kx/g.sw
+}
+
+// splitPlane writes the h×w image plane into phases ph, whose padding
+// positions are zero and stay so.
+func splitPlane[T float32 | float64](ph, plane []T, l *phaseLayout, w int) {
+	for y, ro := range l.rowOff {
+		row := ph[ro:]
+		src := plane[y*w : (y+1)*w]
+		for x, co := range l.colOff[:len(src)] {
+			row[co] = src[x]
+		}
+	}
+}
+
+// mergePlane writes the interior of phases ph back into the h×w plane.
+func mergePlane[T float32 | float64](plane, ph []T, l *phaseLayout, w int) {
+	for y, ro := range l.rowOff {
+		row := ph[ro:]
+		dst := plane[y*w : (y+1)*w]
+		for x, co := range l.colOff[:len(dst)] {
+			dst[x] = row[co]
+		}
 	}
 }
 
 // im2colT writes the patch matrix of nb images src, (C·K·K)×(nb·OH·OW) with
 // rows (c, ky, kx) and columns (example, oy, ox), into dst, row after row
 // (sequential writes: a chunk's patch matrix is larger than the cache);
-// pad holds nb (H+2·Pad)×(W+2·Pad) planes with zero borders.
-func im2colT[T float32 | float64](dst, src []T, g geom, nb int, tab []int32, pad []T) {
+// ph holds the phases of nb planes (see phaseLayout), zero at the padding.
+func im2colT[T float32 | float64](dst, src []T, g geom, nb int, l *phaseLayout, ph []T) {
 	hw, p := g.h*g.w, g.oh*g.ow
-	l := nb * p
-	kk := g.kh * g.kw
-	padded := (g.h + 2*g.ph) * (g.w + 2*g.pw)
+	n := nb * p
 	for c := 0; c < g.c; c++ {
 		for j := 0; j < nb; j++ {
-			padPlane(pad[j*padded:(j+1)*padded], src[(j*g.c+c)*hw:(j*g.c+c+1)*hw], g)
+			splitPlane(ph[j*l.size:(j+1)*l.size], src[(j*g.c+c)*hw:(j*g.c+c+1)*hw], l, g.w)
 		}
-		for t := 0; t < kk; t++ {
-			row := dst[(c*kk+t)*l : (c*kk+t+1)*l]
-			idx := tab[t*p : (t+1)*p]
-			for j := 0; j < nb; j++ {
-				seg := row[j*p : (j+1)*p]
-				pl := pad[j*padded : (j+1)*padded]
-				for i, v := range idx {
-					seg[i] = pl[v]
-				}
+		for ky := 0; ky < g.kh; ky++ {
+			for kx := 0; kx < g.kw; kx++ {
+				t := (c*g.kh+ky)*g.kw + kx
+				row := dst[t*n : (t+1)*n]
+				off := l.tap(g, ky, kx)
+				copyRuns(row, ph[off:], runs{nb, l.size, g.oh, g.ow, l.pc})
 			}
 		}
 	}
@@ -486,32 +511,22 @@ func im2colT[T float32 | float64](dst, src []T, g geom, nb int, tab []int32, pad
 
 // col2imT sums the patch matrix src (the layout of im2colT) back into the nb
 // images dst: the adjoint of im2colT.
-func col2imT[T float32 | float64](dst, src []T, g geom, nb int, tab []int32, pad []T) {
+func col2imT[T float32 | float64](dst, src []T, g geom, nb int, l *phaseLayout, ph []T) {
 	hw, p := g.h*g.w, g.oh*g.ow
-	l := nb * p
-	kk := g.kh * g.kw
-	w2 := g.w + 2*g.pw
-	padded := (g.h + 2*g.ph) * w2
-	pad = pad[:nb*padded]
+	n := nb * p
+	ph = ph[:nb*l.size]
 	for c := 0; c < g.c; c++ {
-		clear(pad)
-		for t := 0; t < kk; t++ {
-			row := src[(c*kk+t)*l : (c*kk+t+1)*l]
-			idx := tab[t*p : (t+1)*p]
-			for j := 0; j < nb; j++ {
-				seg := row[j*p : (j+1)*p]
-				pl := pad[j*padded : (j+1)*padded]
-				for i, v := range idx {
-					pl[v] += seg[i]
-				}
+		clear(ph)
+		for ky := 0; ky < g.kh; ky++ {
+			for kx := 0; kx < g.kw; kx++ {
+				t := (c*g.kh+ky)*g.kw + kx
+				row := src[t*n : (t+1)*n]
+				off := l.tap(g, ky, kx)
+				addRuns(ph[off:], row, runs{nb, l.size, g.oh, g.ow, l.pc})
 			}
 		}
 		for j := 0; j < nb; j++ {
-			plane := dst[(j*g.c+c)*hw : (j*g.c+c+1)*hw]
-			pl := pad[j*padded:]
-			for y := 0; y < g.h; y++ {
-				copy(plane[y*g.w:(y+1)*g.w], pl[(y+g.ph)*w2+g.pw:(y+g.ph)*w2+g.pw+g.w])
-			}
+			mergePlane(dst[(j*g.c+c)*hw:(j*g.c+c+1)*hw], ph[j*l.size:(j+1)*l.size], l, g.w)
 		}
 	}
 }
