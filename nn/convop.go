@@ -11,6 +11,8 @@ import (
 	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"otgen/internal/runs"
 )
 
 // A convolution and its two derivatives as three bilinear custom ops, each
@@ -503,10 +505,28 @@ func im2colT[T float32 | float64](dst, src []T, g geom, nb int, l *phaseLayout, 
 				t := (c*g.kh+ky)*g.kw + kx
 				row := dst[t*n : (t+1)*n]
 				off := l.tap(g, ky, kx)
-				copyRuns(row, ph[off:], runs{nb, l.size, g.oh, g.ow, l.pc})
+				copyRuns(row, ph[off:], runs.Layout{NB: nb, Stride: l.size, OH: g.oh, OW: g.ow, Pitch: l.pc})
 			}
 		}
 	}
+}
+
+// copyRuns is runs.Copy (vector code for float32) for any float type.
+func copyRuns[T float32 | float64](dst, src []T, r runs.Layout) {
+	if d, ok := any(dst).([]float32); ok {
+		runs.Copy(d, any(src).([]float32), r)
+		return
+	}
+	runs.CopyGo(dst, src, r)
+}
+
+// addRuns is runs.Add for any float type.
+func addRuns[T float32 | float64](dst, src []T, r runs.Layout) {
+	if d, ok := any(dst).([]float32); ok {
+		runs.Add(d, any(src).([]float32), r)
+		return
+	}
+	runs.AddGo(dst, src, r)
 }
 
 // col2imT sums the patch matrix src (the layout of im2colT) back into the nb
@@ -522,7 +542,7 @@ func col2imT[T float32 | float64](dst, src []T, g geom, nb int, l *phaseLayout, 
 				t := (c*g.kh+ky)*g.kw + kx
 				row := src[t*n : (t+1)*n]
 				off := l.tap(g, ky, kx)
-				addRuns(ph[off:], row, runs{nb, l.size, g.oh, g.ow, l.pc})
+				addRuns(ph[off:], row, runs.Layout{NB: nb, Stride: l.size, OH: g.oh, OW: g.ow, Pitch: l.pc})
 			}
 		}
 		for j := 0; j < nb; j++ {

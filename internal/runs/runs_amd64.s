@@ -7,9 +7,9 @@
 // holds the runs one after the other. Whole groups of 16 values move with
 // plain vector loads and stores, a run's tail with a lane mask.
 
-// func copyRunsAVX512(dst, src *float32, nb, stride, oh, ow, pitch int)
+// func copyAVX512(dst, src *float32, nb, stride, oh, ow, pitch int)
 // dst[(j·oh+oy)·ow+i] = src[j·stride+oy·pitch+i]
-TEXT ·copyRunsAVX512(SB), NOSPLIT, $0-56
+TEXT ·copyAVX512(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), AX
 	MOVQ nb+16(FP), R13
@@ -71,9 +71,9 @@ copydone:
 	VZEROUPPER
 	RET
 
-// func addRunsAVX512(dst, src *float32, nb, stride, oh, ow, pitch int)
+// func addAVX512(dst, src *float32, nb, stride, oh, ow, pitch int)
 // dst[j·stride+oy·pitch+i] += src[(j·oh+oy)·ow+i]
-TEXT ·addRunsAVX512(SB), NOSPLIT, $0-56
+TEXT ·addAVX512(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), SI
 	MOVQ nb+16(FP), R13
