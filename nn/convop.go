@@ -440,22 +440,27 @@ func addChan[T float32 | float64](dst, b []T, nb, c, hw int) {
 type phaseLayout struct {
 	pr, pc int     // rows and columns of one phase plane
 	size   int     // values of all phases of one image plane
+	sw     int     // the column stride
 	rowOff []int32 // image row y → offset of its phase row
-	colOff []int32 // image column x → offset within that row's phases
+	// cols lists, for each column phase, its first image column x0 and
+	// that column's offset within the phase row: image columns x0, x0+sw,
+	// ... go to consecutive values from there.
+	cols []phaseCols
 }
+
+type phaseCols struct{ x0, off int }
 
 func newPhaseLayout(g geom) *phaseLayout {
 	pr := (g.h + 2*g.ph + g.sh - 1) / g.sh
 	pc := (g.w + 2*g.pw + g.sw - 1) / g.sw
-	l := &phaseLayout{pr: pr, pc: pc, size: g.sh * g.sw * pr * pc,
-		rowOff: make([]int32, g.h), colOff: make([]int32, g.w)}
+	l := &phaseLayout{pr: pr, pc: pc, size: g.sh * g.sw * pr * pc, sw: g.sw, rowOff: make([]int32, g.h)}
 	for y := range l.rowOff {
 		py := y + g.ph
 		l.rowOff[y] = int32((py%g.sh)*g.sw*pr*pc + py/g.sh*pc)
 	}
-	for x := range l.colOff {
-		px := x + g.pw
-		l.colOff[x] = int32((px%g.sw)*pr*pc + px/g.sw)
+	for x0 := 0; x0 < min(g.sw, g.w); x0++ {
+		px := x0 + g.pw
+		l.cols = append(l.cols, phaseCols{x0, (px%g.sw)*pr*pc + px/g.sw})
 	}
 	return l
 }
@@ -470,10 +475,13 @@ func (l *phaseLayout) tap(g geom, ky, kx int) int {
 // positions are zero and stay so.
 func splitPlane[T float32 | float64](ph, plane []T, l *phaseLayout, w int) {
 	for y, ro := range l.rowOff {
-		row := ph[ro:]
 		src := plane[y*w : (y+1)*w]
-		for x, co := range l.colOff[:len(src)] {
-			row[co] = src[x]
+		for _, c := range l.cols {
+			d := ph[int(ro)+c.off:]
+			d = d[:(w-c.x0+l.sw-1)/l.sw]
+			for k, x := 0, c.x0; k < len(d); k, x = k+1, x+l.sw {
+				d[k] = src[x]
+			}
 		}
 	}
 }
@@ -481,10 +489,13 @@ func splitPlane[T float32 | float64](ph, plane []T, l *phaseLayout, w int) {
 // mergePlane writes the interior of phases ph back into the h×w plane.
 func mergePlane[T float32 | float64](plane, ph []T, l *phaseLayout, w int) {
 	for y, ro := range l.rowOff {
-		row := ph[ro:]
 		dst := plane[y*w : (y+1)*w]
-		for x, co := range l.colOff[:len(dst)] {
-			dst[x] = row[co]
+		for _, c := range l.cols {
+			s := ph[int(ro)+c.off:]
+			s = s[:(w-c.x0+l.sw-1)/l.sw]
+			for k, x := 0, c.x0; k < len(s); k, x = k+1, x+l.sw {
+				dst[x] = s[k]
+			}
 		}
 	}
 }

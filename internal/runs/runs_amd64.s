@@ -71,9 +71,13 @@ copydone:
 	VZEROUPPER
 	RET
 
-// func addAVX512(dst, src *float32, nb, stride, oh, ow, pitch int)
-// dst[j·stride+oy·pitch+i] += src[(j·oh+oy)·ow+i]
-TEXT ·addAVX512(SB), NOSPLIT, $0-56
+// func addAVX512(dst, src *float32, nb, stride, oh, ow, pitch, tailw int)
+// dst[j·stride+oy·pitch+i] += src[(j·oh+oy)·ow+i]. A run's tail (ow mod 16
+// values) moves as a masked vector of tailw = 4, 8 or 16 lanes, the
+// narrowest that holds it: its bytes then stay within the run's pitch, so
+// the next run's load does not overlap the masked store, which AMD CPUs do
+// not forward.
+TEXT ·addAVX512(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), SI
 	MOVQ nb+16(FP), R13
@@ -90,13 +94,13 @@ TEXT ·addAVX512(SB), NOSPLIT, $0-56
 	DECL R10
 	KMOVW R10, K1
 	SHRQ $4, DX
-	MOVQ oh+32(FP), CX
+	MOVQ tailw+56(FP), CX
 
 addex:
 	TESTQ R13, R13
 	JZ    adddone
 	MOVQ  AX, DI
-	MOVQ  CX, R10
+	MOVQ  oh+32(FP), R10
 
 addrow:
 	TESTQ R10, R10
@@ -116,13 +120,33 @@ addfull:
 	JMP     addfull
 
 addtail:
-	TESTQ     R9, R9
-	JZ        addnext
+	TESTQ R9, R9
+	JZ    addnext
+	CMPQ  CX, $4
+	JEQ   addtail4
+	CMPQ  CX, $8
+	JEQ   addtail8
 	VMOVUPS.Z (SI), K1, Z0
 	VMOVUPS.Z (R11), K1, Z1
 	VADDPS    Z1, Z0, Z0
 	VMOVUPS   Z0, K1, (R11)
-	LEAQ      (SI)(R9*4), SI
+	JMP       addtailed
+
+addtail8:
+	VMOVUPS.Z (SI), K1, Y0
+	VMOVUPS.Z (R11), K1, Y1
+	VADDPS    Y1, Y0, Y0
+	VMOVUPS   Y0, K1, (R11)
+	JMP       addtailed
+
+addtail4:
+	VMOVUPS.Z (SI), K1, X0
+	VMOVUPS.Z (R11), K1, X1
+	VADDPS    X1, X0, X0
+	VMOVUPS   X0, K1, (R11)
+
+addtailed:
+	LEAQ (SI)(R9*4), SI
 
 addnext:
 	ADDQ R8, DI
