@@ -163,22 +163,16 @@ func parallelBlocks(n int, f func(i0, i1 int)) {
 }
 
 // lnGradK computes lnNorm (in = x), lnGrad (in = x, h) or lnGradX (in = x,
-// h, u) for rows r0..r1-1, accumulating in float64.
+// h, u) for rows r0..r1-1, accumulating in float64. The sums run on four
+// accumulators (a single one waits for each addition) and the per-row
+// constants are divided out before the element loops.
 func lnGradK[T float32 | float64](op *lnGradOp, dst []T, in [][]T, r0, r1 int) {
 	d := op.d
 	fd := float64(d)
 	for r := r0; r < r1; r++ {
 		x, out := in[0][r*d:(r+1)*d], dst[r*d:(r+1)*d]
-		var mu, v float64
-		for _, xi := range x {
-			mu += float64(xi)
-		}
-		mu /= fd
-		for _, xi := range x {
-			c := float64(xi) - mu
-			v += c * c
-		}
-		s := 1 / math.Sqrt(v/fd+op.eps)
+		mu := sum4(x) / fd
+		s := 1 / math.Sqrt(sumSqDev4(x, mu)/fd+op.eps)
 		if op.arity == 1 {
 			for i, xi := range x {
 				out[i] = T((float64(xi) - mu) * s)
@@ -187,32 +181,102 @@ func lnGradK[T float32 | float64](op *lnGradOp, dst []T, in [][]T, r0, r1 int) {
 		}
 		h := in[1][r*d : (r+1)*d]
 		// Sums of h and h ⊙ x̂ (and of u, u ⊙ x̂, u ⊙ h for lnGradX).
-		var sh, shx float64
-		for i, hi := range h {
-			sh += float64(hi)
-			shx += float64(hi) * (float64(x[i]) - mu) * s
-		}
+		sh, shx := sumsHX4(h, x, mu, s)
+		mh, mhx := sh/fd, shx/fd
 		if !op.second {
 			for i, hi := range h {
 				xh := (float64(x[i]) - mu) * s
-				out[i] = T(s * (float64(hi) - sh/fd - xh*shx/fd))
+				out[i] = T(s * (float64(hi) - mh - xh*mhx))
 			}
 			continue
 		}
 		u := in[2][r*d : (r+1)*d]
-		var su, sux, suh float64
-		for i, ui := range u {
-			xh := (float64(x[i]) - mu) * s
-			su += float64(ui)
-			sux += float64(ui) * xh
-			suh += float64(ui) * float64(h[i])
-		}
-		vv := s * (suh - su*sh/fd - sux*shx/fd) // ⟨u, J·h⟩
+		su, sux, suh := sumsU4(u, h, x, mu, s)
+		mu2, mux := su/fd, sux/fd
+		vv := s * (suh - su*mh - sux*mhx) // ⟨u, J·h⟩
+		k := -(s / fd)
 		for i := range out {
 			xh := (float64(x[i]) - mu) * s
-			ju := s * (float64(u[i]) - su/fd - xh*sux/fd)
-			jh := s * (float64(h[i]) - sh/fd - xh*shx/fd)
-			out[i] = T(-(s / fd) * (vv*xh + shx*ju + sux*jh))
+			ju := s * (float64(u[i]) - mu2 - xh*mux)
+			jh := s * (float64(h[i]) - mh - xh*mhx)
+			out[i] = T(k * (vv*xh + shx*ju + sux*jh))
 		}
 	}
+}
+
+// sum4 returns Σ x.
+func sum4[T float32 | float64](x []T) float64 {
+	var a, b, c, e float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		q := x[i : i+4 : i+4]
+		a += float64(q[0])
+		b += float64(q[1])
+		c += float64(q[2])
+		e += float64(q[3])
+	}
+	for ; i < len(x); i++ {
+		a += float64(x[i])
+	}
+	return (a + b) + (c + e)
+}
+
+// sumSqDev4 returns Σ (x − mu)².
+func sumSqDev4[T float32 | float64](x []T, mu float64) float64 {
+	var a, b, c, e float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		q := x[i : i+4 : i+4]
+		d0, d1, d2, d3 := float64(q[0])-mu, float64(q[1])-mu, float64(q[2])-mu, float64(q[3])-mu
+		a += d0 * d0
+		b += d1 * d1
+		c += d2 * d2
+		e += d3 * d3
+	}
+	for ; i < len(x); i++ {
+		dv := float64(x[i]) - mu
+		a += dv * dv
+	}
+	return (a + b) + (c + e)
+}
+
+// sumsHX4 returns Σ h and Σ h ⊙ x̂ for x̂ = (x − mu)·s.
+func sumsHX4[T float32 | float64](h, x []T, mu, s float64) (sh, shx float64) {
+	x = x[:len(h)]
+	var a0, a1, b0, b1 float64
+	i := 0
+	for ; i+2 <= len(h); i += 2 {
+		h0, h1 := float64(h[i]), float64(h[i+1])
+		a0 += h0
+		a1 += h1
+		b0 += h0 * (float64(x[i]) - mu)
+		b1 += h1 * (float64(x[i+1]) - mu)
+	}
+	for ; i < len(h); i++ {
+		a0 += float64(h[i])
+		b0 += float64(h[i]) * (float64(x[i]) - mu)
+	}
+	return a0 + a1, (b0 + b1) * s
+}
+
+// sumsU4 returns Σ u, Σ u ⊙ x̂ and Σ u ⊙ h.
+func sumsU4[T float32 | float64](u, h, x []T, mu, s float64) (su, sux, suh float64) {
+	h, x = h[:len(u)], x[:len(u)]
+	var a0, a1, b0, b1, c0, c1 float64
+	i := 0
+	for ; i+2 <= len(u); i += 2 {
+		u0, u1 := float64(u[i]), float64(u[i+1])
+		a0 += u0
+		a1 += u1
+		b0 += u0 * (float64(x[i]) - mu)
+		b1 += u1 * (float64(x[i+1]) - mu)
+		c0 += u0 * float64(h[i])
+		c1 += u1 * float64(h[i+1])
+	}
+	for ; i < len(u); i++ {
+		a0 += float64(u[i])
+		b0 += float64(u[i]) * (float64(x[i]) - mu)
+		c0 += float64(u[i]) * float64(h[i])
+	}
+	return a0 + a1, (b0 + b1) * s, c0 + c1
 }
