@@ -7,25 +7,31 @@
 // holds the runs one after the other. Whole groups of 16 values move with
 // plain vector loads and stores, a run's tail with a lane mask.
 
+// LAYOUT loads the arguments both functions share: R13 = nb, BX = stride
+// and R8 = pitch in bytes, DX = whole 16-value groups per run, R9 = the
+// run's remaining values and K1 their lane mask.
+#define LAYOUT \
+	MOVQ  nb+16(FP), R13     \
+	MOVQ  stride+24(FP), BX  \
+	SHLQ  $2, BX             \
+	MOVQ  ow+40(FP), DX      \
+	MOVQ  pitch+48(FP), R8   \
+	SHLQ  $2, R8             \
+	MOVQ  DX, CX             \
+	ANDQ  $15, CX            \
+	MOVQ  CX, R9             \
+	MOVL  $1, R10            \
+	SHLL  CX, R10            \
+	DECL  R10                \
+	KMOVW R10, K1            \
+	SHRQ  $4, DX
+
 // func copyAVX512(dst, src *float32, nb, stride, oh, ow, pitch int)
 // dst[(j·oh+oy)·ow+i] = src[j·stride+oy·pitch+i]
 TEXT ·copyAVX512(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), AX
-	MOVQ nb+16(FP), R13
-	MOVQ stride+24(FP), BX
-	SHLQ $2, BX
-	MOVQ ow+40(FP), DX
-	MOVQ pitch+48(FP), R8
-	SHLQ $2, R8
-	MOVQ DX, CX
-	ANDQ $15, CX
-	MOVQ CX, R9
-	MOVL $1, R10
-	SHLL CX, R10
-	DECL R10
-	KMOVW R10, K1
-	SHRQ $4, DX
+	LAYOUT
 	MOVQ oh+32(FP), CX
 
 copyex:
@@ -80,20 +86,7 @@ copydone:
 TEXT ·addAVX512(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), SI
-	MOVQ nb+16(FP), R13
-	MOVQ stride+24(FP), BX
-	SHLQ $2, BX
-	MOVQ ow+40(FP), DX
-	MOVQ pitch+48(FP), R8
-	SHLQ $2, R8
-	MOVQ DX, CX
-	ANDQ $15, CX
-	MOVQ CX, R9
-	MOVL $1, R10
-	SHLL CX, R10
-	DECL R10
-	KMOVW R10, K1
-	SHRQ $4, DX
+	LAYOUT
 	MOVQ tailw+56(FP), CX
 
 addex:
