@@ -67,7 +67,7 @@ type convOp struct {
 }
 
 type convScratch struct {
-	cols, mat, part, pad any // []float32 or []float64
+	cols, mat, part, phases any // []float32 or []float64
 }
 
 func (op *convOp) imageShape() tensor.Shape { return tensor.Shape{op.g.n, op.g.c, op.g.h, op.g.w} }
@@ -265,7 +265,7 @@ func runConv[T float32 | float64](op *convOp, dst []T, in [][]T) {
 		cols := scratch[T](&ws.cols, ckk*nb*p)
 		// Zero at the padding: im2colT writes only the interior, and an
 		// op runs either im2colT or col2imT, never both.
-		pad := scratch[T](&ws.pad, nb*op.lay.size)
+		phases := scratch[T](&ws.phases, nb*op.lay.size)
 		var mat []T
 		if nb > 1 {
 			mat = scratch[T](&ws.mat, op.o*nb*p)
@@ -276,7 +276,7 @@ func runConv[T float32 | float64](op *convOp, dst []T, in [][]T) {
 				if c0 >= g.n {
 					return
 				}
-				convChunk(op, dst, in, cols, mat, nil, pad, c0, min(g.n, c0+nb), false)
+				convChunk(op, dst, in, cols, mat, nil, phases, c0, min(g.n, c0+nb), false)
 			}
 		}
 		part := dst
@@ -288,7 +288,7 @@ func runConv[T float32 | float64](op *convOp, dst []T, in [][]T) {
 			clear(part)
 		}
 		for c0 := n0; c0 < n1; c0 += nb {
-			convChunk(op, dst, in, cols, mat, part, pad, c0, min(n1, c0+nb), c0 == n0)
+			convChunk(op, dst, in, cols, mat, part, phases, c0, min(n1, c0+nb), c0 == n0)
 		}
 	}
 	if workers == 1 {
@@ -315,7 +315,7 @@ func runConv[T float32 | float64](op *convOp, dst []T, in [][]T) {
 }
 
 // convChunk does examples c0..c1-1.
-func convChunk[T float32 | float64](op *convOp, dst []T, in [][]T, cols, mat, part, pad []T, c0, c1 int, first bool) {
+func convChunk[T float32 | float64](op *convOp, dst []T, in [][]T, cols, mat, part, phases []T, c0, c1 int, first bool) {
 	g := op.g
 	nb := c1 - c0
 	ckk, p := op.ckk(), g.oh*g.ow
@@ -325,7 +325,7 @@ func convChunk[T float32 | float64](op *convOp, dst []T, in [][]T, cols, mat, pa
 	imgPer := g.c * g.h * g.w
 	switch op.kind {
 	case cvFwd:
-		im2colT(cols, in[0][c0*imgPer:c1*imgPer], g, nb, op.lay, pad)
+		im2colT(cols, in[0][c0*imgPer:c1*imgPer], g, nb, op.lay, phases)
 		res, ld := mat, l
 		if nb == 1 {
 			res = dst[c0*outPer : c1*outPer]
@@ -355,12 +355,12 @@ func convChunk[T float32 | float64](op *convOp, dst []T, in [][]T, cols, mat, pa
 			gemmT(false, false, ckk, l, op.o, in[1], op.o, gy, ld, 0, cols, l)
 		}
 		img := dst[c0*imgPer : c1*imgPer]
-		col2imT(img, cols, g, nb, op.lay, pad)
+		col2imT(img, cols, g, nb, op.lay, phases)
 		if op.bias {
 			addChan(img, in[2], nb, g.c, g.h*g.w)
 		}
 	default:
-		im2colT(cols, in[0][c0*imgPer:c1*imgPer], g, nb, op.lay, pad)
+		im2colT(cols, in[0][c0*imgPer:c1*imgPer], g, nb, op.lay, phases)
 		gy, ld := in[1][c0*outPer:c1*outPer], p
 		if nb > 1 {
 			gatherRows(mat, gy, op.o, nb, p)
