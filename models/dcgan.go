@@ -182,12 +182,14 @@ func newDCGANDecoder(s *nn.Store, cfg Config, g dcganGeom, rng *rand.Rand) (*Dec
 	return &Decoder{Net: append(net, nn.Flatten{}), Output: cfg.Output}, nil
 }
 
-func newDCGANCritic(s *nn.Store, g dcganGeom, norm string, rng *rand.Rand) (*Critic, error) {
+// newDCGANCritic is the dcgan critic with a Linear head of outs outputs: one
+// score (WGAN) or the feature vectors of a learned ground cost.
+func newDCGANCritic(s *nn.Store, g dcganGeom, norm string, outs int, rng *rand.Rand) (*Critic, error) {
 	net, width, err := g.convStack(s, "critic", norm, rng)
 	if err != nil {
 		return nil, err
 	}
-	out, err := nn.NewLinear(s, "critic.out", width, 1, nn.GlorotUniform, rng)
+	out, err := nn.NewLinear(s, "critic.out", width, outs, nn.GlorotUniform, rng)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package models
 
 import (
 	"fmt"
-	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
 
@@ -33,20 +32,6 @@ func (c Config) validateFeatures() error {
 		return fmt.Errorf("models: critic features %d need a critic on the data", c.Features)
 	}
 	return nil
-}
-
-// newDCGANFeatureCritic is the dcgan critic (see dcgan.go) with a Linear
-// head of the given number of outputs.
-func newDCGANFeatureCritic(s *nn.Store, g dcganGeom, norm string, outs int, rng *rand.Rand) (*Critic, error) {
-	net, width, err := g.convStack(s, "critic", norm, rng)
-	if err != nil {
-		return nil, err
-	}
-	out, err := nn.NewLinear(s, "critic.out", width, outs, nn.GlorotUniform, rng)
-	if err != nil {
-		return nil, err
-	}
-	return &Critic{Net: append(net, out)}, nil
 }
 
 // ForwardWithInputGradSeed returns the critic's outputs y (batch×outputs)

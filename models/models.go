@@ -341,11 +341,7 @@ func (m *Model) newDCGAN(rng *rand.Rand) error {
 	case CriticOnLatent:
 		m.Critic, err = newCritic(s, cfg, cfg.Latent, rng)
 	default:
-		if cfg.criticOut() > 1 {
-			m.Critic, err = newDCGANFeatureCritic(s, g, cfg.criticNorm(), cfg.criticOut(), rng)
-		} else {
-			m.Critic, err = newDCGANCritic(s, g, cfg.criticNorm(), rng)
-		}
+		m.Critic, err = newDCGANCritic(s, g, cfg.criticNorm(), cfg.criticOut(), rng)
 	}
 	return err
 }
