@@ -120,7 +120,7 @@ func readMeta(path string) (*checkpoints.File, *meta, error) {
 // training continues exactly as if it had not stopped. The run continues in
 // the checkpoint's own folder, whatever folder the checkpoint recorded (a
 // copied or moved run folder is resumed where it is). edit, when not nil,
-// may change the configuration's Steps, Out, data folder and periods before
+// may change the configuration's Steps, TimeBudget, Out, data folder and periods before
 // the run is rebuilt (changing anything else is refused); Train accepts a
 // new Out only if it is missing or empty.
 func Resume(path string, edit func(*Config)) (*Run, error) {
@@ -138,13 +138,13 @@ func Resume(path string, edit func(*Config)) (*Run, error) {
 		before := cfg
 		edit(&cfg)
 		after := cfg
-		after.Steps, after.Out = before.Steps, before.Out
+		after.Steps, after.TimeBudget, after.Out = before.Steps, before.TimeBudget, before.Out
 		after.SampleEvery, after.CheckpointEvery, after.EvalEvery, after.LogEvery = before.SampleEvery, before.CheckpointEvery, before.EvalEvery, before.LogEvery
 		after.Data.Dir = before.Data.Dir
 		a, _ := json.Marshal(after)
 		b, _ := json.Marshal(before)
 		if string(a) != string(b) {
-			return nil, fmt.Errorf("train: resume from %s: only steps, output folder, data folder and periods can change", path)
+			return nil, fmt.Errorf("train: resume from %s: only steps, time budget, output folder, data folder and periods can change", path)
 		}
 	}
 	if err := cfg.Validate(); err != nil {

@@ -188,6 +188,9 @@ func (cfg Config) Validate() error {
 	default:
 		return fmt.Errorf("train: learning-rate schedule %q, want constant, linear or cosine", cfg.Schedule)
 	}
+	if cfg.Steps >= UnlimitedSteps && (cfg.Schedule == "linear" || cfg.Schedule == "cosine") {
+		return fmt.Errorf("train: the %s learning-rate schedule decays to zero at the last step, and a run bounded by its time budget alone has none: give steps or the constant schedule", cfg.Schedule)
+	}
 	for _, p := range []int{cfg.SampleEvery, cfg.CheckpointEvery, cfg.EvalEvery, cfg.LogEvery} {
 		if p < 0 {
 			return fmt.Errorf("train: negative period %d", p)

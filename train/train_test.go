@@ -249,4 +249,13 @@ func TestLRSchedule(t *testing.T) {
 	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "schedule") {
 		t.Errorf("unknown schedule: %v", err)
 	}
+	// A run bounded by time alone has no last step to decay to.
+	bad.Schedule, bad.Steps, bad.TimeBudget = "linear", UnlimitedSteps, 60
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "schedule") {
+		t.Errorf("linear schedule without a last step: %v", err)
+	}
+	bad.Schedule = "constant"
+	if err := bad.Validate(); err != nil {
+		t.Errorf("constant schedule on a time budget: %v", err)
+	}
 }

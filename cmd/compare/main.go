@@ -134,7 +134,7 @@ func parse(args []string, stderr io.Writer) (*plan, error) {
 	data := fs.String("data", "8gaussians", "data: "+strings.Join(train.DataNames, ", "))
 	dataDir := fs.String("data-dir", "", "folder of a file dataset (default $OTGEN_DATA/<data>)")
 	steps := fs.Int("steps", 1000, "training iterations per loss (with --time: a cap, default none)")
-	budget := fs.Duration("time", 0, "equal wall-clock budget per loss and seed, e.g. 20m (0: none; --steps alone gives equal steps, which favours the expensive losses)")
+	budget := fs.Duration("time", 0, "equal wall-clock budget per loss and seed, e.g. 20m (0: none; --steps alone gives equal steps, which favours the expensive losses); without --steps every learning rate stays constant (a decaying schedule needs the last step)")
 	batch := fs.Int("batch", 0, "batch size of every loss (0: the dataset's, as train's: 256 for the 2-D toys, 100 for mnist and fashion-mnist, 64 for celeba)")
 	seeds := cli.Uints{1}
 	fs.Var(&seeds, "seeds", "comma-separated seeds; each loss runs once per seed")
@@ -573,6 +573,11 @@ func (o options) config(loss string, seed uint64) (train.Config, error) {
 	cfg.Out = filepath.Join(o.out, key(loss, seed))
 	cfg.SampleEvery, cfg.CheckpointEvery = 0, 0
 	cfg.TimeBudget = o.budget
+	if cfg.Steps >= train.UnlimitedSteps {
+		// A decaying schedule needs the last step, which a run bounded
+		// by time alone does not have.
+		cfg.Schedule = "constant"
+	}
 	cfg.EvalEvery = o.evalEvery
 	if cfg.EvalEvery <= 0 {
 		cfg.EvalEvery = max(1, o.steps/10)

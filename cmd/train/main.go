@@ -30,6 +30,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"otgen/data"
 	"otgen/dist"
@@ -72,7 +73,7 @@ Examples:
 
 // resumable lists the flags that --resume accepts with a new value; any
 // other flag must repeat the checkpoint's value.
-var resumable = []string{"steps", "out", "data-dir", "download", "sample-every", "checkpoint-every"}
+var resumable = []string{"steps", "time", "out", "data-dir", "download", "sample-every", "checkpoint-every"}
 
 // firstPass holds the flags read before the defaults are known.
 type firstPass struct {
@@ -147,11 +148,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	before := cfg
 	fs := cli.NewFlagSet("train", stderr, header)
 	bind(fs, &cfg, spec, fp)
+	budget := fs.Duration("time", time.Duration(cfg.TimeBudget*float64(time.Second)), "stop after this much training, e.g. 30m: the wall time of the training steps over every resumption (evaluations, figures and checkpoints not counted); --steps then caps it (0: no budget)")
 	download := fs.Bool("download", false, "fetch a missing dataset (mnist, fashion-mnist) from its public mirrors into --data-dir, $OTGEN_DATA/<data> or the user cache, verified by SHA-256 (see cmd/data)")
 	if err := cli.Parse(fs, args, 0); err != nil {
 		return err
 	}
 	set := cli.Explicit(fs)
+	if set["time"] {
+		if err := useBudget(&cfg, *budget, set["steps"]); err != nil {
+			return err
+		}
+	}
 
 	if *download && comm.Size() > 1 {
 		// Every rank would write the same files at once.
@@ -171,6 +178,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		r, err = train.Resume(fp.resume, func(c *train.Config) {
 			c.Comm = comm
 			c.Steps, c.Out, c.Data.Dir = cfg.Steps, cfg.Out, cfg.Data.Dir
+			c.TimeBudget = cfg.TimeBudget
 			c.SampleEvery, c.CheckpointEvery = cfg.SampleEvery, cfg.CheckpointEvery
 		})
 	} else {
@@ -191,6 +199,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		fmt.Fprintln(stderr, "warning:", w)
 	}
 	cfg = r.Config
+	if r.Step() >= cfg.Steps && cfg.TimeBudget > 0 && r.WallTime() >= cfg.TimeBudget {
+		fmt.Fprintf(stdout, "the run spent its %v budget at step %d: nothing to train, nothing written (raise --time to continue)\n", budgetText(cfg.TimeBudget), r.Step())
+		return nil
+	}
 	if r.Step() >= cfg.Steps {
 		fmt.Fprintf(stdout, "the run is already at step %d of %d: nothing to train, nothing written (raise --steps to continue)\n", r.Step(), cfg.Steps)
 		return nil
@@ -199,7 +211,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if r.Ranks() > 1 {
 		batch = fmt.Sprintf("%d (global: %d per rank × %d ranks)", cfg.Batch, r.LocalBatch(), r.Ranks())
 	}
-	fmt.Fprintf(stdout, "training %s on %s: %d steps, batch %s, seed %d -> %s\n", cfg.Loss.Name, cfg.Data.Name, cfg.Steps, batch, cfg.Seed, cfg.Out)
+	length := fmt.Sprintf("%d steps", cfg.Steps)
+	if cfg.TimeBudget > 0 {
+		length = budgetText(cfg.TimeBudget) + " of training"
+		if cfg.Steps < train.UnlimitedSteps {
+			length += fmt.Sprintf(" or %d steps", cfg.Steps)
+		}
+	}
+	fmt.Fprintf(stdout, "training %s on %s: %s, batch %s, seed %d -> %s\n", cfg.Loss.Name, cfg.Data.Name, length, batch, cfg.Seed, cfg.Out)
 	if note := r.ResumeNote(); note != "" {
 		fmt.Fprintln(stdout, "note:", note)
 	}
@@ -346,6 +365,28 @@ func finish(cfg *train.Config, set map[string]bool) error {
 		losses.FitBatch(&cfg.Loss, cfg.Batch)
 	}
 	return nil
+}
+
+// useBudget sets the run's wall-clock budget from --time; without --steps
+// the budget alone ends the run. A schedule that decays to zero at the
+// last step needs that step, so it needs --steps.
+func useBudget(cfg *train.Config, budget time.Duration, stepsSet bool) error {
+	if budget < 0 {
+		return fmt.Errorf("--time %v: want >= 0", budget)
+	}
+	cfg.TimeBudget = budget.Seconds()
+	if budget > 0 && !stepsSet {
+		if cfg.Schedule == "linear" || cfg.Schedule == "cosine" {
+			return fmt.Errorf("--time %v without --steps: the %s learning-rate schedule decays to zero at --steps, so give --steps too (a cap) or --schedule constant", budget, cfg.Schedule)
+		}
+		cfg.Steps = train.UnlimitedSteps
+	}
+	return nil
+}
+
+// budgetText writes a budget in seconds as a duration, e.g. 30m0s.
+func budgetText(s float64) string {
+	return time.Duration(s * float64(time.Second)).Round(time.Millisecond).String()
 }
 
 func summary(m map[string]float64) string {

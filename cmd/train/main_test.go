@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"otgen/checkpoints"
+	"otgen/train"
 )
 
 // runArgs runs the command with a background context.
@@ -71,6 +72,55 @@ func TestTrainResumeAndErrors(t *testing.T) {
 		if err := runArgs(args, &out, &errb); err == nil {
 			t.Errorf("%v accepted", args)
 		}
+	}
+}
+
+// TestTimeBudget: --time ends a run after that much training, a resumed
+// run keeps its budget until --time raises it, and a budget without a last
+// step is refused for a schedule that decays to it.
+func TestTimeBudget(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	ckpt := filepath.Join(dir, "checkpoint.otgen")
+	var out, errb bytes.Buffer
+	base := []string{"--hidden", "16,16", "--batch", "32", "--out", dir}
+	err := runArgs(append([]string{"--time", "300ms"}, base...), &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "--steps") || !strings.Contains(err.Error(), "linear") {
+		t.Fatalf("--time without --steps on the linear schedule: %v", err)
+	}
+	for _, bad := range []string{"-1s", "soon"} {
+		if err := runArgs(append([]string{"--time", bad, "--schedule", "constant"}, base...), &out, &errb); err == nil {
+			t.Errorf("--time %s accepted", bad)
+		}
+	}
+	if err := runArgs(append([]string{"--time", "300ms", "--schedule", "constant"}, base...), &out, &errb); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	if !strings.Contains(out.String(), "300ms of training") {
+		t.Errorf("the run does not say its budget:\n%s", out.String())
+	}
+	cfg, err := train.ReadConfig(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.TimeBudget != 0.3 || cfg.Steps <= 0 || cfg.Steps >= train.UnlimitedSteps {
+		t.Fatalf("after the budget: time %v s, steps %d", cfg.TimeBudget, cfg.Steps)
+	}
+	first := cfg.Steps
+	out.Reset()
+	if err := runArgs([]string{"--resume", ckpt}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "raise --time") {
+		t.Errorf("resuming a spent budget: %q", out.String())
+	}
+	if err := runArgs([]string{"--resume", ckpt, "--time", "600ms"}, &out, &errb); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	if cfg, err = train.ReadConfig(ckpt); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.TimeBudget != 0.6 || cfg.Steps <= first || cfg.Steps >= train.UnlimitedSteps {
+		t.Errorf("after raising the budget: time %v s, steps %d (were %d)", cfg.TimeBudget, cfg.Steps, first)
 	}
 }
 

@@ -206,7 +206,7 @@ func TestResumeAcceptsRepeatedSettings(t *testing.T) {
 		t.Fatalf("repeating the checkpoint's settings: %v", err)
 	}
 	err := runArgs([]string{"--resume", ck, "--steps", "14", "--batch", "64"}, &so, &se)
-	if err == nil || !strings.Contains(err.Error(), "--batch") || !strings.Contains(err.Error(), "--steps, --out") {
+	if err == nil || !strings.Contains(err.Error(), "--batch") || !strings.Contains(err.Error(), "--steps, --time, --out") {
 		t.Fatalf("changing --batch: %v", err)
 	}
 }
