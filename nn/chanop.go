@@ -125,7 +125,7 @@ func (op *chanOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	}
 	if op.noMul { // y = chanAdd(a, β)
 		out[0] = grad
-		out[1], err = applyLin(grad.Graph(), kChanSum, grad, geom{}, grad.Shape().Clone(), tensor.Shape{op.c()})
+		out[1], err = applyLin(grad.Graph(), kChanSum, grad, grad.Shape().Clone(), tensor.Shape{op.c()})
 		if err != nil {
 			return nil, err
 		}
@@ -139,7 +139,7 @@ func (op *chanOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		return nil, err
 	}
 	if op.bias {
-		if out[2], err = applyLin(grad.Graph(), kChanSum, grad, geom{}, grad.Shape().Clone(), tensor.Shape{op.c()}); err != nil {
+		if out[2], err = applyLin(grad.Graph(), kChanSum, grad, grad.Shape().Clone(), tensor.Shape{op.c()}); err != nil {
 			return nil, err
 		}
 	}

@@ -211,3 +211,30 @@ func addChanBias(g *Graph, y, b *G.Node) (*G.Node, error) {
 	}
 	return out, nil
 }
+
+// geom is the geometry of a convolution: an N×C×H×W image, a KH×KW kernel
+// moved by SH, SW with PH, PW zeros of padding on each side, giving an
+// OH×OW output.
+type geom struct {
+	n, c, h, w     int
+	kh, kw, sh, sw int
+	ph, pw, oh, ow int
+}
+
+func newGeom(n, c, h, w, k, stride, pad int) (geom, error) {
+	if n <= 0 || c <= 0 || h <= 0 || w <= 0 {
+		return geom{}, fmt.Errorf("image shape %v", []int{n, c, h, w})
+	}
+	if k <= 0 || stride <= 0 || pad < 0 {
+		return geom{}, fmt.Errorf("kernel %d, stride %d, padding %d", k, stride, pad)
+	}
+	g := geom{n: n, c: c, h: h, w: w, kh: k, kw: k, sh: stride, sw: stride, ph: pad, pw: pad}
+	if h+2*pad < k || w+2*pad < k {
+		return geom{}, fmt.Errorf("kernel %d larger than the padded %d×%d image", k, h+2*pad, w+2*pad)
+	}
+	g.oh = (h+2*pad-k)/stride + 1
+	g.ow = (w+2*pad-k)/stride + 1
+	return g, nil
+}
+
+func (g geom) image() tensor.Shape { return tensor.Shape{g.n, g.c, g.h, g.w} }

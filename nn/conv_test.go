@@ -28,84 +28,6 @@ func dot(a, b []float64) float64 {
 	return s
 }
 
-var geoms = []struct{ n, c, h, w, k, s, p int }{
-	{1, 1, 4, 4, 3, 1, 0},
-	{2, 3, 5, 6, 3, 1, 1},
-	{2, 2, 7, 5, 4, 2, 1},
-	{1, 3, 6, 6, 2, 2, 0},
-	{3, 2, 5, 5, 3, 2, 2},
-	{2, 1, 1, 1, 4, 1, 3}, // 1×1 image, only padding around it
-}
-
-// TestIm2ColAdjoint checks <im2col(x), y> = <x, col2im(y)> on random shapes.
-func TestIm2ColAdjoint(t *testing.T) {
-	rng := rand.New(rand.NewPCG(11, 12))
-	for _, c := range geoms {
-		g, err := newGeom(c.n, c.c, c.h, c.w, c.k, c.s, c.p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x := randVec(rng, g.image().TotalSize())
-		y := randVec(rng, g.cols().TotalSize())
-		ix := make([]float64, len(y))
-		cy := make([]float64, len(x))
-		im2col(ix, x, g)
-		col2im(cy, y, g)
-		a, b := dot(ix, y), dot(x, cy)
-		if math.Abs(a-b) > 1e-10*(1+math.Abs(a)) {
-			t.Errorf("%+v: <im2col x, y> = %.12g, <x, col2im y> = %.12g", c, a, b)
-		}
-		// The same for the layout ops and the channel broadcast.
-		r := randVec(rng, len(x))
-		rn, nr := make([]float64, len(x)), make([]float64, len(x))
-		rows2nchwK(rn, r, c.n, c.c, c.h*c.w)
-		nchw2rowsK(nr, x, c.n, c.c, c.h*c.w)
-		if a, b := dot(rn, x), dot(r, nr); math.Abs(a-b) > 1e-10*(1+math.Abs(a)) {
-			t.Errorf("%+v: rows2nchw is not the adjoint of nchw2rows: %g vs %g", c, a, b)
-		}
-		back := make([]float64, len(x))
-		rows2nchwK(back, nr, c.n, c.c, c.h*c.w)
-		for i := range back {
-			if back[i] != x[i] {
-				t.Fatalf("%+v: rows2nchw(nchw2rows(x)) != x", c)
-			}
-		}
-	}
-}
-
-// TestIm2ColOpsGradient differentiates a nonlinear function of im2col and
-// col2im (so the gradient of each is the other) to first and, through
-// InputGrad-like nodes, second order.
-func TestIm2ColOpsGradient(t *testing.T) {
-	rng := rand.New(rand.NewPCG(13, 14))
-	for _, c := range geoms[1:4] {
-		s := NewStore(tensor.Float64)
-		g := NewGraph(s)
-		x, xt := g.Input("x", c.n, c.c, c.h, c.w)
-		fill(xt, rng, 1)
-		cols, err := Im2Col(x, c.k, c.s, c.p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sq := G.Must(G.Square(cols))
-		back, err := Col2Im(sq, c.n, c.c, c.h, c.w, c.k, c.s, c.p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cs := cols.Shape()
-		wts := g.Constant("w", randVec(rng, cs.TotalSize()), cs...)
-		loss := G.Must(G.Add(G.Must(G.Sum(G.Must(G.Square(back)))), G.Must(G.Sum(G.Must(G.HadamardProd(cols, wts))))))
-		res, err := gradcheck.Check(g.G, loss, G.Nodes{x}, gradcheck.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.MaxErr > 1 {
-			t.Fatalf("%+v: gradient mismatch %.3g at %s", c, res.MaxErr, res.Where)
-		}
-		t.Logf("%+v: max err %.3g", c, res.MaxErr)
-	}
-}
-
 // naiveConv is a direct convolution with PyTorch's weight layout
 // w[o, c, ky, kx].
 func naiveConv(x []float64, n, c, h, wd int, w []float64, out, k int, b []float64, s, p int) ([]float64, int, int) {
@@ -532,8 +454,6 @@ func TestConvShapeErrors(t *testing.T) {
 		"convT channels":  func() error { _, err := ct.Forward(g, wrongC); return err },
 		"layernorm":       func() error { _, err := ln.Forward(g, wrongC); return err },
 		"reshape":         func() error { _, err := Reshape{Shape: []int{2, 2}}.Forward(g, flat); return err },
-		"im2col 2-D":      func() error { _, err := Im2Col(flat, 3, 1, 0); return err },
-		"col2im shape":    func() error { _, err := Col2Im(flat, 1, 1, 4, 4, 3, 1, 0); return err },
 		"conv bad kernel": func() error { _, err := NewConv2d(s, "z", 1, 1, 0, 1, 0, HeNormal, rng); return err },
 	} {
 		if err := f(); err == nil {

@@ -201,7 +201,7 @@ func (op *convOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	}
 	if err == nil && op.bias {
 		if diff[2] {
-			out[2], err = applyLin(grad.Graph(), kChanSum, grad, geom{}, grad.Shape().Clone(), tensor.Shape{grad.Shape()[1]})
+			out[2], err = applyLin(grad.Graph(), kChanSum, grad, grad.Shape().Clone(), tensor.Shape{grad.Shape()[1]})
 		}
 	}
 	if err != nil {
