@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"otgen/train"
 )
 
 // TestLearnedCostFlags: the learned-cost losses' settings are flags whose
@@ -27,8 +29,20 @@ func TestLearnedCostFlags(t *testing.T) {
 			t.Errorf("%v: %v, want a one-line error about --%s", tc.args, err, tc.want)
 		}
 	}
+	// A valid --feature-dim reaches the model's critic.
 	var out, errb bytes.Buffer
-	err := runArgs([]string{"--loss", "sinkhorn-gan", "--help"}, &out, &errb)
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := runArgs([]string{"--loss", "minibatch-w-gan", "--feature-dim", "3", "--steps", "2", "--hidden", "8", "--out", dir}, &out, &errb); err != nil {
+		t.Fatalf("--feature-dim 3: %v", err)
+	}
+	cfg, err := train.ReadConfig(filepath.Join(dir, train.CheckpointName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Loss.Features != 3 || cfg.Model.Features != 3 {
+		t.Errorf("--feature-dim 3: the loss has %d features, the critic %d", cfg.Loss.Features, cfg.Model.Features)
+	}
+	err = runArgs([]string{"--loss", "sinkhorn-gan", "--help"}, &out, &errb)
 	if err == nil {
 		t.Fatal("--help returned no error")
 	}

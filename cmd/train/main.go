@@ -364,7 +364,13 @@ func finish(cfg *train.Config, set map[string]bool) error {
 	if set["batch"] && !set["m"] {
 		losses.FitBatch(&cfg.Loss, cfg.Batch)
 	}
-	return nil
+	// The loss configured the model with its default settings; a flag
+	// such as --feature-dim changes what it asks of the model (checked
+	// first, so that a bad value is reported as the loss setting it is).
+	if err := cfg.Loss.Validate(); err != nil {
+		return err
+	}
+	return losses.ConfigureModel(cfg.Loss, &cfg.Model)
 }
 
 // useBudget sets the run's wall-clock budget from --time; without --steps
