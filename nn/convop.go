@@ -446,6 +446,9 @@ type phaseLayout struct {
 	// that column's offset within the phase row: image columns x0, x0+sw,
 	// ... go to consecutive values from there.
 	cols []phaseCols
+	// pairs, for a column stride of 2 and an even width, is the split in
+	// the form runs.Split and runs.Merge take (vector code for float32).
+	pairs *runs.Pairs
 }
 
 type phaseCols struct{ x0, off int }
@@ -462,6 +465,9 @@ func newPhaseLayout(g geom) *phaseLayout {
 		px := x0 + g.pw
 		l.cols = append(l.cols, phaseCols{x0, (px%g.sw)*pr*pc + px/g.sw})
 	}
+	if g.sw == 2 && g.w%2 == 0 {
+		l.pairs = &runs.Pairs{RowOff: l.rowOff, W: g.w, Even: l.cols[0].off, Odd: l.cols[1].off}
+	}
 	return l
 }
 
@@ -474,6 +480,10 @@ func (l *phaseLayout) tap(g geom, ky, kx int) int {
 // splitPlane writes the h×w image plane into phases ph, whose padding
 // positions are zero and stay so.
 func splitPlane[T float32 | float64](ph, plane []T, l *phaseLayout, w int) {
+	if d, ok := any(ph).([]float32); ok && l.pairs != nil {
+		runs.Split(d, any(plane).([]float32), *l.pairs)
+		return
+	}
 	for y, ro := range l.rowOff {
 		src := plane[y*w : (y+1)*w]
 		for _, c := range l.cols {
@@ -488,6 +498,10 @@ func splitPlane[T float32 | float64](ph, plane []T, l *phaseLayout, w int) {
 
 // mergePlane writes the interior of phases ph back into the h×w plane.
 func mergePlane[T float32 | float64](plane, ph []T, l *phaseLayout, w int) {
+	if d, ok := any(plane).([]float32); ok && l.pairs != nil {
+		runs.Merge(d, any(ph).([]float32), *l.pairs)
+		return
+	}
 	for y, ro := range l.rowOff {
 		dst := plane[y*w : (y+1)*w]
 		for _, c := range l.cols {

@@ -48,3 +48,31 @@ func init() {
 		}
 	}
 }
+
+// The AVX-512 versions of Split and Merge move 8 pairs of values per
+// vector through one lane permutation (VPERMPS), the last fewer than 8 with
+// masks (AVX-512VL for the 8-lane halves).
+
+//go:noescape
+func splitAVX512(ph, plane *float32, rowOff *int32, h, w, even, odd int)
+
+//go:noescape
+func mergeAVX512(plane, ph *float32, rowOff *int32, h, w, even, odd int)
+
+func init() {
+	if !cpu.X86.HasAVX512F || !cpu.X86.HasAVX512VL {
+		return
+	}
+	Split = func(ph, plane []float32, p Pairs) {
+		p.Check(len(ph), len(plane))
+		if len(p.RowOff) > 0 && p.W > 0 {
+			splitAVX512(&ph[0], &plane[0], &p.RowOff[0], len(p.RowOff), p.W, p.Even, p.Odd)
+		}
+	}
+	Merge = func(plane, ph []float32, p Pairs) {
+		p.Check(len(ph), len(plane))
+		if len(p.RowOff) > 0 && p.W > 0 {
+			mergeAVX512(&plane[0], &ph[0], &p.RowOff[0], len(p.RowOff), p.W, p.Even, p.Odd)
+		}
+	}
+}
