@@ -223,6 +223,15 @@ GLOBL mergeIdx<>(SB), RODATA|NOPTR, $64
 	MOVQ  odd+48(FP), BX    \
 	SHLQ  $2, BX
 
+// HALFROWS points R10 and R9 at the even and odd half-rows of the row whose
+// offset R13 points at (AX = ph), and R11 at its count of whole groups.
+#define HALFROWS \
+	MOVLQSX (R13), R8       \
+	LEAQ    (AX)(R8*4), R8  \
+	LEAQ    (R8)(R14*1), R10 \
+	LEAQ    (R8)(BX*1), R9  \
+	MOVQ    DX, R11
+
 // func splitAVX512(ph, plane *float32, rowOff *int32, h, w, even, odd int)
 TEXT ·splitAVX512(SB), NOSPLIT, $0-56
 	MOVQ      ph+0(FP), AX
@@ -233,11 +242,7 @@ TEXT ·splitAVX512(SB), NOSPLIT, $0-56
 	VMOVDQU32 splitIdx<>(SB), Z7
 
 splitrow:
-	MOVLQSX (R13), R8
-	LEAQ    (AX)(R8*4), R8
-	LEAQ    (R8)(R14*1), R10
-	LEAQ    (R8)(BX*1), R9
-	MOVQ    DX, R11
+	HALFROWS
 
 splitgroup:
 	TESTQ         R11, R11
@@ -279,11 +284,7 @@ TEXT ·mergeAVX512(SB), NOSPLIT, $0-56
 	VMOVDQU32 mergeIdx<>(SB), Z7
 
 mergerow:
-	MOVLQSX (R13), R8
-	LEAQ    (AX)(R8*4), R8
-	LEAQ    (R8)(R14*1), R10
-	LEAQ    (R8)(BX*1), R9
-	MOVQ    DX, R11
+	HALFROWS
 
 mergegroup:
 	TESTQ        R11, R11
