@@ -24,6 +24,10 @@ func init() {
 	blas32.Use(impl)
 }
 
+// convSgemm is the float32 product of the convolution ops: otgen/sgemm,
+// as for every float32 product of this build.
+var convSgemm = sgemm.Implementation{}.Sgemm
+
 // splitGemm tells gemmOp whether to split large products over goroutines:
 // not here, otgen/sgemm does it itself.
 const splitGemm = false

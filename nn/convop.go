@@ -378,12 +378,13 @@ func convChunk[T float32 | float64](op *convOp, dst []T, in [][]T, cols, mat, pa
 	}
 }
 
-// gemmT is C = op(A)·op(B) + beta·C on the BLAS Gorgonia uses.
+// gemmT is C = op(A)·op(B) + beta·C: float32 on convSgemm, float64 on the
+// BLAS Gorgonia uses.
 func gemmT[T float32 | float64](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	ta, tb := blasT(tA), blasT(tB)
 	switch a := any(a).(type) {
 	case []float32:
-		G.WhichBLAS().Sgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+		convSgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 	case []float64:
 		G.WhichBLAS().Dgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	}
