@@ -8,6 +8,9 @@ package optim
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -85,6 +88,7 @@ func New(name string, lr, beta1, beta2 float64, nodes G.Nodes, names []string) (
 // gradient holds NaN or Inf, Step changes nothing and returns an error.
 func (o *Optimizer) Step() error {
 	grads := make([][]float32, len(o.nodes))
+	weights := make([][]float32, len(o.nodes))
 	for i, n := range o.nodes {
 		gv, err := n.Grad()
 		if err != nil {
@@ -94,55 +98,152 @@ func (o *Optimizer) Step() error {
 		if !ok {
 			return fmt.Errorf("optim: gradient of %s is %T", o.names[i], gv)
 		}
-		g := gt.Data().([]float32)
-		for _, v := range g {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return fmt.Errorf("optim: gradient of %s is not finite (%v)", o.names[i], v)
+		grads[i] = gt.Data().([]float32)
+		weights[i] = n.Value().(*tensor.Dense).Data().([]float32)
+	}
+	chunks := split(grads)
+	bad := make([]bool, len(chunks))
+	parallel(len(chunks), func(c int) { bad[c] = !finite(chunks[c].of(grads)) })
+	for c, b := range bad {
+		if b {
+			i := chunks[c].param
+			for _, v := range chunks[c].of(grads) {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					return fmt.Errorf("optim: gradient of %s is not finite (%v)", o.names[i], v)
+				}
 			}
 		}
-		grads[i] = g
 	}
 	o.T++
-	lr := float32(o.LR)
-	eps := float32(o.Eps)
-	var c1, c2 float32
+	u := update{name: o.Name, lr: float32(o.LR), eps: float32(o.Eps),
+		b1: float32(o.Beta1), b2: float32(o.Beta2), clip: float32(o.Clip)}
 	if o.Name == "adam" {
 		// Bias corrections of Kingma & Ba 2015, Algorithm 1.
-		c1 = float32(1 / (1 - math.Pow(o.Beta1, float64(o.T))))
-		c2 = float32(1 / (1 - math.Pow(o.Beta2, float64(o.T))))
+		u.c1 = float32(1 / (1 - math.Pow(o.Beta1, float64(o.T))))
+		u.c2 = float32(1 / (1 - math.Pow(o.Beta2, float64(o.T))))
 	}
-	b1, b2 := float32(o.Beta1), float32(o.Beta2)
-	for i, n := range o.nodes {
-		w := n.Value().(*tensor.Dense).Data().([]float32)
-		g := grads[i]
-		switch o.Name {
-		case "adam":
-			m, v := o.M[i], o.V[i]
-			for j, gj := range g {
-				m[j] = b1*m[j] + (1-b1)*gj
-				v[j] = b2*v[j] + (1-b2)*gj*gj
-				w[j] -= lr * (m[j] * c1) / (float32(math.Sqrt(float64(v[j]*c2))) + eps)
-			}
-		case "rmsprop":
-			sq := o.M[i]
-			for j, gj := range g {
-				sq[j] = b2*sq[j] + (1-b2)*gj*gj
-				w[j] -= lr * gj / (float32(math.Sqrt(float64(sq[j]))) + eps)
-			}
-		case "sgd":
-			for j, gj := range g {
-				w[j] -= lr * gj
-			}
+	parallel(len(chunks), func(c int) {
+		ch := chunks[c]
+		var m, v []float32
+		if len(o.M) > 0 {
+			m = ch.of(o.M)
 		}
-		if o.Clip > 0 {
-			c := float32(o.Clip)
-			for j := range w {
-				w[j] = min(max(w[j], -c), c)
-			}
+		if len(o.V) > 0 {
+			v = ch.of(o.V)
 		}
-		clear(g)
-	}
+		u.apply(ch.of(weights), ch.of(grads), m, v)
+	})
 	return nil
+}
+
+// update holds the constants of one Step.
+type update struct {
+	name                    string
+	lr, eps, b1, b2, c1, c2 float32
+	clip                    float32
+}
+
+// apply updates the weights w from the gradients g and the moments m and
+// v (nil where the optimiser has none), clips w when u.clip > 0, and zeroes
+// g. Every element is computed on its own, so that the result does not
+// depend on how Step splits the work.
+func (u *update) apply(w, g, m, v []float32) {
+	n := len(g)
+	w = w[:n]
+	switch u.name {
+	case "adam":
+		m, v = m[:n], v[:n]
+		lr, b1, b2, c1, c2, eps := u.lr, u.b1, u.b2, u.c1, u.c2, u.eps
+		for j, gj := range g {
+			mj := b1*m[j] + (1-b1)*gj
+			vj := b2*v[j] + (1-b2)*gj*gj
+			m[j], v[j] = mj, vj
+			w[j] -= lr * (mj * c1) / (float32(math.Sqrt(float64(vj*c2))) + eps)
+		}
+	case "rmsprop":
+		sq := m[:n]
+		lr, b2, eps := u.lr, u.b2, u.eps
+		for j, gj := range g {
+			s := b2*sq[j] + (1-b2)*gj*gj
+			sq[j] = s
+			w[j] -= lr * gj / (float32(math.Sqrt(float64(s))) + eps)
+		}
+	case "sgd":
+		for j, gj := range g {
+			w[j] -= u.lr * gj
+		}
+	}
+	if c := u.clip; c > 0 {
+		for j := range w {
+			w[j] = min(max(w[j], -c), c)
+		}
+	}
+	clear(g)
+}
+
+// finite reports whether every value of g is finite: v·0 is 0 for finite
+// v and NaN for NaN and ±Inf, and NaN survives the sums.
+func finite(g []float32) bool {
+	var s0, s1, s2, s3 float32
+	j := 0
+	for ; j+4 <= len(g); j += 4 {
+		s0 += g[j] * 0
+		s1 += g[j+1] * 0
+		s2 += g[j+2] * 0
+		s3 += g[j+3] * 0
+	}
+	for ; j < len(g); j++ {
+		s0 += g[j] * 0
+	}
+	s := s0 + s1 + s2 + s3
+	return s == s
+}
+
+// chunkSize is the number of values one goroutine of Step updates at a
+// time: large enough that starting it costs little beside its work
+// (~2 ns a value for Adam), small enough to share a model's large
+// parameters between the threads.
+const chunkSize = 1 << 15
+
+// chunk is the range [lo, hi) of parameter param's values.
+type chunk struct{ param, lo, hi int }
+
+// of returns the chunk's part of per-parameter slices xs.
+func (c chunk) of(xs [][]float32) []float32 { return xs[c.param][c.lo:c.hi] }
+
+// split cuts the parameters, whose sizes are those of grads, into chunks
+// of at most chunkSize values.
+func split(grads [][]float32) []chunk {
+	var cs []chunk
+	for i, g := range grads {
+		for lo := 0; lo < len(g); lo += chunkSize {
+			cs = append(cs, chunk{i, lo, min(len(g), lo+chunkSize)})
+		}
+	}
+	return cs
+}
+
+// parallel calls f(0), ..., f(n-1) on up to GOMAXPROCS goroutines.
+func parallel(n int, f func(int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for c := 0; c < n; c++ {
+			f(c)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := int(next.Add(1) - 1); c < n; c = int(next.Add(1) - 1) {
+				f(c)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // ZeroGrad clears the accumulated gradients without updating.

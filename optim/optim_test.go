@@ -1,7 +1,10 @@
 package optim
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -146,6 +149,145 @@ func TestNewErrors(t *testing.T) {
 		_, err := New(c.name, c.lr, c.b1, 0.999, G.Nodes{p}, c.names)
 		if err == nil || !strings.Contains(err.Error(), c.wantInErr) {
 			t.Errorf("New(%s, lr %v, beta1 %v) = %v, want an error with %q", c.name, c.lr, c.b1, err, c.wantInErr)
+		}
+	}
+}
+
+// quadratics is quadratic for several parameters: loss = Σ_p Σ_i w_pi² / 2.
+func quadratics(t testing.TB, ws ...[]float32) (G.Nodes, G.VM) {
+	t.Helper()
+	g := G.NewGraph()
+	var ps G.Nodes
+	var loss *G.Node
+	for i, w := range ws {
+		p := G.NewVector(g, tensor.Float32, G.WithShape(len(w)), G.WithName(fmt.Sprintf("w%d", i)),
+			G.WithValue(tensor.New(tensor.WithShape(len(w)), tensor.WithBacking(append([]float32(nil), w...)))))
+		s := G.Must(G.Mul(G.Must(G.Sum(G.Must(G.Square(p)))), G.NewConstant(float32(0.5))))
+		if loss == nil {
+			loss = s
+		} else {
+			loss = G.Must(G.Add(loss, s))
+		}
+		ps = append(ps, p)
+	}
+	if _, err := G.Grad(loss, ps...); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(ps...))
+	t.Cleanup(func() { vm.Close() })
+	return ps, vm
+}
+
+// TestLargeParametersSplitExactly: parameters larger than a chunk, updated
+// by several goroutines, get exactly the float32 update rules element by
+// element (as written out here), for every optimiser and with clipping.
+func TestLargeParametersSplitExactly(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	rng := rand.New(rand.NewPCG(1, 2))
+	sizes := []int{3*chunkSize + 17, 5, chunkSize}
+	const lr, b1, b2, eps, clip = 0.01, 0.9, 0.999, 1e-8, 0.9
+	for _, name := range []string{"adam", "rmsprop", "sgd"} {
+		t.Run(name, func(t *testing.T) {
+			var ws, ms, vs [][]float32
+			for _, n := range sizes {
+				w := make([]float32, n)
+				for i := range w {
+					w[i] = float32(rng.NormFloat64())
+				}
+				ws = append(ws, w)
+				ms = append(ms, make([]float32, n))
+				vs = append(vs, make([]float32, n))
+			}
+			ps, vm := quadratics(t, ws...)
+			o, err := New(name, lr, b1, b2, ps, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.Clip = clip
+			for k := 1; k <= 3; k++ {
+				step(t, vm, o)
+				c1 := float32(1 / (1 - math.Pow(b1, float64(k))))
+				c2 := float32(1 / (1 - math.Pow(o.Beta2, float64(k))))
+				f1, f2, fr := float32(b1), float32(o.Beta2), float32(lr)
+				for p, w := range ws {
+					for i, g := range w { // the gradient is w itself
+						switch name {
+						case "adam":
+							m, v := &ms[p][i], &vs[p][i]
+							*m = f1**m + (1-f1)*g
+							*v = f2**v + (1-f2)*g*g
+							w[i] -= fr * (*m * c1) / (float32(math.Sqrt(float64(*v*c2))) + eps)
+						case "rmsprop":
+							s := &ms[p][i]
+							*s = f2**s + (1-f2)*g*g
+							w[i] -= fr * g / (float32(math.Sqrt(float64(*s))) + eps)
+						case "sgd":
+							w[i] -= fr * g
+						}
+						w[i] = min(max(w[i], -clip), clip)
+					}
+					got := values(ps[p])
+					for i := range w {
+						if got[i] != w[i] {
+							t.Fatalf("step %d: w%d[%d] = %v, want %v", k, p, i, got[i], w[i])
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestNonFiniteInLargeParameterChangesNothing: an Inf in the last chunk
+// of a large parameter, found by one of several goroutines, still stops
+// the whole step before any parameter moves.
+func TestNonFiniteInLargeParameterChangesNothing(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	small := []float32{1, 2}
+	large := make([]float32, 2*chunkSize+3)
+	for i := range large {
+		large[i] = 0.5
+	}
+	large[len(large)-1] = float32(math.Inf(-1))
+	ps, vm := quadratics(t, small, large)
+	o, err := New("adam", 0.1, 0.9, 0.999, ps, []string{"enc.w", "dec.w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm.Reset()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	err = o.Step()
+	if err == nil || !strings.Contains(err.Error(), "dec.w") {
+		t.Fatalf("Step = %v, want an error naming dec.w", err)
+	}
+	if w := values(ps[0]); w[0] != 1 || w[1] != 2 || values(ps[1])[0] != 0.5 || o.T != 0 || o.M[0][0] != 0 {
+		t.Errorf("after a refused step w0 = %v, w1[0] = %v, T = %d, M[0][0] = %v; want unchanged", w, values(ps[1])[0], o.T, o.M[0][0])
+	}
+}
+
+// BenchmarkAdamStep: one Adam update of 1.2 million parameters (the
+// MNIST WAE-GAN's encoder, decoder and latent critic: a few large matrices
+// and many small vectors).
+func BenchmarkAdamStep(b *testing.B) {
+	var ws [][]float32
+	for _, n := range []int{512 * 512, 512 * 512, 512 * 512, 64 * 1024, 128 * 1024, 128 * 64 * 16, 4096, 512, 512, 512, 64, 64} {
+		ws = append(ws, make([]float32, n))
+	}
+	ps, vm := quadratics(b, ws...)
+	o, err := New("adam", 1e-4, 0.5, 0.999, ps, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	vm.Reset()
+	if err := vm.RunAll(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := o.Step(); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
