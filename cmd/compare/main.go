@@ -55,9 +55,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"otgen/classifier"
 	"otgen/losses"
 	"otgen/nn"
+	"otgen/scores"
 	"otgen/train"
 	"otgen/viz"
 )
@@ -258,20 +258,12 @@ func runOn(ctx context.Context, comm *dist.Comm, args []string, stdout, stderr i
 	if err := checkSharedFolder(comm, o.out); err != nil {
 		return err
 	}
-	var (
-		clf   *classifier.Classifier
-		faces *classifier.CelebA
-	)
+	var nets scores.Nets
 	// loadClassifier loads the feature network of the data's FID and KID
 	// (none for the toys), training it into the cache when it is missing.
 	loadClassifier := func(ctx context.Context, log io.Writer) error {
 		var err error
-		switch o.data {
-		case "mnist":
-			clf, err = mnistClassifier(ctx, pl.clfPath, o.dataDir, log)
-		case "celeba":
-			faces, err = celebaClassifier(ctx, pl.clfPath, o.dataDir, log)
-		}
+		nets, err = scores.Load(ctx, o.data, pl.clfPath, o.dataDir, log)
 		return err
 	}
 	if o.data == "mnist" || o.data == "celeba" {
@@ -307,7 +299,7 @@ func runOn(ctx context.Context, comm *dist.Comm, args []string, stdout, stderr i
 	if size > 1 {
 		fmt.Fprintf(stderr, "%d runs spread over %d ranks\n", len(todo), size)
 	}
-	results, err := trainRank(ctx, comm, mine, pl.jobs, o.dataDir, clf, faces, log)
+	results, err := trainRank(ctx, comm, mine, pl.jobs, o.dataDir, nets, log)
 	interrupted := errors.Is(err, train.ErrInterrupted)
 	if interrupted {
 		err = nil
@@ -390,7 +382,7 @@ func prepare(pl *plan, stderr io.Writer) error {
 
 // trainRank trains this rank's runs and computes their final metrics
 // (together with the other ranks' work).
-func trainRank(ctx context.Context, comm *dist.Comm, cfgs []train.Config, jobs int, dataDir string, clf *classifier.Classifier, faces *classifier.CelebA, log io.Writer) ([]result, error) {
+func trainRank(ctx context.Context, comm *dist.Comm, cfgs []train.Config, jobs int, dataDir string, nets scores.Nets, log io.Writer) ([]result, error) {
 	var results []result
 	err := together(ctx, comm, func(ctx context.Context) error {
 		var err error
@@ -398,7 +390,7 @@ func trainRank(ctx context.Context, comm *dist.Comm, cfgs []train.Config, jobs i
 			return err
 		}
 		for i := range results {
-			m, err := finalMetrics(results[i].Dir, dataDir, clf, faces)
+			m, err := finalMetrics(results[i].Dir, dataDir, nets)
 			if err != nil {
 				return fmt.Errorf("%s (seed %d): final metrics: %w", results[i].Loss, results[i].Seed, err)
 			}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"otgen/checkpoints"
 	"otgen/classifier"
+	"otgen/classifier/classifiertest"
 	"otgen/losses"
 	"otgen/train"
 )
@@ -199,34 +198,6 @@ func TestCompareMNISTImageMetrics(t *testing.T) {
 	}
 }
 
-// celebaFixture saves at path an untrained CelebA attribute classifier
-// whose checkpoint records a mean attribute accuracy of acc. LoadOrTrainCelebA
-// trusts the record, so compare uses (or refuses) the file without training
-// one; the features of random weights are enough to check compare's
-// columns, not their values (the classifier package tests those).
-func celebaFixture(t *testing.T, path string, acc float64) {
-	t.Helper()
-	c, err := classifier.NewCelebA(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	f, err := checkpoints.Read(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var meta map[string]any
-	if err := json.Unmarshal(f.Meta, &meta); err != nil {
-		t.Fatal(err)
-	}
-	meta["info"].(map[string]any)["test_accuracy"] = acc
-	if err := checkpoints.Write(path, meta, f.Tensors); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestCompareCelebA: a tiny CelebA compare of two losses on the first 128
 // faces writes a table with the pyramid SWD, FID and KID in the attribute
 // classifier's feature space, and the sample panels; a classifier below
@@ -237,9 +208,9 @@ func TestCompareCelebA(t *testing.T) {
 	}
 	dir := t.TempDir()
 	weak := filepath.Join(dir, "weak.otgen")
-	celebaFixture(t, weak, 0.81)
+	classifiertest.CelebA(t, weak, 0.81)
 	clf := filepath.Join(dir, "attrnet.otgen")
-	celebaFixture(t, clf, 0.9)
+	classifiertest.CelebA(t, clf, 0.9)
 	out := filepath.Join(dir, "cmp")
 	var stdout, stderr bytes.Buffer
 	args := []string{"--data", "celeba", "--losses", "wae-mmd,mbw", "--steps", "2", "--batch", "8", "--channels", "4", "--limit", "128"}

@@ -1,148 +1,19 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"io"
-	"math/rand/v2"
 	"path/filepath"
 
-	"otgen/classifier"
-	"otgen/eval"
-	"otgen/fetch"
+	"otgen/scores"
 	"otgen/train"
 )
 
-// Final image metrics, computed once per finished run on the same number
-// of generated and held-out examples for every loss, from fixed seeds:
-//
-//	eval_swd       sliced Wasserstein distance over Laplacian-pyramid
-//	               patches (Karras et al. 2018), ×10³, averaged over levels;
-//	eval_fid       FID in the feature space of otgen's MNIST classifier
-//	               (MNIST) or of its CelebA attribute classifier (CelebA);
-//	eval_kid       KID (unbiased cubic-kernel MMD², Bińkowski et al. 2018)
-//	               in the same feature space (its features are unbounded
-//	               ReLU outputs, so values are larger than with Inception's);
-//	eval_label_kl  KL divergence of the classifier's predicted-label
-//	               histogram of generated digits to the uniform one (0 when
-//	               every digit is generated equally often);
-//	eval_rec       mean squared reconstruction error per example on
-//	               held-out data (auto-encoders only).
-const (
-	finalSeed      = 11
-	mnistFinalN    = 2000
-	imageFinalN    = 1000
-	reconstructedN = 500
-)
-
-// finalMetrics computes the final image metrics of the run in dir (nothing
-// for 2-D data, whose metrics train's evaluation already gives). clf is the
-// MNIST classifier and faces the CelebA one (nil for other data).
-func finalMetrics(dir, dataDir string, clf *classifier.Classifier, faces *classifier.CelebA) (map[string]float64, error) {
+// finalMetrics computes the final image metrics of the run in dir
+// (scores.Final: SWD, FID, KID, label KL, reconstruction error; nothing for
+// 2-D data, whose metrics train's evaluation already gives).
+func finalMetrics(dir, dataDir string, nets scores.Nets) (map[string]float64, error) {
 	l, err := train.Load(filepath.Join(dir, train.CheckpointName))
 	if err != nil {
 		return nil, err
 	}
-	shape := l.Config.Model.DataShape
-	if len(shape) != 3 {
-		return nil, nil
-	}
-	c, h, w := shape[0], shape[1], shape[2]
-	dim := c * h * w
-	n := imageFinalN
-	if clf != nil {
-		n = mnistFinalN
-	}
-	rng := rand.New(rand.NewPCG(finalSeed, 1))
-	z := make([]float32, n*l.Config.Model.Latent)
-	l.Model.SamplePrior(rng, z)
-	gen, err := l.Model.Generate(z, n)
-	if err != nil {
-		return nil, err
-	}
-	real, err := l.Real(n, finalSeed, dataDir)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]float64{}
-	levels, err := eval.PyramidSWD(real, gen, c, h, w, eval.SWDOptions{Seed: finalSeed})
-	if err != nil {
-		return nil, err
-	}
-	s := 0.0
-	for _, v := range levels {
-		s += v
-	}
-	out["eval_swd"] = 1e3 * s / float64(len(levels))
-	var net eval.Featurer
-	switch {
-	case clf != nil:
-		net = clf
-	case faces != nil && dim == classifier.CelebAInputDim:
-		net = faces
-	}
-	if net != nil {
-		if out["eval_fid"], out["eval_kid"], err = eval.FeatureDistances(net, real, n, gen, n, eval.KIDOptions{Seed: finalSeed}); err != nil {
-			return nil, err
-		}
-	}
-	if clf != nil {
-		labels, err := clf.Predict(gen, n)
-		if err != nil {
-			return nil, err
-		}
-		if out["eval_label_kl"], err = eval.LabelKL(labels, 10); err != nil {
-			return nil, err
-		}
-	}
-	if l.Model.Encoder != nil {
-		x := real[:reconstructedN*dim]
-		xhat, err := l.Model.Reconstruct(x, reconstructedN)
-		if err != nil {
-			return nil, err
-		}
-		if out["eval_rec"], err = eval.ReconstructionError(x, xhat, dim); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// mnistClassifier returns the classifier at path ("" = the default cache
-// path), training and saving it first when there is none.
-func mnistClassifier(ctx context.Context, path, dataDir string, log io.Writer) (*classifier.Classifier, error) {
-	if path == "" {
-		p, err := classifier.DefaultPath()
-		if err != nil {
-			return nil, err
-		}
-		path = p
-	}
-	dataDir, err := fetch.Dir("mnist", dataDir)
-	if err != nil {
-		return nil, err
-	}
-	clf, err := classifier.LoadOrTrain(ctx, path, dataDir, log)
-	if err != nil {
-		return nil, fmt.Errorf("mnist classifier for FID/KID: %w", err)
-	}
-	fmt.Fprintf(log, "FID, KID and label KL in the feature space of %s (test accuracy %.1f%%)\n", clf.Path(), 100*clf.Info().TestAccuracy)
-	return clf, nil
-}
-
-// celebaClassifier returns the CelebA attribute classifier at path ("" =
-// the default cache path), training and saving it first when there is
-// none.
-func celebaClassifier(ctx context.Context, path, dataDir string, log io.Writer) (*classifier.CelebA, error) {
-	dataDir, err := fetch.Dir("celeba", dataDir)
-	if err != nil {
-		return nil, err
-	}
-	c, err := classifier.LoadOrTrainCelebA(ctx, path, dataDir, log)
-	if err != nil {
-		return nil, fmt.Errorf("celeba classifier for FID/KID: %w", err)
-	}
-	fmt.Fprintf(log, "FID and KID in the feature space of %s (mean attribute accuracy %.1f%%, majority baseline %.1f%%)\n",
-		c.Path(), 100*c.Info().TestAccuracy, 100*c.Info().BaselineAccuracy)
-	return c, nil
+	return scores.Final(l, dataDir, nets)
 }

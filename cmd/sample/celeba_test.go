@@ -3,12 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"otgen/classifier/classifiertest"
 	"otgen/train"
 )
 
@@ -73,5 +77,75 @@ func TestSampleCelebAGrid(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "reconstructions.png")); err == nil {
 		t.Error("reconstructions.png written without data")
+	}
+}
+
+// TestSampleScoresCelebA: --scores writes the final image scores of a
+// CelebA checkpoint (SWD, FID and KID in the attribute classifier's space,
+// reconstruction error) to scores.json and stdout, the same on a second
+// call; without the data it is a one-line error naming --scores, after
+// the figures.
+func TestSampleScoresCelebA(t *testing.T) {
+	if os.Getenv("OTGEN_DATA") == "" {
+		t.Skip("OTGEN_DATA not set: the CelebA test needs the real images in $OTGEN_DATA/celeba")
+	}
+	cfg, err := train.DefaultConfig("celeba", "vae")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Out = t.TempDir()
+	cfg.Data.Limit = 1200
+	cfg.Model.Channels, cfg.Model.Latent = 4, 8
+	cfg.Steps, cfg.Batch = 3, 16
+	cfg.SampleEvery, cfg.EvalEvery, cfg.CheckpointEvery = 0, 0, 0
+	r, err := train.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Train(context.Background()); err != nil {
+		r.Close()
+		t.Fatal(err)
+	}
+	r.Close()
+	clf := filepath.Join(t.TempDir(), "attrnet.otgen")
+	classifiertest.CelebA(t, clf, 0.9)
+	var first map[string]float64
+	for i := 0; i < 2; i++ {
+		out := filepath.Join(t.TempDir(), "figs")
+		var stdout, stderr bytes.Buffer
+		if err := run([]string{"--scores", "--classifier", clf, "--n", "4", "--out", out, r.CheckpointPath()}, &stdout, &stderr); err != nil {
+			t.Fatalf("%v\n%s", err, stderr.String())
+		}
+		b, err := os.ReadFile(filepath.Join(out, "scores.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]float64
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"eval_swd", "eval_fid", "eval_kid", "eval_rec"} {
+			v, ok := got[k]
+			if !ok || math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 && k != "eval_kid" {
+				t.Errorf("scores.json %s = %v (present %v), want a finite positive score", k, v, ok)
+			}
+			if !strings.Contains(stdout.String(), k+" ") {
+				t.Errorf("stdout lacks %s:\n%s", k, stdout.String())
+			}
+		}
+		if first == nil {
+			first = got
+		} else if fmt.Sprint(got) != fmt.Sprint(first) {
+			t.Errorf("second call: %v, first %v; want the same scores", got, first)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "nodata")
+	var stdout, stderr bytes.Buffer
+	err = run([]string{"--scores", "--classifier", clf, "--n", "4", "--out", out, "--data-dir", filepath.Join(t.TempDir(), "gone"), r.CheckpointPath()}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "--scores") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("--scores without the data: %v, want a one-line error naming --scores", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "samples.png")); err != nil {
+		t.Errorf("samples.png not written before the failing scores: %v", err)
 	}
 }

@@ -7,45 +7,58 @@
 //   - reconstructions.png (auto-encoders): real inputs next to their
 //     reconstructions;
 //   - walk.png: latent walks — rows of images decoded along straight lines
-//     between prior draws, or for 2-D data the decoded paths.
+//     between prior draws, or for 2-D data the decoded paths;
+//   - with --scores, scores.json: the final image scores that cmd/compare
+//     tabulates for its own runs (package scores: SWD, FID and KID in the
+//     data's classifier space, label KL, reconstruction error), also
+//     printed, for any checkpoint of image data.
 //
 // Usage:
 //
 //	go run ./cmd/sample runs/8gaussians-minibatch-w/checkpoint.otgen
 //	go run ./cmd/sample --n 100 --seed 7 --out figs runs/mnist-vae/checkpoint.otgen
+//	go run ./cmd/sample --scores runs/celeba-wgan/checkpoint.otgen
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"image/color"
 	"io"
 	"math/rand/v2"
 	"os"
+	"otgen/internal/atomicfile"
 	"otgen/internal/cli"
 	"otgen/nn"
 	"path/filepath"
+	"sort"
 
+	"otgen/scores"
 	"otgen/train"
 	"otgen/viz"
 )
 
 func main() {
-	cli.Main("sample", os.Args[1:], func(_ context.Context, args []string, stdout, stderr io.Writer) error {
-		return run(args, stdout, stderr)
-	}, nn.ReexecWithFastBLAS)
+	cli.Main("sample", os.Args[1:], runContext, nn.ReexecWithFastBLAS)
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
+	return runContext(context.Background(), args, stdout, stderr)
+}
+
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sample", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	n := fs.Int("n", 64, "number of samples (and of reconstructions, at most 64)")
 	seed := fs.Uint64("seed", 1, "seed of the prior draws and of the real examples shown")
 	out := fs.String("out", "", "output folder (default: sample/ beside the checkpoint)")
-	dataDir := fs.String("data-dir", "", "data folder, if it moved since training (reconstructions need real data)")
+	dataDir := fs.String("data-dir", "", "data folder, if it moved since training (reconstructions and --scores need real data)")
+	withScores := fs.Bool("scores", false, "also compute the final image scores of cmd/compare's table (SWD; FID and KID for mnist and celeba; label KL for mnist; reconstruction error) into scores.json")
+	clfPath := fs.String("classifier", "", "with --scores: classifier checkpoint for FID and KID (default: the cache path; trained there first when missing, ~2 min for MNIST, ~3 min for CelebA)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: sample [flags] CHECKPOINT\n\nWrites samples.png, reconstructions.png (auto-encoders) and walk.png.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: sample [flags] CHECKPOINT\n\nWrites samples.png, reconstructions.png (auto-encoders) and walk.png;\nwith --scores also scores.json, the final image scores of cmd/compare's table.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -75,7 +88,48 @@ func run(args []string, stdout, stderr io.Writer) error {
 	for _, f := range files {
 		fmt.Fprintln(stdout, "wrote", f)
 	}
-	return err
+	if err != nil || !*withScores {
+		return err
+	}
+	return writeScores(ctx, l, dir, *dataDir, *clfPath, stdout, stderr)
+}
+
+// writeScores computes the final image scores of l (package scores),
+// prints them and writes them to scores.json in dir.
+func writeScores(ctx context.Context, l *train.Loaded, dir, dataDir, clfPath string, stdout, stderr io.Writer) error {
+	if len(l.Config.Model.DataShape) != 3 {
+		return fmt.Errorf("--scores: %s data are not images; its metrics are in the run's metrics.csv", l.Config.Data.Name)
+	}
+	setDir := dataDir
+	if setDir == "" {
+		setDir = l.Config.Data.Dir
+	}
+	nets, err := scores.Load(ctx, l.Config.Data.Name, clfPath, setDir, stderr)
+	if err != nil {
+		return fmt.Errorf("--scores: %w", err)
+	}
+	m, err := scores.Final(l, dataDir, nets)
+	if err != nil {
+		return fmt.Errorf("--scores: %w", err)
+	}
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		fmt.Fprintf(stdout, "%s %.6g\n", k, m[k])
+	}
+	p := filepath.Join(dir, "scores.json")
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteBytes(p, append(b, '\n')); err != nil {
+		return fmt.Errorf("--scores: %w", err)
+	}
+	fmt.Fprintln(stdout, "wrote", p)
+	return nil
 }
 
 type sampler struct {
