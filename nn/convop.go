@@ -332,9 +332,9 @@ func convChunk[T float32 | float64](op *convOp, dst []T, in [][]T, cols, mat, pa
 		}
 		// res (O×l) = Wᵀ·cols
 		if op.wt {
-			gemmT(false, false, op.o, l, ckk, in[1], ckk, cols, l, 0, res, ld)
+			convGemmT(false, false, op.o, l, ckk, in[1], ckk, cols, l, 0, res, ld)
 		} else {
-			gemmT(true, false, op.o, l, ckk, in[1], op.o, cols, l, 0, res, ld)
+			convGemmT(true, false, op.o, l, ckk, in[1], op.o, cols, l, 0, res, ld)
 		}
 		if nb > 1 {
 			scatterRows(dst[c0*outPer:c1*outPer], res, op.o, nb, p)
@@ -350,9 +350,9 @@ func convChunk[T float32 | float64](op *convOp, dst []T, in [][]T, cols, mat, pa
 		}
 		// cols (CKK×l) = W·gy
 		if op.wt {
-			gemmT(true, false, ckk, l, op.o, in[1], ckk, gy, ld, 0, cols, l)
+			convGemmT(true, false, ckk, l, op.o, in[1], ckk, gy, ld, 0, cols, l)
 		} else {
-			gemmT(false, false, ckk, l, op.o, in[1], op.o, gy, ld, 0, cols, l)
+			convGemmT(false, false, ckk, l, op.o, in[1], op.o, gy, ld, 0, cols, l)
 		}
 		img := dst[c0*imgPer : c1*imgPer]
 		col2imT(img, cols, g, nb, op.lay, phases)
@@ -371,23 +371,32 @@ func convChunk[T float32 | float64](op *convOp, dst []T, in [][]T, cols, mat, pa
 			beta = 1
 		}
 		if op.wt { // part (O×CKK) += gy·colsᵀ
-			gemmT(false, true, op.o, ckk, l, gy, ld, cols, l, beta, part, ckk)
+			convGemmT(false, true, op.o, ckk, l, gy, ld, cols, l, beta, part, ckk)
 		} else { // part (CKK×O) += cols·gyᵀ
-			gemmT(false, true, ckk, op.o, l, cols, l, gy, ld, beta, part, op.o)
+			convGemmT(false, true, ckk, op.o, l, cols, l, gy, ld, beta, part, op.o)
 		}
 	}
 }
 
-// gemmT is C = op(A)·op(B) + beta·C: float32 on convSgemm, float64 on the
-// BLAS Gorgonia uses.
+// gemmT is C = op(A)·op(B) + beta·C on the BLAS Gorgonia uses.
 func gemmT[T float32 | float64](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	ta, tb := blasT(tA), blasT(tB)
 	switch a := any(a).(type) {
 	case []float32:
-		convSgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+		G.WhichBLAS().Sgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 	case []float64:
 		G.WhichBLAS().Dgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	}
+}
+
+// convGemmT is gemmT for the convolution ops: float32 products run on
+// convSgemm.
+func convGemmT[T float32 | float64](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if a, ok := any(a).([]float32); ok {
+		convSgemm(blasT(tA), blasT(tB), m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+		return
+	}
+	gemmT(tA, tB, m, n, k, a, lda, b, ldb, beta, c, ldc)
 }
 
 func blasT(t bool) blas.Transpose {
