@@ -114,51 +114,36 @@ func TestConfigureModelClearsAnUnusedCritic(t *testing.T) {
 	}
 }
 
-// TestWGANGPCelebADefaults: on CelebA wgan-gp takes one critic step per
-// generator step at 2e-4 (faces within 30 minutes on 2 cores, README);
-// elsewhere Algorithm 1's five at 1e-4; a critic count the user sets stays.
-func TestWGANGPCelebADefaults(t *testing.T) {
-	for _, c := range []struct {
-		data    string
-		shape   []int
-		set     int
-		ncritic int
-		lr      float64
-	}{
-		{"celeba", []int{3, 64, 64}, 0, 1, 2e-4},
-		{"mnist", []int{1, 28, 28}, 0, 5, 1e-4},
-		{"8gaussians", []int{2}, 0, 5, 1e-4},
-		{"celeba", []int{3, 64, 64}, 5, 5, 2e-4},
-	} {
-		tr := Training{}
-		cfg := Defaults(Config{Name: "wgan-gp", NCritic: c.set}, &tr, Data{Name: c.data, Shape: c.shape, Output: "tanh"})
-		if cfg.NCritic != c.ncritic || tr.LR != c.lr {
-			t.Errorf("%s, --n-critic %d: n_critic %d, lr %g; want %d, %g", c.data, c.set, cfg.NCritic, tr.LR, c.ncritic, c.lr)
-		}
-	}
-}
-
-// TestWGANCelebADefaults: on CelebA wgan (weight clipping) takes one
-// critic step per generator step at RMSProp 2e-4 (faces within 30 minutes
-// on 2 cores, README); elsewhere Algorithm 1's five at 5e-5; the clipping
-// bound stays 0.01 and a critic count the user sets stays.
+// TestWGANCelebADefaults: on CelebA wgan-gp and wgan (weight clipping)
+// take one critic step per generator step at 2e-4 (faces within 30
+// minutes on 2 cores, README); elsewhere Algorithm 1's five, at 1e-4 for
+// wgan-gp and RMSProp 5e-5 for wgan; wgan's clipping bound stays 0.01, and
+// a critic count the user sets stays.
 func TestWGANCelebADefaults(t *testing.T) {
 	for _, c := range []struct {
+		loss    string
 		data    string
 		shape   []int
 		set     int
 		ncritic int
 		lr      float64
 	}{
-		{"celeba", []int{3, 64, 64}, 0, 1, 2e-4},
-		{"mnist", []int{1, 28, 28}, 0, 5, 5e-5},
-		{"8gaussians", []int{2}, 0, 5, 5e-5},
-		{"celeba", []int{3, 64, 64}, 5, 5, 2e-4},
+		{"wgan-gp", "celeba", []int{3, 64, 64}, 0, 1, 2e-4},
+		{"wgan-gp", "mnist", []int{1, 28, 28}, 0, 5, 1e-4},
+		{"wgan-gp", "8gaussians", []int{2}, 0, 5, 1e-4},
+		{"wgan-gp", "celeba", []int{3, 64, 64}, 5, 5, 2e-4},
+		{"wgan", "celeba", []int{3, 64, 64}, 0, 1, 2e-4},
+		{"wgan", "mnist", []int{1, 28, 28}, 0, 5, 5e-5},
+		{"wgan", "8gaussians", []int{2}, 0, 5, 5e-5},
+		{"wgan", "celeba", []int{3, 64, 64}, 5, 5, 2e-4},
 	} {
 		tr := Training{}
-		cfg := Defaults(Config{Name: "wgan", NCritic: c.set}, &tr, Data{Name: c.data, Shape: c.shape, Output: "tanh"})
-		if cfg.NCritic != c.ncritic || tr.LR != c.lr || cfg.Clip != 0.01 {
-			t.Errorf("%s, --n-critic %d: n_critic %d, lr %g, clip %g; want %d, %g, 0.01", c.data, c.set, cfg.NCritic, tr.LR, cfg.Clip, c.ncritic, c.lr)
+		cfg := Defaults(Config{Name: c.loss, NCritic: c.set}, &tr, Data{Name: c.data, Shape: c.shape, Output: "tanh"})
+		if cfg.NCritic != c.ncritic || tr.LR != c.lr {
+			t.Errorf("%s on %s, --n-critic %d: n_critic %d, lr %g; want %d, %g", c.loss, c.data, c.set, cfg.NCritic, tr.LR, c.ncritic, c.lr)
+		}
+		if c.loss == "wgan" && cfg.Clip != 0.01 {
+			t.Errorf("wgan on %s: clip %g, want 0.01", c.data, cfg.Clip)
 		}
 	}
 }

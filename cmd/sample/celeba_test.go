@@ -22,27 +22,10 @@ func TestSampleCelebAGrid(t *testing.T) {
 	if os.Getenv("OTGEN_DATA") == "" {
 		t.Skip("OTGEN_DATA not set: the CelebA test needs the real images in $OTGEN_DATA/celeba")
 	}
-	cfg, err := train.DefaultConfig("celeba", "vae")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Out = t.TempDir()
-	cfg.Data.Limit = 256
-	cfg.Model.Channels, cfg.Model.Latent = 4, 8
-	cfg.Steps, cfg.Batch = 5, 16
-	cfg.SampleEvery, cfg.EvalEvery, cfg.CheckpointEvery = 0, 0, 0
-	r, err := train.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Train(context.Background()); err != nil {
-		r.Close()
-		t.Fatal(err)
-	}
-	r.Close()
+	ckpt := tinyCelebAVAE(t, 256, 5)
 	out := filepath.Join(t.TempDir(), "figs")
 	var stdout, stderr bytes.Buffer
-	if err := run([]string{"--n", "16", "--out", out, r.CheckpointPath()}, &stdout, &stderr); err != nil {
+	if err := run([]string{"--n", "16", "--out", out, ckpt}, &stdout, &stderr); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
 	for _, f := range []string{"samples.png", "reconstructions.png", "walk.png"} {
@@ -64,7 +47,7 @@ func TestSampleCelebAGrid(t *testing.T) {
 	// command succeeds (it wrote samples.png, then failed).
 	out = filepath.Join(t.TempDir(), "nodata")
 	stdout.Reset()
-	if err := run([]string{"--n", "16", "--out", out, "--data-dir", filepath.Join(t.TempDir(), "gone"), r.CheckpointPath()}, &stdout, &stderr); err != nil {
+	if err := run([]string{"--n", "16", "--out", out, "--data-dir", filepath.Join(t.TempDir(), "gone"), ckpt}, &stdout, &stderr); err != nil {
 		t.Fatalf("without the data: %v", err)
 	}
 	if !strings.Contains(stdout.String(), "skipped reconstructions.png") {
@@ -89,31 +72,14 @@ func TestSampleScoresCelebA(t *testing.T) {
 	if os.Getenv("OTGEN_DATA") == "" {
 		t.Skip("OTGEN_DATA not set: the CelebA test needs the real images in $OTGEN_DATA/celeba")
 	}
-	cfg, err := train.DefaultConfig("celeba", "vae")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Out = t.TempDir()
-	cfg.Data.Limit = 1200
-	cfg.Model.Channels, cfg.Model.Latent = 4, 8
-	cfg.Steps, cfg.Batch = 3, 16
-	cfg.SampleEvery, cfg.EvalEvery, cfg.CheckpointEvery = 0, 0, 0
-	r, err := train.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Train(context.Background()); err != nil {
-		r.Close()
-		t.Fatal(err)
-	}
-	r.Close()
+	ckpt := tinyCelebAVAE(t, 1200, 3)
 	clf := filepath.Join(t.TempDir(), "attrnet.otgen")
 	classifiertest.CelebA(t, clf, 0.9)
 	var first map[string]float64
 	for i := 0; i < 2; i++ {
 		out := filepath.Join(t.TempDir(), "figs")
 		var stdout, stderr bytes.Buffer
-		if err := run([]string{"--scores", "--classifier", clf, "--n", "4", "--out", out, r.CheckpointPath()}, &stdout, &stderr); err != nil {
+		if err := run([]string{"--scores", "--classifier", clf, "--n", "4", "--out", out, ckpt}, &stdout, &stderr); err != nil {
 			t.Fatalf("%v\n%s", err, stderr.String())
 		}
 		b, err := os.ReadFile(filepath.Join(out, "scores.json"))
@@ -141,11 +107,36 @@ func TestSampleScoresCelebA(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "nodata")
 	var stdout, stderr bytes.Buffer
-	err = run([]string{"--scores", "--classifier", clf, "--n", "4", "--out", out, "--data-dir", filepath.Join(t.TempDir(), "gone"), r.CheckpointPath()}, &stdout, &stderr)
+	err := run([]string{"--scores", "--classifier", clf, "--n", "4", "--out", out, "--data-dir", filepath.Join(t.TempDir(), "gone"), ckpt}, &stdout, &stderr)
 	if err == nil || !strings.Contains(err.Error(), "--scores") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("--scores without the data: %v, want a one-line error naming --scores", err)
 	}
 	if _, err := os.Stat(filepath.Join(out, "samples.png")); err != nil {
 		t.Errorf("samples.png not written before the failing scores: %v", err)
 	}
+}
+
+// tinyCelebAVAE trains a vae with CelebA's defaults on the first limit
+// faces (base width 4, latent 8, batch 16) for steps steps and returns its
+// checkpoint.
+func tinyCelebAVAE(t *testing.T, limit, steps int) string {
+	t.Helper()
+	cfg, err := train.DefaultConfig("celeba", "vae")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Out = t.TempDir()
+	cfg.Data.Limit = limit
+	cfg.Model.Channels, cfg.Model.Latent = 4, 8
+	cfg.Steps, cfg.Batch = steps, 16
+	cfg.SampleEvery, cfg.EvalEvery, cfg.CheckpointEvery = 0, 0, 0
+	r, err := train.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return r.CheckpointPath()
 }
