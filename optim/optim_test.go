@@ -35,11 +35,17 @@ func values(p *G.Node) []float32 { return p.Value().(*tensor.Dense).Data().([]fl
 // step runs the machine (gradient = current w) and one optimiser update.
 func step(t *testing.T, vm G.VM, o *Optimizer) {
 	t.Helper()
-	vm.Reset()
-	if err := vm.RunAll(); err != nil {
+	gradients(t, vm)
+	if err := o.Step(); err != nil {
 		t.Fatal(err)
 	}
-	if err := o.Step(); err != nil {
+}
+
+// gradients runs the machine once, binding the gradients to the nodes.
+func gradients(t testing.TB, vm G.VM) {
+	t.Helper()
+	vm.Reset()
+	if err := vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -119,10 +125,7 @@ func TestNonFiniteGradientChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vm.Reset()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
+	gradients(t, vm)
 	err = o.Step()
 	if err == nil || !strings.Contains(err.Error(), "dec.w") {
 		t.Fatalf("Step = %v, want an error naming dec.w", err)
@@ -254,10 +257,7 @@ func TestNonFiniteInLargeParameterChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vm.Reset()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
+	gradients(t, vm)
 	err = o.Step()
 	if err == nil || !strings.Contains(err.Error(), "dec.w") {
 		t.Fatalf("Step = %v, want an error naming dec.w", err)
@@ -280,10 +280,7 @@ func BenchmarkAdamStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	vm.Reset()
-	if err := vm.RunAll(); err != nil {
-		b.Fatal(err)
-	}
+	gradients(b, vm)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := o.Step(); err != nil {
