@@ -9,11 +9,11 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"otgen/internal/par"
 )
 
 // Optimizer updates a set of float32 parameters from the gradients that a
@@ -223,29 +223,6 @@ func split(grads [][]float32) []chunk {
 	return cs
 }
 
-// parallel calls f(0), ..., f(n-1) on up to GOMAXPROCS goroutines.
-func parallel(n int, f func(int)) {
-	workers := min(n, runtime.GOMAXPROCS(0))
-	if workers <= 1 {
-		for c := 0; c < n; c++ {
-			f(c)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := int(next.Add(1) - 1); c < n; c = int(next.Add(1) - 1) {
-				f(c)
-			}
-		}()
-	}
-	wg.Wait()
-}
-
 // ZeroGrad clears the accumulated gradients without updating.
 func (o *Optimizer) ZeroGrad() {
 	for _, n := range o.nodes {
@@ -257,4 +234,13 @@ func (o *Optimizer) ZeroGrad() {
 			}
 		}
 	}
+}
+
+// parallel calls f(0), ..., f(n-1) on up to GOMAXPROCS goroutines.
+func parallel(n int, f func(int)) {
+	par.Blocks(n, 1, runtime.GOMAXPROCS(0), false, func(lo, hi, _ int) {
+		for c := lo; c < hi; c++ {
+			f(c)
+		}
+	})
 }

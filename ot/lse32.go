@@ -6,6 +6,8 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/mat"
+
+	"otgen/internal/par"
 )
 
 // The float32 source of the online solver: squared Euclidean costs
@@ -218,7 +220,7 @@ func (s *source32) lse(out []float64, rows bool, pot, logw []float64, eps float6
 	h := s.colTerms(C, pot, logw, eps)
 	c2 := float32(2 * math.Log2E / eps)
 	if R.d <= smallDim {
-		parallelBlocks(R.n, lseBlock, s.workers, s.serial(R, C), func(lo, hi, w int) {
+		par.Blocks(R.n, lseBlock, s.workers, s.serial(R, C), func(lo, hi, w int) {
 			wk := s.work[w]
 			rows := hi - lo
 			d := R.d
@@ -256,7 +258,7 @@ func (s *source32) lse(out []float64, rows bool, pot, logw []float64, eps float6
 		})
 		return
 	}
-	parallelBlocks(R.n, gemmRows, s.workers, s.serial(R, C), func(lo, hi, w int) {
+	par.Blocks(R.n, gemmRows, s.workers, s.serial(R, C), func(lo, hi, w int) {
 		wk := s.work[w]
 		sums := make([]rowSum, hi-lo)
 		shifts := make([]float32, hi-lo)
@@ -374,7 +376,7 @@ func (s *source32) planPass(R, C *cloud32, h []float32, f, la, hint []float64, e
 	if !small {
 		block = gemmRows
 	}
-	parallelBlocks(R.n, block, s.workers, s.serial(R, C), func(lo, hi, w int) {
+	par.Blocks(R.n, block, s.workers, s.serial(R, C), func(lo, hi, w int) {
 		wk := s.work[w]
 		kappa := make([]float64, hi-lo)
 		shift := make([]float32, hi-lo)

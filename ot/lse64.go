@@ -2,38 +2,11 @@ package ot
 
 import (
 	"math"
-	"sync"
-	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
-)
 
-// parallelBlocks calls fn(lo, hi, w) for the consecutive blocks [lo, hi)
-// of block indices of [0, n), on up to workers goroutines (w is the
-// goroutine's index, for its scratch buffers), or on the calling one when
-// serial is set. Each block is done by exactly one call, so results
-// written per index do not depend on the number of goroutines.
-func parallelBlocks(n, block, workers int, serial bool, fn func(lo, hi, w int)) {
-	nb := (n + block - 1) / block
-	if serial || workers <= 1 || nb <= 1 {
-		for b := 0; b < nb; b++ {
-			fn(b*block, min(n, (b+1)*block), 0)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < min(workers, nb); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := int(next.Add(1) - 1); b < nb; b = int(next.Add(1) - 1) {
-				fn(b*block, min(n, (b+1)*block), w)
-			}
-		}()
-	}
-	wg.Wait()
-}
+	"otgen/internal/par"
+)
 
 // lseBlock is the number of rows a goroutine takes at a time.
 const lseBlock = 16
@@ -115,7 +88,7 @@ func (s *source64) lse(out []float64, rows bool, pot, logw []float64, eps float6
 		cols = s.n
 	}
 	inv := 1 / eps
-	parallelBlocks(len(out), lseBlock, s.workers, s.serial(), func(lo, hi, w int) {
+	par.Blocks(len(out), lseBlock, s.workers, s.serial(), func(lo, hi, w int) {
 		t := s.scratch[w][:cols]
 		for i := lo; i < hi; i++ {
 			c := s.costs(t, i, rows)
@@ -173,7 +146,7 @@ func (s *source64) planCost(f, g, la, lb []float64, eps float64) float64 {
 	nb := (s.n + lseBlock - 1) / lseBlock
 	part := make([]float64, nb)
 	inv := 1 / eps
-	parallelBlocks(s.n, lseBlock, s.workers, s.serial(), func(lo, hi, w int) {
+	par.Blocks(s.n, lseBlock, s.workers, s.serial(), func(lo, hi, w int) {
 		t := s.scratch[w][:s.m]
 		acc := 0.0
 		for i := lo; i < hi; i++ {
@@ -204,7 +177,7 @@ func (s *source64) gradRows(G *mat.Dense, rows bool, f, g, la, lb []float64, eps
 		fr, gc, lr, lc = g, f, lb, la
 	}
 	d, p, inv := s.d, s.p, 1/eps
-	parallelBlocks(n, lseBlock, s.workers, s.serial(), func(lo, hi, w int) {
+	par.Blocks(n, lseBlock, s.workers, s.serial(), func(lo, hi, w int) {
 		t := s.scratch[w][:m]
 		for i := lo; i < hi; i++ {
 			if math.IsInf(lr[i], -1) {
