@@ -49,6 +49,7 @@ const (
 	guardClip    = "clip"
 	costSqEuclid = "sqeuclidean"
 	costCosine   = "cosine"
+	costEuclid   = "euclidean" // minibatch-w's other ground cost
 )
 
 // learnedUses lists the settings every learned-cost loss reads, before its

@@ -28,7 +28,9 @@ type Config struct {
 	// Cost is the reconstruction cost c(x, y) of aae: "l2sq" (‖x−y‖², the
 	// default), "l2" (‖x−y‖) or "l1"; for the learned-cost losses
 	// (sinkhorn-gan, minibatch-w-gan) the ground cost between critic
-	// features: "sqeuclidean" (the default) or "cosine".
+	// features: "sqeuclidean" (the default) or "cosine"; for minibatch-w
+	// the ground cost between points: "sqeuclidean" (‖x−y‖², the default
+	// on images) or "euclidean" (‖x−y‖, the default on the 2-D toys).
 	Cost string `json:"cost,omitempty"`
 	// Features is the dimension of the critic's feature vectors of the
 	// learned-cost losses, and CriticReg what keeps that critic from

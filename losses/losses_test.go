@@ -100,12 +100,16 @@ func TestLossGradients(t *testing.T) {
 
 // TestMultiStepLossGradients checks every step of the GAN-family and OT
 // losses (WGAN-GP's critic step is second order) against central
-// differences, the unbalanced Sinkhorn divergence (--reach) included.
+// differences, the unbalanced Sinkhorn divergence (--reach) and minibatch-w
+// with the Euclidean ground cost included.
 func TestMultiStepLossGradients(t *testing.T) {
-	for _, c := range []Config{{Name: "aae"}, {Name: "wgan"}, {Name: "wgan-gp"}, {Name: "sinkhorn"}, {Name: "sinkhorn", Reach: 0.5}, {Name: "minibatch-w"}} {
+	for _, c := range []Config{{Name: "aae"}, {Name: "wgan"}, {Name: "wgan-gp"}, {Name: "sinkhorn"}, {Name: "sinkhorn", Reach: 0.5}, {Name: "minibatch-w"}, {Name: "minibatch-w", Cost: costEuclid}} {
 		name := c.Name
 		if c.Reach > 0 {
 			name += "-unbalanced"
+		}
+		if c.Cost != "" {
+			name += "-" + c.Cost
 		}
 		t.Run(name, func(t *testing.T) {
 			// Enough Sinkhorn iterations to converge: the envelope gradient

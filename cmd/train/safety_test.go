@@ -202,7 +202,7 @@ func TestResumeAcceptsRepeatedSettings(t *testing.T) {
 	trainQuick(t, a, 10)
 	ck := filepath.Join(a, train.CheckpointName)
 	var so, se bytes.Buffer
-	if err := runArgs([]string{"--resume", ck, "--steps", "12", "--batch", "32", "--hidden", "16,16", "--loss", "mbw", "--data", "8gaussians", "--lr", "0.001", "--sample-every", "3"}, &so, &se); err != nil {
+	if err := runArgs([]string{"--resume", ck, "--steps", "12", "--batch", "32", "--hidden", "16,16", "--loss", "mbw", "--data", "8gaussians", "--lr", "0.002", "--sample-every", "3"}, &so, &se); err != nil {
 		t.Fatalf("repeating the checkpoint's settings: %v", err)
 	}
 	err := runArgs([]string{"--resume", ck, "--steps", "14", "--batch", "64"}, &so, &se)
