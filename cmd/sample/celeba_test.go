@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"image/png"
@@ -130,13 +129,5 @@ func tinyCelebAVAE(t *testing.T, limit, steps int) string {
 	cfg.Model.Channels, cfg.Model.Latent = 4, 8
 	cfg.Steps, cfg.Batch = steps, 16
 	cfg.SampleEvery, cfg.EvalEvery, cfg.CheckpointEvery = 0, 0, 0
-	r, err := train.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if err := r.Train(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return r.CheckpointPath()
+	return trainTo(t, cfg)
 }

@@ -21,6 +21,12 @@ func trainedCheckpoint(t *testing.T, loss string) string {
 	cfg.Out = t.TempDir()
 	cfg.Model.Hidden = []int{16}
 	cfg.Steps, cfg.Batch = 5, 32
+	return trainTo(t, cfg)
+}
+
+// trainTo trains a run of cfg to its end and returns its checkpoint.
+func trainTo(t *testing.T, cfg train.Config) string {
+	t.Helper()
 	r, err := train.New(cfg)
 	if err != nil {
 		t.Fatal(err)
