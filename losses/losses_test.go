@@ -10,6 +10,7 @@ import (
 
 	"otgen/internal/gradcheck"
 	"otgen/models"
+	"otgen/nn"
 )
 
 func model64(t *testing.T, cfg Config, out string, act string) *models.Model {
@@ -264,5 +265,62 @@ func TestIMQMMDOpGradient(t *testing.T) {
 	}
 	if res.MaxErr > 1 || res.Checked != 33 {
 		t.Fatalf("gradient mismatch %.3g at %s (%d checked)", res.MaxErr, res.Where, res.Checked)
+	}
+}
+
+// TestAAEDiscLossValue compares the discriminator step's loss, which runs
+// the discriminator once over the prior and the encoded codes together,
+// with its definition: λ·(mean softplus(−D(z_p)) + mean softplus(D(Q(x)))),
+// D evaluated on each batch separately.
+func TestAAEDiscLossValue(t *testing.T) {
+	cfg := Defaults(Config{Name: "aae", Lambda: 1.5}, nil, Data{Output: "linear"})
+	m := model64(t, cfg, "linear", "leaky_relu")
+	const n, dz = 6, 2
+	obj, err := New(cfg, m, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := obj.Steps[0]
+	fillStep(st, 4, false)
+	vm := G.NewTapeMachine(st.Graph.G)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	zq32, err := m.Encode(toF32(st.Data.Data().([]float64)), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zq := make([]float64, len(zq32))
+	for i, v := range zq32 {
+		zq[i] = float64(v)
+	}
+	// logits returns D's logit for each row of z.
+	logits := func(z []float64) []float64 {
+		g := nn.NewGraph(m.Store)
+		in, buf := g.Input("z", n, dz)
+		copy(buf.Data().([]float64), z)
+		l, err := m.Critic.Forward(g, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm := G.NewTapeMachine(g.G)
+		defer vm.Close()
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		return append([]float64(nil), l.Value().Data().([]float64)...)
+	}
+	softplus := func(v float64) float64 { return math.Log1p(math.Exp(v)) }
+	var sp, sq float64
+	for _, l := range logits(st.Noise[0].T.Data().([]float64)) {
+		sp += softplus(-l)
+	}
+	for _, l := range logits(zq) {
+		sq += softplus(l)
+	}
+	want := cfg.Lambda * (sp + sq) / n
+	if got := st.Loss.Value().Data().(float64); math.Abs(got-want) > 1e-5*math.Abs(want) {
+		t.Fatalf("discriminator loss %v, want %v", got, want)
 	}
 }

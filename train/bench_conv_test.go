@@ -105,6 +105,16 @@ func BenchmarkWAEGANStep(b *testing.B) {
 	benchSteps(b, r, nil)
 }
 
+// BenchmarkWAEGANDiscStep: the WAE-GAN's latent discriminator update alone
+// (torch_dcgan_mnist.py wae_gan_dz_part).
+func BenchmarkWAEGANDiscStep(b *testing.B) {
+	r := benchConvRun(b, "mnist", "aae", func(c *Config) {
+		c.Model.Latent = 8
+		c.Model.Critic = []int{512, 512, 512, 512}
+	})
+	benchSteps(b, r, []int{0})
+}
+
 // BenchmarkWAEMMDStep: one WAE-MMD encoder/decoder update on MNIST
 // (torch_dcgan_mnist.py wae_mmd_step).
 func BenchmarkWAEMMDStep(b *testing.B) {
