@@ -152,14 +152,8 @@ func (u *update) apply(w, g, m, v []float32) {
 	w = w[:n]
 	switch u.name {
 	case "adam":
-		m, v = m[:n], v[:n]
-		lr, b1, b2, c1, c2, eps := u.lr, u.b1, u.b2, u.c1, u.c2, u.eps
-		for j, gj := range g {
-			mj := b1*m[j] + (1-b1)*gj
-			vj := b2*v[j] + (1-b2)*gj*gj
-			m[j], v[j] = mj, vj
-			w[j] -= lr * (mj * c1) / (float32(math.Sqrt(float64(vj*c2))) + eps)
-		}
+		adam(w, g, m[:n], v[:n], &adamConsts{b1: u.b1, nb1: 1 - u.b1, b2: u.b2, nb2: 1 - u.b2,
+			lr: u.lr, c1: u.c1, c2: u.c2, eps: u.eps})
 	case "rmsprop":
 		sq := m[:n]
 		lr, b2, eps := u.lr, u.b2, u.eps
@@ -179,6 +173,31 @@ func (u *update) apply(w, g, m, v []float32) {
 		}
 	}
 	clear(g)
+}
+
+// adamConsts holds the constants of an Adam update, laid out for the
+// assembly kernels (adam_amd64.s): nb1 and nb2 are 1 − b1 and 1 − b2.
+type adamConsts struct{ b1, nb1, b2, nb2, lr, c1, c2, eps float32 }
+
+// adam updates w, m and v from g (all of one length) by Adam's rule; it is
+// adamGo, or a SIMD kernel (adamSIMD names it) computing the same values.
+var adam = adamGo
+
+// adamSIMD names adam's kernel: "avx512", or "" for adamGo.
+var adamSIMD = ""
+
+// adamGo is Kingma & Ba's update, element by element. The conversions
+// round every product before the sum, as the SIMD kernels do: without
+// them the compiler may fuse a product and a sum (GOAMD64=v3 does).
+func adamGo(w, g, m, v []float32, c *adamConsts) {
+	n := len(g)
+	w, m, v = w[:n], m[:n], v[:n]
+	for j, gj := range g {
+		mj := float32(c.b1*m[j]) + float32(c.nb1*gj)
+		vj := float32(c.b2*v[j]) + float32(float32(c.nb2*gj)*gj)
+		m[j], v[j] = mj, vj
+		w[j] -= float32(c.lr*float32(mj*c.c1)) / (float32(math.Sqrt(float64(float32(vj*c.c2)))) + c.eps)
+	}
 }
 
 // finite reports whether every value of g is finite: v·0 is 0 for finite
