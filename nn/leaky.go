@@ -8,6 +8,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"otgen/internal/vec"
 )
 
 // slopeMulOp computes v ⊙ s(x) with s(x) = 1 for x > 0 and alpha otherwise,
@@ -65,27 +67,15 @@ func (op *slopeMulOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) 
 func (op *slopeMulOp) Do(vals ...G.Value) (G.Value, error) {
 	return keptDo(op, &op.buf, op.dt, op.shape, vals, 2, sameShape(op.shape),
 		func(d []float32, in [][]float32) {
-			parallelBlocks(len(d), func(i0, i1 int) { slopeMulK32(d[i0:i1], in[0][i0:i1], in[1][i0:i1], float32(op.alpha)) })
+			parallelBlocks(len(d), func(i0, i1 int) { vec.SlopeMul(d[i0:i1], in[0][i0:i1], in[1][i0:i1], float32(op.alpha)) })
 		},
 		func(d []float64, in [][]float64) {
 			parallelBlocks(len(d), func(i0, i1 int) { slopeMulK64(d[i0:i1], in[0][i0:i1], in[1][i0:i1], op.alpha) })
 		})
 }
 
-// slopeMulK32 and slopeMulK64 write v ⊙ s(x) into dst without branches:
-// the slope is picked by the sign bit of x from a two-entry table (the
-// signs of activations are unpredictable, and a branch mispredicted half
-// the time cost ~2.4 ns per element). At x = ±0 the slope is 1 for +0 and
-// alpha for −0; the product with v = x is 0 either way.
-func slopeMulK32(dst, v, x []float32, alpha float32) {
-	slopes := [2]float32{1, alpha}
-	x = x[:len(dst)]
-	v = v[:len(dst)]
-	for i, xi := range x {
-		dst[i] = slopes[math.Float32bits(xi)>>31] * v[i]
-	}
-}
-
+// slopeMulK64 writes v ⊙ s(x) into dst without branches (see
+// vec.SlopeMulGo, the float32 version).
 func slopeMulK64(dst, v, x []float64, alpha float64) {
 	slopes := [2]float64{1, alpha}
 	x = x[:len(dst)]
