@@ -15,12 +15,12 @@ func init() {
 		return
 	}
 	adamSIMD = "avx512"
-	adam = func(w, g, m, v []float32, c *adamConsts) {
+	adam = func(w, g, m, v []float32, c adamConsts) {
 		n := len(g)
 		if n == 0 {
 			return
 		}
 		_, _, _ = w[n-1], m[n-1], v[n-1]
-		adamAVX512(&w[0], &g[0], &m[0], &v[0], n, c)
+		adamAVX512(&w[0], &g[0], &m[0], &v[0], n, &c)
 	}
 }

@@ -152,7 +152,7 @@ func (u *update) apply(w, g, m, v []float32) {
 	w = w[:n]
 	switch u.name {
 	case "adam":
-		adam(w, g, m[:n], v[:n], &adamConsts{b1: u.b1, nb1: 1 - u.b1, b2: u.b2, nb2: 1 - u.b2,
+		adam(w, g, m[:n], v[:n], adamConsts{b1: u.b1, nb1: 1 - u.b1, b2: u.b2, nb2: 1 - u.b2,
 			lr: u.lr, c1: u.c1, c2: u.c2, eps: u.eps})
 	case "rmsprop":
 		sq := m[:n]
@@ -189,7 +189,7 @@ var adamSIMD = ""
 // adamGo is Kingma & Ba's update, element by element. The conversions
 // round every product before the sum, as the SIMD kernels do: without
 // them the compiler may fuse a product and a sum (GOAMD64=v3 does).
-func adamGo(w, g, m, v []float32, c *adamConsts) {
+func adamGo(w, g, m, v []float32, c adamConsts) {
 	n := len(g)
 	w, m, v = w[:n], m[:n], v[:n]
 	for j, gj := range g {

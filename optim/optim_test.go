@@ -301,7 +301,7 @@ func TestAdamKernelMatchesGo(t *testing.T) {
 		scale := [...]float64{1e-40, 1e-20, 1e-3, 1, 1e3, 1e15}[rng.IntN(6)]
 		return float32(rng.NormFloat64() * scale)
 	}
-	c := &adamConsts{b1: 0.5, nb1: 0.5, b2: 0.999, nb2: 1 - float32(0.999), lr: 2e-4, c1: 1.7, c2: 31.6, eps: 1e-8}
+	c := adamConsts{b1: 0.5, nb1: 0.5, b2: 0.999, nb2: 1 - float32(0.999), lr: 2e-4, c1: 1.7, c2: 31.6, eps: 1e-8}
 	lengths := []int{4099}
 	for n := 0; n <= 40; n++ {
 		lengths = append(lengths, n)
