@@ -28,13 +28,29 @@ type problem struct {
 // and joining goroutines costs a few microseconds.
 const minParallelFlops = 4 << 20
 
-// gemm computes C = alpha·op(A)·op(B) + beta·C with kernel kern, k > 0 and
-// alpha ≠ 0. Large products are cut into bands of rows (or of columns when
-// there are too few rows), a few per goroutine, that GOMAXPROCS goroutines
-// take in turn: on a shared machine a goroutine whose thread is descheduled
-// does not hold the others up for its whole share. When B is packed, the
-// goroutines first pack all of it together, each micro-panel once.
-func gemm(kern *kernel, p *problem) {
+// job is one product: its problem and the state its goroutines share.
+// Sgemm takes jobs from a pool, so that a product allocates nothing (the
+// conv ops run hundreds per training step).
+type job struct {
+	p                   problem
+	colTiles, tiles     int
+	bands               int
+	byRows              bool
+	nextPanel, nextBand atomic.Int32
+	packed, done        sync.WaitGroup
+}
+
+var jobs = sync.Pool{New: func() any { return new(job) }}
+
+// gemm computes C = alpha·op(A)·op(B) + beta·C for j.p with kernel kern,
+// k > 0 and alpha ≠ 0. Large products are cut into bands of rows (or of
+// columns when there are too few rows), a few per goroutine, that
+// GOMAXPROCS goroutines take in turn: on a shared machine a goroutine
+// whose thread is descheduled does not hold the others up for its whole
+// share. When B is packed, the goroutines first pack all of it together,
+// each micro-panel once.
+func gemm(kern *kernel, j *job) {
+	p := &j.p
 	p.ch = &kern.rows
 	if p.aT {
 		p.ch = &kern.steps
@@ -46,9 +62,9 @@ func gemm(kern *kernel, p *problem) {
 	}
 	rowTiles := (p.m + mr - 1) / mr
 	colTiles := (p.n + nr - 1) / nr
-	var buf *[]float32
+	p.bp = nil
 	if p.bT || rowTiles >= packBPanels && p.ldb >= packBMinLd {
-		buf = packBuffers.Get().(*[]float32)
+		buf := packBuffers.Get().(*[]float32)
 		defer packBuffers.Put(buf)
 		if n := colTiles * nr * p.k; cap(*buf) < n {
 			*buf = make([]float32, n)
@@ -63,41 +79,54 @@ func gemm(kern *kernel, p *problem) {
 	}
 	if workers = min(workers, tiles); workers <= 1 {
 		if p.bp != nil {
-			for j := 0; j < colTiles; j++ {
-				packB(p, j)
+			for c := 0; c < colTiles; c++ {
+				packB(p, c)
 			}
 		}
 		run(p, 0, p.m, 0, p.n)
 		return
 	}
 	// Bands of at least minBandTiles tiles, up to bandsPerWorker per worker.
-	bands := max(min(tiles/minBandTiles, bandsPerWorker*workers), workers)
-	var nextPanel, nextBand atomic.Int32
-	var packed sync.WaitGroup
-	packed.Add(workers)
-	work := func() {
-		if p.bp != nil {
-			for j := int(nextPanel.Add(1)) - 1; j < colTiles; j = int(nextPanel.Add(1)) - 1 {
-				packB(p, j)
-			}
-		}
-		packed.Done()
-		packed.Wait()
-		for w := int(nextBand.Add(1)) - 1; w < bands; w = int(nextBand.Add(1)) - 1 {
-			t0, t1 := w*tiles/bands, (w+1)*tiles/bands
-			if byRows {
-				run(p, t0*mr, min(t1*mr, p.m), 0, p.n)
-			} else {
-				run(p, 0, p.m, t0*nr, min(t1*nr, p.n))
-			}
-		}
-	}
-	var wg sync.WaitGroup
+	j.colTiles, j.tiles, j.byRows = colTiles, tiles, byRows
+	j.bands = max(min(tiles/minBandTiles, bandsPerWorker*workers), workers)
+	j.nextPanel.Store(0)
+	j.nextBand.Store(0)
+	j.packed.Add(workers)
+	j.done.Add(workers - 1)
 	for range workers - 1 {
-		wg.Go(work)
+		go j.helper()
 	}
-	work()
-	wg.Wait()
+	j.work()
+	j.done.Wait()
+}
+
+// helper is work on a goroutine of its own.
+func (j *job) helper() {
+	defer j.done.Done()
+	j.work()
+}
+
+// work packs the next micro-panels of B until none is left, waits for the
+// other goroutines to finish packing, and computes the next bands of C
+// until none is left.
+func (j *job) work() {
+	p := &j.p
+	mr, nr := p.ch.ks[0].mr, p.ch.ks[0].nr
+	if p.bp != nil {
+		for c := int(j.nextPanel.Add(1)) - 1; c < j.colTiles; c = int(j.nextPanel.Add(1)) - 1 {
+			packB(p, c)
+		}
+	}
+	j.packed.Done()
+	j.packed.Wait()
+	for w := int(j.nextBand.Add(1)) - 1; w < j.bands; w = int(j.nextBand.Add(1)) - 1 {
+		t0, t1 := w*j.tiles/j.bands, (w+1)*j.tiles/j.bands
+		if j.byRows {
+			run(p, t0*mr, min(t1*mr, p.m), 0, p.n)
+		} else {
+			run(p, 0, p.m, t0*nr, min(t1*nr, p.n))
+		}
+	}
 }
 
 // bandsPerWorker and minBandTiles shape the parallel split: more bands

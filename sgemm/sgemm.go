@@ -92,7 +92,11 @@ func (Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a
 		scale(m, n, beta, c, ldc)
 		return
 	}
-	gemm(kern, &problem{aT: aT, bT: bT, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc})
+	j := jobs.Get().(*job)
+	j.p = problem{aT: aT, bT: bT, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
+	gemm(kern, j)
+	j.p = problem{} // drop the references to the caller's slices
+	jobs.Put(j)
 }
 
 // scale sets C = beta·C, writing zeros when beta is 0.
