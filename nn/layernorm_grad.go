@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"hash"
 	"math"
-	"runtime"
-	"sync"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"otgen/internal/par"
 )
 
 // lnGradOp is LayerNorm's normalisation x̂ or its input gradient as one
@@ -125,41 +125,11 @@ func (op *lnGradOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 func (op *lnGradOp) Do(vals ...G.Value) (G.Value, error) {
 	return keptDo(op, &op.buf, op.dt, op.shape, vals, op.Arity(), func(_ int, s tensor.Shape) bool { return s.TotalSize() == op.n*op.d },
 		func(d []float32, in [][]float32) {
-			parallelRows(op.n, op.n*op.d, func(r0, r1 int) { lnGradK(op, d, in, r0, r1) })
+			par.Rows(op.n, op.n*op.d, func(r0, r1 int) { lnGradK(op, d, in, r0, r1) })
 		},
 		func(d []float64, in [][]float64) {
-			parallelRows(op.n, op.n*op.d, func(r0, r1 int) { lnGradK(op, d, in, r0, r1) })
+			par.Rows(op.n, op.n*op.d, func(r0, r1 int) { lnGradK(op, d, in, r0, r1) })
 		})
-}
-
-// parallelRows calls f on bands of the rows [0, n) on GOMAXPROCS
-// goroutines when the work (size elements) is large enough to pay for them,
-// and on the calling goroutine otherwise. Rows are independent, so the
-// result does not depend on the split.
-func parallelRows(n, size int, f func(r0, r1 int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	if size < 1<<16 || workers <= 1 {
-		f(0, n)
-		return
-	}
-	per := (n + workers - 1) / workers
-	var wg sync.WaitGroup
-	for r0 := per; r0 < n; r0 += per {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(r0, min(n, r0+per))
-		}()
-	}
-	f(0, min(n, per))
-	wg.Wait()
-}
-
-// parallelBlocks calls f on bands of [0, n) (element-wise work) as
-// parallelRows does.
-func parallelBlocks(n int, f func(i0, i1 int)) {
-	const blk = 4096
-	parallelRows((n+blk-1)/blk, n, func(b0, b1 int) { f(b0*blk, min(n, b1*blk)) })
 }
 
 // lnGradK computes lnNorm (in = x), lnGrad (in = x, h) or lnGradX (in = x,

@@ -3,12 +3,12 @@ package nn
 import (
 	"fmt"
 	"hash"
-	"math"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"otgen/internal/par"
 	"otgen/internal/vec"
 )
 
@@ -67,22 +67,11 @@ func (op *slopeMulOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) 
 func (op *slopeMulOp) Do(vals ...G.Value) (G.Value, error) {
 	return keptDo(op, &op.buf, op.dt, op.shape, vals, 2, sameShape(op.shape),
 		func(d []float32, in [][]float32) {
-			parallelBlocks(len(d), func(i0, i1 int) { vec.SlopeMul(d[i0:i1], in[0][i0:i1], in[1][i0:i1], float32(op.alpha)) })
+			par.Elements(len(d), func(i0, i1 int) { vec.SlopeMul(d[i0:i1], in[0][i0:i1], in[1][i0:i1], float32(op.alpha)) })
 		},
 		func(d []float64, in [][]float64) {
-			parallelBlocks(len(d), func(i0, i1 int) { slopeMulK64(d[i0:i1], in[0][i0:i1], in[1][i0:i1], op.alpha) })
+			par.Elements(len(d), func(i0, i1 int) { vec.SlopeMul64(d[i0:i1], in[0][i0:i1], in[1][i0:i1], op.alpha) })
 		})
-}
-
-// slopeMulK64 writes v ⊙ s(x) into dst without branches (see
-// vec.SlopeMulGo, the float32 version).
-func slopeMulK64(dst, v, x []float64, alpha float64) {
-	slopes := [2]float64{1, alpha}
-	x = x[:len(dst)]
-	v = v[:len(dst)]
-	for i, xi := range x {
-		dst[i] = slopes[math.Float64bits(xi)>>63] * v[i]
-	}
 }
 
 // leakyForward is the (leaky) rectifier x ⊙ s(x) as one node.

@@ -7,6 +7,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"otgen/internal/par"
 )
 
 // The gradient penalty of WGAN-GP (Gulrajani et al. 2017) and of the
@@ -158,7 +160,7 @@ func (op *rowOp) Do(vals ...G.Value) (G.Value, error) {
 
 // rowK computes the op of kind k into dst, rows in parallel.
 func rowK[T float32 | float64](k rowKind, dst []T, in [][]T, rows, cols int) {
-	parallelRows(rows, rows*cols, func(r0, r1 int) {
+	par.Rows(rows, rows*cols, func(r0, r1 int) {
 		for i := r0; i < r1; i++ {
 			row := in[0][i*cols : (i+1)*cols]
 			switch k {

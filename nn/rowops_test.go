@@ -16,7 +16,7 @@ import (
 func TestRowOpsValues(t *testing.T) {
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 		rng := rand.New(rand.NewPCG(3, 4))
-		const rows, cols = 64, 1500 // above parallelRows' threshold
+		const rows, cols = 64, 1500 // above par.Rows' threshold
 		g := NewGraph(NewStore(dt))
 		x, xt := g.Input("x", rows, cols)
 		a, at := g.Input("a", rows, cols)

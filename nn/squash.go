@@ -8,6 +8,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"otgen/internal/par"
 )
 
 // squashOp is the logistic function or tanh, y = s(x), or its derivative
@@ -126,7 +128,7 @@ func (op *squashOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 func squashK[T float32 | float64](op *squashOp, dst []T, in [][]T) {
-	parallelBlocks(len(dst), func(i0, i1 int) {
+	par.Elements(len(dst), func(i0, i1 int) {
 		switch {
 		case op.grad && op.tanh:
 			gy, y := in[0][i0:i1], in[1][i0:i1]

@@ -29,3 +29,14 @@ func SlopeMulGo(dst, v, x []float32, alpha float32) {
 		dst[i] = slopes[math.Float32bits(xi)>>31] * v[i]
 	}
 }
+
+// SlopeMul64 is SlopeMulGo for float64 values (the sign bit of x picks the
+// slope: alpha where it is set, 1 elsewhere).
+func SlopeMul64(dst, v, x []float64, alpha float64) {
+	slopes := [2]float64{1, alpha}
+	x = x[:len(dst)]
+	v = v[:len(dst)]
+	for i, xi := range x {
+		dst[i] = slopes[math.Float64bits(xi)>>63] * v[i]
+	}
+}

@@ -42,3 +42,33 @@ func TestSlopeMulKernelMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestSlopeMul64AgreesWithFloat32: on float32 values, with slopes whose
+// products are exact in both precisions (0 and 0.5), SlopeMul64 gives the
+// float32 results, signed zeros, infinities and NaNs of both signs in x
+// included.
+func TestSlopeMul64AgreesWithFloat32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
+		float32(math.NaN()), math.Float32frombits(0xffc00000)}
+	const n = 301
+	v32, x32 := make([]float32, n), make([]float32, n)
+	v64, x64 := make([]float64, n), make([]float64, n)
+	for i := range x32 {
+		v32[i], x32[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		if rng.IntN(4) == 0 {
+			x32[i] = special[rng.IntN(len(special))]
+		}
+		v64[i], x64[i] = float64(v32[i]), float64(x32[i])
+	}
+	for _, alpha := range []float32{0, 0.5} {
+		got, want := make([]float64, n), make([]float32, n)
+		SlopeMul64(got, v64, x64, float64(alpha))
+		SlopeMulGo(want, v32, x32, alpha)
+		for i := range got {
+			if got[i] != float64(want[i]) || math.Signbit(got[i]) != math.Signbit(float64(want[i])) {
+				t.Fatalf("alpha %v, value %d (x=%v, v=%v): float64 %v, float32 %v", alpha, i, x32[i], v32[i], got[i], want[i])
+			}
+		}
+	}
+}
