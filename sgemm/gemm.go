@@ -62,7 +62,6 @@ func gemm(kern *kernel, j *job) {
 	}
 	rowTiles := (p.m + mr - 1) / mr
 	colTiles := (p.n + nr - 1) / nr
-	p.bp = nil
 	if p.bT || rowTiles >= packBPanels && p.ldb >= packBMinLd {
 		buf := packBuffers.Get().(*[]float32)
 		defer packBuffers.Put(buf)
