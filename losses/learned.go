@@ -38,9 +38,10 @@ import (
 //     update (Arjovsky et al. 2017; Fatras et al. 2021: c = 0.01, rate
 //     5·10⁻⁵, 5 critic steps).
 //
-// The ground cost on features is "sqeuclidean", ‖f(x) − f(y)‖², or
-// "cosine", 1 − cos(f(x), f(y)) as in OT-GAN (the squared distance between
-// the features normalised to length 1/√2).
+// The ground cost on features is "sqeuclidean", ‖f(x) − f(y)‖²,
+// "euclidean", ‖f(x) − f(y)‖, or "cosine", 1 − cos(f(x), f(y)) as in
+// OT-GAN (the squared distance between the features normalised to length
+// 1/√2).
 
 // The critic guards (--critic-reg) and ground costs on features (--cost)
 // of the learned-cost losses.
@@ -49,8 +50,18 @@ const (
 	guardClip    = "clip"
 	costSqEuclid = "sqeuclidean"
 	costCosine   = "cosine"
-	costEuclid   = "euclidean" // minibatch-w's other ground cost
+	costEuclid   = "euclidean"
 )
+
+// groundPower returns the exponent p of the ground cost ‖x − y‖^p that
+// the solvers of package ot take for cost (2 for sqeuclidean, and for the
+// empty cost of a run saved before the setting existed).
+func groundPower(cost string) float64 {
+	if cost == costEuclid {
+		return 1
+	}
+	return 2
+}
 
 // learnedUses lists the settings every learned-cost loss reads, before its
 // OT settings.
@@ -120,9 +131,9 @@ func learnedDefaults(c *Config, t *Training, d Data) {
 // validateLearned checks the names of the shared settings.
 func validateLearned(c Config) error {
 	switch c.Cost {
-	case costSqEuclid, costCosine:
+	case costSqEuclid, costEuclid, costCosine:
 	default:
-		return fmt.Errorf("losses: %s: cost %q, want %s or %s (the ground cost on the critic's features)", c.Name, c.Cost, costSqEuclid, costCosine)
+		return fmt.Errorf("losses: %s: cost %q, want %s, %s or %s (the ground cost on the critic's features)", c.Name, c.Cost, costSqEuclid, costEuclid, costCosine)
 	}
 	switch c.CriticReg {
 	case guardGP, guardClip:

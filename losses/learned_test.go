@@ -2,6 +2,7 @@ package losses
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -15,22 +16,22 @@ import (
 
 // TestLearnedCostOpGradients checks the OT op's gradients w.r.t. both
 // point sets (the generated and the real features: the critic needs both)
-// against central differences, for both OT losses and both ground costs on
-// features.
+// against central differences, for both OT losses and the three ground
+// costs on features.
 func TestLearnedCostOpGradients(t *testing.T) {
 	seedT := tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{0.3, 0.7}))
-	funcs := map[string]func() pointFunc{
+	funcs := map[string]func(cost string) pointFunc{
 		// Enough iterations to converge: the envelope gradient is exact
 		// at the optimum.
-		"sinkhorn": func() pointFunc {
-			return &sinkhornDiv{opts: ot.SinkhornOptions{MaxIter: 5000, P: 2, Workers: 1}, eps: 0.5}
+		"sinkhorn": func(cost string) pointFunc {
+			return learnedSinkhorn(Config{Cost: cost, Iters: 5000, Eps: 0.5})
 		},
-		"minibatch-w": func() pointFunc {
-			return &minibatchW{opts: ot.MinibatchOptions{M: 4, K: 3, P: 2, Grad: true}, seed: seedT}
+		"minibatch-w": func(cost string) pointFunc {
+			return &minibatchW{opts: ot.MinibatchOptions{M: 4, K: 3, P: groundPower(cost), Grad: true}, seed: seedT}
 		},
 	}
 	for name, newF := range funcs {
-		for _, cost := range []string{costSqEuclid, costCosine} {
+		for _, cost := range []string{costSqEuclid, costEuclid, costCosine} {
 			t.Run(name+"/"+cost, func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(4, 6))
 				g := G.NewGraph()
@@ -42,7 +43,7 @@ func TestLearnedCostOpGradients(t *testing.T) {
 					return G.NodeFromAny(g, tensor.New(tensor.WithShape(n, 3), tensor.WithBacking(d)), G.WithName(name))
 				}
 				x, y := mk("x", 6), mk("y", 5)
-				f := newF()
+				f := newF(cost)
 				if cost == costCosine {
 					f = cosineCost{f}
 				}
@@ -73,7 +74,7 @@ func TestLearnedCostOpGradients(t *testing.T) {
 func TestLearnedLossGradients(t *testing.T) {
 	for _, name := range []string{"sinkhorn-gan", "minibatch-w-gan"} {
 		for _, reg := range []string{guardGP, guardClip} {
-			for _, cost := range []string{costSqEuclid, costCosine} {
+			for _, cost := range []string{costSqEuclid, costEuclid, costCosine} {
 				t.Run(fmt.Sprintf("%s/%s/%s", name, reg, cost), func(t *testing.T) {
 					cfg := Defaults(Config{Name: name, M: 5, K: 2, Iters: 5000, Eps: 0.5, Features: 3, CriticReg: reg, Cost: cost},
 						&Training{Batch: 7}, Data{Shape: []int{2}, Output: "linear"})
@@ -125,7 +126,7 @@ func TestLearnedBadSettings(t *testing.T) {
 			{func(c *Config) { c.Features = 0 }, "feature-dim 0"},
 			{func(c *Config) { c.Features = -3 }, "feature-dim -3"},
 			{func(c *Config) { c.Cost = "l2sq" }, `cost "l2sq"`},
-			{func(c *Config) { c.Cost = "euclidean" }, `cost "euclidean"`},
+			{func(c *Config) { c.Cost = "manhattan" }, `cost "manhattan"`},
 			{func(c *Config) { c.CriticReg = "ae" }, `critic-reg "ae"`},
 		} {
 			c := Defaults(Config{Name: name}, nil, d)
@@ -137,6 +138,50 @@ func TestLearnedBadSettings(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("%s: %v, want a one-line error about %s", name, err, tc.want)
 			}
+		}
+	}
+}
+
+// TestLearnedSinkhornLimit: sinkhorn-gan's divergence takes the ground cost
+// of its configuration, and at a large ε it is the divergence's MMD limit
+// (Genevay et al. 2018, Theorem 1; Feydy et al. 2019): half the energy
+// distance E‖x − y‖ − ½E‖x − x'‖ − ½E‖y − y'‖ for ‖x − y‖, the squared
+// distance of the means for ‖x − y‖², both computed here directly.
+func TestLearnedSinkhornLimit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	const n, m, d = 9, 7, 3
+	x, y := make([]float64, n*d), make([]float64, m*d)
+	for i := range x {
+		x[i] = rng.NormFloat64()
+	}
+	for i := range y {
+		y[i] = 0.5 + 2*rng.NormFloat64()
+	}
+	meanDist := func(a, b []float64, p float64) float64 {
+		s := 0.0
+		for i := 0; i < len(a)/d; i++ {
+			for j := 0; j < len(b)/d; j++ {
+				q := 0.0
+				for k := 0; k < d; k++ {
+					q += (a[i*d+k] - b[j*d+k]) * (a[i*d+k] - b[j*d+k])
+				}
+				s += math.Pow(q, p/2)
+			}
+		}
+		return s / float64(len(a)/d*len(b)/d)
+	}
+	for _, tc := range []struct {
+		cost string
+		p    float64
+	}{{costEuclid, 1}, {costSqEuclid, 2}} {
+		want := meanDist(x, y, tc.p) - meanDist(x, x, tc.p)/2 - meanDist(y, y, tc.p)/2
+		f := learnedSinkhorn(Config{Cost: tc.cost, Iters: 1000, Eps: 1e6})
+		got, err := f.eval(x, y, n, m, d, make([]float64, n*d), make([]float64, m*d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(got-want) > 1e-4*want {
+			t.Errorf("cost %s at ε 1e6: divergence %.6g, want its MMD limit %.6g", tc.cost, got, want)
 		}
 	}
 }

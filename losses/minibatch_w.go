@@ -99,11 +99,7 @@ func init() { register(MinibatchW) }
 func newMinibatchW(cfg Config, m *models.Model, batch int) (*Step, error) {
 	seed := tensor.New(tensor.Of(m.Store.Dtype()), tensor.WithShape(2))
 	// A run saved before the setting existed has no cost: ‖x − y‖².
-	p := 2.0
-	if cfg.Cost == costEuclid {
-		p = 1
-	}
-	f := &minibatchW{opts: ot.MinibatchOptions{M: cfg.M, K: cfg.K, P: p, Grad: true}, seed: seed}
+	f := &minibatchW{opts: ot.MinibatchOptions{M: cfg.M, K: cfg.K, P: groundPower(cfg.Cost), Grad: true}, seed: seed}
 	return generatorOT(m, batch, f, &Noise{T: seed, Dist: Unit})
 }
 

@@ -21,15 +21,16 @@ import (
 //
 //	h̃_k,φ(X, Y) = 1/k Σ_{(I,J) ∈ D_k} W_φ(μ_I, ν_J),   c_φ(x, y) = ‖f_φ(x) − f_φ(y)‖²
 //
-// (or the cosine cost with --cost cosine). The generator minimises it; the
-// critic maximises it, n_critic times per iteration, held by a gradient
-// penalty or weight clipping (see learned.go). The gradients w.r.t. both
-// feature batches come from the optimal plans (envelope theorem).
+// (or ‖f_φ(x) − f_φ(y)‖ with --cost euclidean, or the cosine cost with
+// --cost cosine). The generator minimises it; the critic maximises it,
+// n_critic times per iteration, held by a gradient penalty or weight
+// clipping (see learned.go). The gradients w.r.t. both feature batches
+// come from the optimal plans (envelope theorem).
 var MinibatchWGAN = Spec{
 	Name: "minibatch-w-gan", Aliases: []string{"mbw-gan", "minibatch-w-learned"}, Rank: 75,
 	Title:    "minibatch Wasserstein on learned critic features: the generator minimises it, the critic maximises it",
 	Paper:    "Fatras, Zine, Majewski, Flamary, Gribonval & Courty 2021, Minibatch optimal transport distances; analysis and applications; Fatras et al. 2020 (AISTATS)",
-	Equation: "eq. 4 with c_φ(x, y) = ‖f_φ(x) − f_φ(y)‖²: min_θ max_φ h̃_k,φ(G_θ(z), x)",
+	Equation: "eq. 4 with c_φ(x, y) = ‖f_φ(x) − f_φ(y)‖^p: min_θ max_φ h̃_k,φ(G_θ(z), x)",
 	Model:    "generator, feature critic",
 	Uses:     append(append([]string(nil), learnedUses...), "k", "m"),
 	Defaults: func(c *Config, t *Training, d Data) {
@@ -63,7 +64,7 @@ func init() { register(MinibatchWGAN) }
 func newMinibatchWGAN(cfg Config, m *models.Model, batch int) ([]*Step, error) {
 	return newLearned(cfg, m, batch, func() (pointFunc, *Noise) {
 		seed := tensor.New(tensor.Of(m.Store.Dtype()), tensor.WithShape(2))
-		f := &minibatchW{opts: ot.MinibatchOptions{M: cfg.M, K: cfg.K, P: 2, Grad: true}, seed: seed}
+		f := &minibatchW{opts: ot.MinibatchOptions{M: cfg.M, K: cfg.K, P: groundPower(cfg.Cost), Grad: true}, seed: seed}
 		return f, &Noise{T: seed, Dist: Unit}
 	})
 }

@@ -175,3 +175,34 @@ func TestLearnedImageDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestSinkhornGANImageCost: on images sinkhorn-gan's ground cost is
+// ‖f(x) − f(y)‖ at ε 100 (near the energy distance of the features, README
+// "MNIST quality table"); on the toys, or with the squared cost the user
+// chose, ‖f(x) − f(y)‖² at ε 1; minibatch-w-gan keeps the squared cost; what
+// the user sets stays.
+func TestSinkhornGANImageCost(t *testing.T) {
+	mnist := Data{Name: "mnist", Shape: []int{1, 28, 28}, Output: "sigmoid"}
+	celeba := Data{Name: "celeba", Shape: []int{3, 64, 64}, Output: "tanh"}
+	toy := Data{Name: "8gaussians", Shape: []int{2}, Output: "linear"}
+	for _, c := range []struct {
+		in   Config
+		d    Data
+		cost string
+		eps  float64
+	}{
+		{Config{Name: "sinkhorn-gan"}, mnist, costEuclid, 100},
+		{Config{Name: "sinkhorn-gan"}, celeba, costEuclid, 100},
+		{Config{Name: "sinkhorn-gan"}, toy, costSqEuclid, 1},
+		{Config{Name: "sinkhorn-gan", Cost: costSqEuclid}, mnist, costSqEuclid, 1},
+		{Config{Name: "sinkhorn-gan", Eps: 10}, mnist, costEuclid, 10},
+		{Config{Name: "sinkhorn-gan", Cost: costEuclid}, toy, costEuclid, 1},
+		{Config{Name: "minibatch-w-gan"}, mnist, costSqEuclid, 0},
+	} {
+		got := Defaults(c.in, &Training{}, c.d)
+		if got.Cost != c.cost || got.Eps != c.eps {
+			t.Errorf("%s on %s, cost %q ε %g set: cost %q ε %g, want %q ε %g",
+				c.in.Name, c.d.Name, c.in.Cost, c.in.Eps, got.Cost, got.Eps, c.cost, c.eps)
+		}
+	}
+}

@@ -283,7 +283,7 @@ func bind(fs *flag.FlagSet, cfg *train.Config, spec *losses.Spec, fp firstPass) 
 		return u + ")"
 	}
 	fs.Float64Var(&l.Lambda, "lambda", l.Lambda, usage("lambda", "weight of the latent divergence or of the gradient penalty"))
-	fs.Var(cli.OneOf(&l.Cost, "", "l2sq", "l2", "l1", "sqeuclidean", "euclidean", "cosine"), "cost", usage("cost", "reconstruction cost of aae: l2sq, l2 or l1; ground cost between points of minibatch-w: sqeuclidean or euclidean; ground cost on the critic's features of the learned-cost losses: sqeuclidean or cosine"))
+	fs.Var(cli.OneOf(&l.Cost, "", "l2sq", "l2", "l1", "sqeuclidean", "euclidean", "cosine"), "cost", usage("cost", "reconstruction cost of aae: l2sq, l2 or l1; ground cost between points of minibatch-w: sqeuclidean or euclidean; ground cost on the critic's features of the learned-cost losses: sqeuclidean, euclidean or cosine"))
 	fs.IntVar(&l.NCritic, "n-critic", l.NCritic, usage("n-critic", "critic steps per generator step"))
 	fs.Float64Var(&l.Clip, "clip", l.Clip, usage("clip", "weight-clipping bound"))
 	fs.Float64Var(&l.Eps, "eps", l.Eps, usage("eps", "entropic regularisation"))
