@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,6 +50,50 @@ func TestLearnedCostFlags(t *testing.T) {
 	for _, want := range []string{"-feature-dim int", "(default 16)", "-critic-reg", "(default gp)", "(default sqeuclidean)"} {
 		if !strings.Contains(errb.String(), want) {
 			t.Errorf("sinkhorn-gan --help does not show %q", want)
+		}
+	}
+}
+
+// TestLossDefaultsFollowSetSettings: a loss default that depends on another
+// setting follows the value the user set: sinkhorn-gan on MNIST has the
+// Euclidean cost at ε 100, and --cost sqeuclidean brings ε 1 with it
+// (before, the flag changed the cost alone and left ε at 100); a set ε
+// stays; without loss flags the defaults are the loss's.
+func TestLossDefaultsFollowSetSettings(t *testing.T) {
+	root := os.Getenv("OTGEN_DATA")
+	if root == "" {
+		t.Skip("OTGEN_DATA not set: the test trains one step on $OTGEN_DATA/mnist")
+	}
+	for _, tc := range []struct {
+		args []string
+		cost string
+		eps  float64
+	}{
+		{nil, "euclidean", 100},
+		{[]string{"--cost", "sqeuclidean"}, "sqeuclidean", 1},
+		{[]string{"--cost", "sqeuclidean", "--eps", "10"}, "sqeuclidean", 10},
+		{[]string{"--eps", "30"}, "euclidean", 30},
+		{[]string{"--lambda", "5"}, "euclidean", 100},
+	} {
+		dir := filepath.Join(t.TempDir(), "run")
+		args := append([]string{"--data", "mnist", "--data-dir", filepath.Join(root, "mnist"), "--loss", "sinkhorn-gan",
+			"--steps", "1", "--batch", "8", "--hidden", "8", "--critic", "8", "--out", dir}, tc.args...)
+		var out, errb bytes.Buffer
+		if err := runArgs(args, &out, &errb); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		cfg, err := train.ReadConfig(filepath.Join(dir, train.CheckpointName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Loss.Cost != tc.cost || cfg.Loss.Eps != tc.eps {
+			t.Errorf("%v: cost %s ε %g, want %s ε %g", tc.args, cfg.Loss.Cost, cfg.Loss.Eps, tc.cost, tc.eps)
+		}
+		if tc.args == nil {
+			continue
+		}
+		if cfg.Loss.Lambda != 10 && tc.args[0] != "--lambda" || cfg.Loss.Features != 1 || cfg.Loss.NCritic != 1 {
+			t.Errorf("%v: λ %g, %d features, %d critic steps; the other settings should keep their defaults (10, 1, 1)", tc.args, cfg.Loss.Lambda, cfg.Loss.Features, cfg.Loss.NCritic)
 		}
 	}
 }

@@ -182,6 +182,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			c.SampleEvery, c.CheckpointEvery = cfg.SampleEvery, cfg.CheckpointEvery
 		})
 	} else {
+		if err := rederive(fs, &cfg, spec, fp, set); err != nil {
+			return err
+		}
 		if err := finish(&cfg, set); err != nil {
 			return err
 		}
@@ -329,6 +332,42 @@ func checkResumeFlags(fs *flag.FlagSet, set map[string]bool, ckpt train.Config, 
 				n, f.DefValue, strings.Join(resumable, ", --"))
 		}
 	}
+	return nil
+}
+
+// rederive refills the loss settings the user did not set from the loss's
+// defaults given those they did set, since a default may depend on another
+// setting: sinkhorn-gan's ε is 100 for its image cost, euclidean, and 1 for
+// sqeuclidean. The set values are bound again, by bind, to a configuration
+// without loss settings, and once more over its defaults (so that a value
+// the defaults would replace, such as 0, reaches validation as set).
+// Without a loss flag nothing changes.
+func rederive(fs *flag.FlagSet, cfg *train.Config, spec *losses.Spec, fp firstPass, set map[string]bool) error {
+	// apply sets the loss flags the user set on c; false when there are none.
+	apply := func(c *train.Config) (bool, error) {
+		cfs := flag.NewFlagSet("rederive", flag.ContinueOnError)
+		bind(cfs, c, spec, fp)
+		any := false
+		for _, st := range losses.Settings {
+			if set[st.Flag] {
+				if err := cfs.Set(st.Flag, fs.Lookup(st.Flag).Value.String()); err != nil {
+					return false, fmt.Errorf("--%s: %w", st.Flag, err)
+				}
+				any = true
+			}
+		}
+		return any, nil
+	}
+	user := train.Config{Loss: losses.Config{Name: cfg.Loss.Name}}
+	if any, err := apply(&user); !any || err != nil {
+		return err
+	}
+	t := losses.Training{LR: cfg.LR, Beta1: cfg.Beta1, Beta2: cfg.Beta2, Batch: cfg.Batch, Steps: cfg.Steps, Schedule: cfg.Schedule}
+	derived := train.Config{Loss: losses.Defaults(user.Loss, &t, losses.Data{Name: cfg.Data.Name, Shape: cfg.Model.DataShape, Output: cfg.Model.Output})}
+	if _, err := apply(&derived); err != nil {
+		return err
+	}
+	cfg.Loss = derived.Loss
 	return nil
 }
 
