@@ -347,19 +347,19 @@ func rederive(fs *flag.FlagSet, cfg *train.Config, spec *losses.Spec, fp firstPa
 	apply := func(c *train.Config) (bool, error) {
 		cfs := flag.NewFlagSet("rederive", flag.ContinueOnError)
 		bind(cfs, c, spec, fp)
-		any := false
+		given := false
 		for _, st := range losses.Settings {
 			if set[st.Flag] {
 				if err := cfs.Set(st.Flag, fs.Lookup(st.Flag).Value.String()); err != nil {
 					return false, fmt.Errorf("--%s: %w", st.Flag, err)
 				}
-				any = true
+				given = true
 			}
 		}
-		return any, nil
+		return given, nil
 	}
 	user := train.Config{Loss: losses.Config{Name: cfg.Loss.Name}}
-	if any, err := apply(&user); !any || err != nil {
+	if given, err := apply(&user); !given || err != nil {
 		return err
 	}
 	t := losses.Training{LR: cfg.LR, Beta1: cfg.Beta1, Beta2: cfg.Beta2, Batch: cfg.Batch, Steps: cfg.Steps, Schedule: cfg.Schedule}
