@@ -40,7 +40,9 @@ import (
 // 45.4 on seeds 1–3, against 49.7 and 50.8 (seeds 1, 2) for p = 2 at ε 1,
 // the default before; p = 2 at ε 10 and 30 gave 41.9, 52.7 and 48.9.
 // WGAN-GP given the same schedule scored 35.8, 44.3 and 30.0 (means 36.7
-// against 40.4): not beaten.
+// against 40.4): not beaten. On CelebA (15 minutes, 1,512 steps, one run)
+// the attribute-space FID falls from 389.9 to 206.8 (README "CelebA
+// 64×64").
 var SinkhornGAN = Spec{
 	Name: "sinkhorn-gan", Aliases: []string{"sinkhorn-learned"}, Rank: 65,
 	Title:    "Sinkhorn divergence on learned critic features: the generator minimises it, the critic maximises it",
