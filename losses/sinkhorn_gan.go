@@ -36,11 +36,11 @@ import (
 // large against the feature distances, which the penalty keeps below the
 // pixel distances (about 10 between MNIST digits), so the plan is close to
 // the product of the batches. Measured on MNIST (DCGANs, 10 minutes, batch
-// 64, 2 cores; README "MNIST quality table"): LeNet FID 35.8, 39.9 and
-// 45.4 on seeds 1–3, against 49.7 and 50.8 (seeds 1, 2) for p = 2 at ε 1,
-// the default before; p = 2 at ε 10 and 30 gave 41.9, 52.7 and 48.9.
-// WGAN-GP given the same schedule scored 35.8, 44.3 and 30.0 (means 36.7
-// against 40.4): not beaten. On CelebA (15 minutes, 1,512 steps, one run)
+// 64, 2 cores; README "MNIST quality table"): LeNet FID 35.8, 39.9, 45.4
+// and 37.0 on seeds 1–4, against 49.7 and 50.8 (seeds 1, 2) for p = 2 at
+// ε 1, the default before; p = 2 at ε 10 and 30 gave 41.9, 52.7 and 48.9.
+// WGAN-GP given the same schedule scored 35.8, 44.3, 30.0 and 38.5 (means
+// 37.2 against 39.5): not beaten. On CelebA (15 minutes, 1,512 steps, one run)
 // the attribute-space FID falls from 389.9 to 206.8 (README "CelebA
 // 64×64").
 var SinkhornGAN = Spec{
