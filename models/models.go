@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -273,6 +274,10 @@ func (c Config) parameterEstimate() float64 {
 	}
 	return n
 }
+
+// IsGenerator reports whether the store tensor name belongs to the
+// generator (decoder): its name starts with "dec.".
+func IsGenerator(name string) bool { return strings.HasPrefix(name, "dec.") }
 
 // Model is a set of networks sharing one parameter store.
 type Model struct {

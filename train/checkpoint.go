@@ -41,12 +41,16 @@ type optimMeta struct {
 }
 
 // tensors returns the run's state as checkpoint tensors that alias the live
-// data: the parameters and the optimisers' moments ("opt/<step>/<param>/m"
-// and ".../v").
+// data: the parameters, the generator's moving averages ("ema/<param>", see
+// Config.EMA) and the optimisers' moments ("opt/<step>/<param>/m" and
+// ".../v").
 func (r *Run) tensors() []checkpoints.Tensor {
 	var ts []checkpoints.Tensor
 	for _, t := range r.Model.Store.Tensors() {
 		ts = append(ts, checkpoints.Tensor{Name: t.Name, Shape: t.Shape, Data: t.Data})
+	}
+	for _, a := range r.ema {
+		ts = append(ts, checkpoints.Tensor{Name: emaPrefix + a.name, Shape: a.shape, Data: a.avg})
 	}
 	for i, st := range r.obj.Steps {
 		o := r.opts[i]
@@ -194,8 +198,16 @@ type Loaded struct {
 	Step   int
 }
 
-// Load reads the model of a training checkpoint without its training state.
-func Load(path string) (*Loaded, error) {
+// Load reads the model of a training checkpoint without its training state:
+// for a run that kept a moving average of its generator (Config.EMA), the
+// averaged generator.
+func Load(path string) (*Loaded, error) { return load(path, false) }
+
+// LoadLive is Load with the generator's trained weights, not their moving
+// average (the same as Load for a run without Config.EMA).
+func LoadLive(path string) (*Loaded, error) { return load(path, true) }
+
+func load(path string, live bool) (*Loaded, error) {
 	f, m, err := readMeta(path)
 	if err != nil {
 		return nil, err
@@ -210,9 +222,13 @@ func Load(path string) (*Loaded, error) {
 	}
 	// Copy the parameters by name; optimiser tensors are not needed.
 	for _, p := range params {
-		t, ok := f.Tensor(p.Name)
+		name := p.Name
+		if m.Config.EMA > 0 && !live && models.IsGenerator(name) {
+			name = emaPrefix + name
+		}
+		t, ok := f.Tensor(name)
 		if !ok {
-			return nil, fmt.Errorf("train: %s has no tensor %s", path, p.Name)
+			return nil, fmt.Errorf("train: %s has no tensor %s", path, name)
 		}
 		if fmt.Sprint(t.Shape) != fmt.Sprint(p.Shape) {
 			return nil, fmt.Errorf("train: %s: tensor %s has shape %v, the model expects %v", path, p.Name, t.Shape, p.Shape)

@@ -56,6 +56,12 @@ type Config struct {
 	// empty), "linear" (to zero at Steps) or "cosine" (half a cosine to
 	// zero at Steps).
 	Schedule string `json:"schedule,omitempty"`
+	// EMA, when positive, is the decay of an exponential moving average of
+	// the generator's (decoder's) weights, updated after every iteration
+	// and kept in the checkpoint beside them: evaluation, sample figures
+	// and Load use the average, LoadLive the trained weights. 0 (the
+	// default) keeps no average.
+	EMA float64 `json:"ema,omitempty"`
 	// TimeBudget, when positive, ends the run after that many seconds spent
 	// in training iterations (evaluation, figures and checkpoints are not
 	// counted), over interruptions and resumptions: the step it reached
@@ -187,6 +193,9 @@ func (cfg Config) Validate() error {
 	case "", "constant", "linear", "cosine":
 	default:
 		return fmt.Errorf("train: learning-rate schedule %q, want constant, linear or cosine", cfg.Schedule)
+	}
+	if err := validEMA(cfg.EMA); err != nil {
+		return err
 	}
 	if cfg.Steps >= UnlimitedSteps && (cfg.Schedule == "linear" || cfg.Schedule == "cosine") {
 		return fmt.Errorf("train: the %s learning-rate schedule decays to zero at the last step, and a run bounded by its time budget alone has none: give steps or the constant schedule", cfg.Schedule)

@@ -216,9 +216,10 @@ func (r *Run) generate(rng *rand.Rand, n int) ([]float32, error) {
 	return x, nil
 }
 
-// Evaluate computes the evaluation metrics now and returns them.
+// Evaluate computes the evaluation metrics now and returns them (with the
+// averaged generator of a run with Config.EMA).
 func (r *Run) Evaluate() (map[string]float64, error) {
-	if err := r.evaluate(); err != nil {
+	if err := r.withAverages(r.evaluate); err != nil {
 		return nil, err
 	}
 	out := map[string]float64{}

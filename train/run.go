@@ -78,6 +78,8 @@ type Run struct {
 	metricsF *os.File
 	// dist is the run's part in a data-parallel job (train/dist.go).
 	dist *distRun
+	// ema holds the generator's moving averages (Config.EMA; train/ema.go).
+	ema []averaged
 }
 
 // New starts a run from cfg with freshly initialised parameters.
@@ -93,6 +95,7 @@ func New(cfg Config) (*Run, error) {
 	if err := r.dist.shareInitial(r); err != nil {
 		return nil, err
 	}
+	r.resetAverages()
 	r.savedStep = -1
 	return r, nil
 }
@@ -120,7 +123,7 @@ func build(cfg Config) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Run{Config: cfg, Model: m, obj: obj, src: src, Progress: io.Discard, last: map[string]float64{}, dist: d}
+	r := &Run{Config: cfg, Model: m, obj: obj, src: src, Progress: io.Discard, last: map[string]float64{}, dist: d, ema: newAverages(cfg, m.Store)}
 	r.pcg = rand.NewPCG(cfg.Seed, 0x6e6f697365)
 	r.rng = rand.New(r.pcg)
 	for _, st := range obj.Steps {
@@ -220,6 +223,7 @@ func (r *Run) iterate() error {
 			}
 		}
 	}
+	r.updateAverages()
 	r.step++
 	return r.dist.afterIterate(r)
 }
@@ -395,7 +399,7 @@ func (r *Run) Train(ctx context.Context) (err error) {
 		final := r.step == cfg.Steps
 		evalNow := final || (cfg.EvalEvery > 0 && r.step%cfg.EvalEvery == 0)
 		if evalNow {
-			if err := r.evaluate(); err != nil {
+			if err := r.withAverages(r.evaluate); err != nil {
 				return err
 			}
 		}

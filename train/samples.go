@@ -14,8 +14,13 @@ import (
 // SaveSamples writes a figure of generated samples to path: generated
 // points over real ones for 2-D data, an 8×8 grid of images otherwise. The
 // draws come from a fixed seed, so figures of successive steps are
-// comparable.
+// comparable. A run with a moving average of the generator (Config.EMA)
+// draws them from the average.
 func (r *Run) SaveSamples(path string) error {
+	return r.withAverages(func() error { return r.saveSamples(path) })
+}
+
+func (r *Run) saveSamples(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("train: samples folder: %w", err)
 	}

@@ -87,6 +87,9 @@ type options struct {
 	evalEvery int
 	// budget is the wall-clock budget of every run in seconds (0: none).
 	budget float64
+	// ema is the decay of every run's moving average of its generator
+	// (train.Config.EMA; 0: none).
+	ema float64
 }
 
 // result is one finished run.
@@ -135,6 +138,7 @@ func parse(args []string, stderr io.Writer) (*plan, error) {
 	dataDir := fs.String("data-dir", "", "folder of a file dataset (default $OTGEN_DATA/<data>)")
 	steps := fs.Int("steps", 1000, "training iterations per loss (with --time: a cap, default none)")
 	budget := fs.Duration("time", 0, "equal wall-clock budget per loss and seed, e.g. 20m (0: none; --steps alone gives equal steps, which favours the expensive losses); without --steps every learning rate stays constant (a decaying schedule needs the last step)")
+	ema := fs.Float64("ema", 0, "decay of every run's moving average of its generator weights, which the scores and figures then use, e.g. 0.999 (0: none)")
 	batch := fs.Int("batch", 0, "batch size of every loss (0: the dataset's, as train's: 256 for the 2-D toys, 100 for mnist and fashion-mnist, 64 for celeba)")
 	seeds := cli.Uints{1}
 	fs.Var(&seeds, "seeds", "comma-separated seeds; each loss runs once per seed")
@@ -168,7 +172,7 @@ func parse(args []string, stderr io.Writer) (*plan, error) {
 	if *budget > 0 && !set["steps"] {
 		*steps = train.UnlimitedSteps
 	}
-	o := options{budget: budget.Seconds(), data: *data, dataDir: *dataDir, steps: *steps, batch: *batch, out: *out, evalEvery: *evalEvery, arch: *arch, channels: *channels, limit: *limit, hidden: hidden}
+	o := options{budget: budget.Seconds(), data: *data, dataDir: *dataDir, steps: *steps, batch: *batch, out: *out, evalEvery: *evalEvery, arch: *arch, channels: *channels, limit: *limit, hidden: hidden, ema: *ema}
 	given := map[string]string{}
 	for _, l := range lossList {
 		spec, err := losses.Lookup(l)
@@ -565,6 +569,7 @@ func (o options) config(loss string, seed uint64) (train.Config, error) {
 	cfg.Out = filepath.Join(o.out, key(loss, seed))
 	cfg.SampleEvery, cfg.CheckpointEvery = 0, 0
 	cfg.TimeBudget = o.budget
+	cfg.EMA = o.ema
 	if cfg.Steps >= train.UnlimitedSteps {
 		// A decaying schedule needs the last step, which a run bounded
 		// by time alone does not have.

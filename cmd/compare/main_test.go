@@ -338,3 +338,21 @@ func TestCompareDefaultLosses(t *testing.T) {
 		t.Errorf("the default compare has %d runs, want one per loss (%d)", len(p.cfgs), len(losses.Names()))
 	}
 }
+
+// TestCompareEMA: --ema gives every run a moving average of its generator;
+// a decay outside [0, 1) is refused before anything trains.
+func TestCompareEMA(t *testing.T) {
+	var stderr bytes.Buffer
+	p, err := parse([]string{"--losses", "wgan-gp,vae", "--ema", "0.999", "--out", t.TempDir()}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, cfg := range p.cfgs {
+		if cfg.EMA != 0.999 {
+			t.Errorf("%s: EMA %v, want 0.999", k, cfg.EMA)
+		}
+	}
+	if _, err := parse([]string{"--losses", "wgan-gp", "--ema", "1", "--out", t.TempDir()}, &stderr); err == nil || !strings.Contains(err.Error(), "EMA decay") {
+		t.Errorf("--ema 1: %v", err)
+	}
+}

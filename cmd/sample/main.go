@@ -57,6 +57,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	dataDir := fs.String("data-dir", "", "data folder, if it moved since training (reconstructions and --scores need real data)")
 	withScores := fs.Bool("scores", false, "also compute the final image scores of cmd/compare's table (SWD; FID and KID for mnist and celeba; label KL for mnist; reconstruction error) into scores.json")
 	clfPath := fs.String("classifier", "", "with --scores: classifier checkpoint for FID and KID (default: the cache path; trained there first when missing, ~2 min for MNIST, ~3 min for CelebA)")
+	live := fs.Bool("live", false, "decode with the generator's trained weights instead of their moving average (runs trained with --ema; default folder sample-live/)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: sample [flags] CHECKPOINT\n\nWrites samples.png, reconstructions.png (auto-encoders) and walk.png;\nwith --scores also scores.json, the final image scores of cmd/compare's table.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -72,13 +73,17 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("--n %d, want 2..10000", *n)
 	}
 	path := fs.Arg(0)
-	l, err := train.Load(path)
+	load, folder := train.Load, "sample"
+	if *live {
+		load, folder = train.LoadLive, "sample-live"
+	}
+	l, err := load(path)
 	if err != nil {
 		return err
 	}
 	dir := *out
 	if dir == "" {
-		dir = filepath.Join(filepath.Dir(path), "sample")
+		dir = filepath.Join(filepath.Dir(path), folder)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("output folder: %w", err)

@@ -66,6 +66,7 @@ func TestTrainResumeAndErrors(t *testing.T) {
 		{"stray"}, {"--norm", "batch"}, {"--arch", "dcgan", "--data", "mnist", "--norm", "layer"},
 		{"--critic-norm", "none"}, {"--arch", "dcgan", "--data", "mnist", "--loss", "vae", "--critic-norm", "none"},
 		{"--arch", "dcgan", "--data", "mnist", "--loss", "wgan-gp", "--critic-norm", "batch"},
+		{"--ema", "1"}, {"--ema", "-0.5"}, {"--ema", "NaN"},
 	}
 	for _, args := range bad {
 		args = append(args, "--out", filepath.Join(t.TempDir(), "x"))
