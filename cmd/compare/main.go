@@ -90,6 +90,8 @@ type options struct {
 	// ema is the decay of every run's moving average of its generator
 	// (train.Config.EMA; 0: none).
 	ema float64
+	// set holds the settings --set gives single losses, by loss.
+	set map[string]lossSettings
 }
 
 // result is one finished run.
@@ -140,6 +142,8 @@ func parse(args []string, stderr io.Writer) (*plan, error) {
 	budget := fs.Duration("time", 0, "equal wall-clock budget per loss and seed, e.g. 20m (0: none; --steps alone gives equal steps, which favours the expensive losses); without --steps every learning rate stays constant (a decaying schedule needs the last step)")
 	ema := fs.Float64("ema", 0, "decay of every run's moving average of its generator weights, which the scores and figures then use, e.g. 0.999 (0: none)")
 	batch := fs.Int("batch", 0, "batch size of every loss (0: the dataset's, as train's: 256 for the 2-D toys, 100 for mnist and fashion-mnist, 64 for celeba)")
+	var sets settingList
+	fs.Var(&sets, "set", "a setting of one loss, LOSS.SETTING=VALUE with SETTING the learning rate lr or a loss setting of cmd/train (lambda, n-critic, eps, cost, ...); repeat the flag or separate with commas, e.g. --set wgan-gp.n-critic=1,wgan-gp.lr=2e-4 (default: every loss's own defaults)")
 	seeds := cli.Uints{1}
 	fs.Var(&seeds, "seeds", "comma-separated seeds; each loss runs once per seed")
 	seed := fs.Uint64("seed", 1, "one seed (the one-seed form of --seeds)")
@@ -187,6 +191,10 @@ func parse(args []string, stderr io.Writer) (*plan, error) {
 	}
 	if len(o.losses) == 0 {
 		return nil, errors.New("--losses is empty")
+	}
+	var err error
+	if o.set, err = parseSettings(sets, o.losses); err != nil {
+		return nil, err
 	}
 	seen := map[uint64]bool{}
 	for _, s := range seeds {
@@ -595,7 +603,14 @@ func (o options) config(loss string, seed uint64) (train.Config, error) {
 		cfg.Model.Channels = o.channels
 	}
 	cfg.Data.Limit = o.limit
-	losses.FitBatch(&cfg.Loss, cfg.Batch)
+	if s := o.set[loss]; len(s) > 0 {
+		if err := s.apply(&cfg); err != nil {
+			return cfg, err
+		}
+	}
+	if _, m := o.set[loss]["m"]; !m {
+		losses.FitBatch(&cfg.Loss, cfg.Batch)
+	}
 	return cfg, nil
 }
 
@@ -760,7 +775,7 @@ func writeResults(o options, rs []result, stdout io.Writer) error {
 				runs = append(runs, r)
 			}
 		}
-		cells := []string{l}
+		cells := []string{o.set[l].label(l)}
 		for _, n := range names {
 			var v []float64
 			for _, r := range runs {

@@ -356,3 +356,45 @@ func TestCompareEMA(t *testing.T) {
 		t.Errorf("--ema 1: %v", err)
 	}
 }
+
+// TestCompareSetOneLoss: --set changes one loss's settings as cmd/train's
+// flags of the same names would — the settings it leaves unset derived
+// from the loss's defaults given those it sets — and leaves the other
+// losses at their defaults.
+func TestCompareSetOneLoss(t *testing.T) {
+	var stderr bytes.Buffer
+	base := []string{"--data", "mnist", "--arch", "dcgan", "--losses", "wgan-gp,sinkhorn-gan"}
+	plain, err := parse(append(base, "--out", t.TempDir()), &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := parse(append(base, "--set", "wgan-gp.n-critic=1", "--set", "wgan-gp.lr=2e-4,sinkhorn-gan.cost=sqeuclidean", "--out", t.TempDir()), &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg, sg := p.cfgs[key("wgan-gp", 1)], p.cfgs[key("sinkhorn-gan", 1)]
+	if wg.Loss.NCritic != 1 || wg.LR != 2e-4 {
+		t.Errorf("wgan-gp: n-critic %d, lr %v; want 1, 2e-4", wg.Loss.NCritic, wg.LR)
+	}
+	if d := train.Differences(wg, plain.cfgs[key("wgan-gp", 1)]); len(d) != 2 {
+		t.Errorf("wgan-gp differs from its defaults in %v, want n-critic and lr only", d)
+	}
+	// The image default of sinkhorn-gan is the Euclidean cost at ε 100;
+	// with the squared cost its default ε is 1.
+	if sg.Loss.Cost != "sqeuclidean" || sg.Loss.Eps != 1 {
+		t.Errorf("sinkhorn-gan --set cost=sqeuclidean: cost %q, ε %v; want sqeuclidean, 1", sg.Loss.Cost, sg.Loss.Eps)
+	}
+	if got := p.o.set["wgan-gp"].label("wgan-gp"); got != "wgan-gp (lr=2e-4, n-critic=1)" {
+		t.Errorf("table label %q", got)
+	}
+	for _, set := range []string{
+		"wgan-gp.eps=1", "wgan-gp.bogus=1", "nope.lr=1", "wgan-gp.lr=abc", "wgan-gp.lambda=-1",
+		"vae.lambda=1", "wgan-gp.n-critic=1,wgan-gp.n-critic=2", "wgan-gp=1", "wgan-gp.n-critic",
+		"wgan-gp.n-critic=x", "sinkhorn-gan.cost=manhattan", "wgan-gp.lr=0",
+	} {
+		_, err := parse(append(base, "--set", set, "--out", t.TempDir()), &stderr)
+		if err == nil || !strings.Contains(err.Error(), "--set") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("--set %s: %v, want a one-line error naming --set", set, err)
+		}
+	}
+}

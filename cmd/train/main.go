@@ -36,6 +36,7 @@ import (
 	"otgen/dist"
 	"otgen/fetch"
 	"otgen/internal/cli"
+	"otgen/internal/lossflags"
 	"otgen/internal/term"
 	"otgen/losses"
 	"otgen/models"
@@ -182,7 +183,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			c.SampleEvery, c.CheckpointEvery = cfg.SampleEvery, cfg.CheckpointEvery
 		})
 	} else {
-		if err := rederive(fs, &cfg, spec, fp, set); err != nil {
+		if err := rederive(fs, &cfg, set); err != nil {
 			return err
 		}
 		if err := finish(&cfg, set); err != nil {
@@ -272,34 +273,7 @@ func bind(fs *flag.FlagSet, cfg *train.Config, spec *losses.Spec, fp firstPass) 
 	fs.Var(cli.OneOf(&cfg.Model.Norm, "", "none", "batch"), "norm", "dcgan normalisation of the encoder and decoder/generator: none or batch (BatchNorm; critics keep LayerNorm)")
 	fs.Var(cli.OneOf(&cfg.Model.CriticNorm, "", "layer", "none"), "critic-norm", "dcgan critic normalisation: layer (LayerNorm after every convolution but the first) or none (the plain DCGAN critic)")
 
-	l := &cfg.Loss
-	usage := func(flag, what string) string {
-		var users []string
-		for _, s := range losses.Specs() {
-			if s.UsesSetting(flag) {
-				users = append(users, s.Name)
-			}
-		}
-		u := what + " (" + strings.Join(users, ", ")
-		if !spec.UsesSetting(flag) {
-			u += "; not used by " + spec.Name
-		}
-		return u + ")"
-	}
-	fs.Float64Var(&l.Lambda, "lambda", l.Lambda, usage("lambda", "weight of the latent divergence or of the gradient penalty"))
-	fs.Var(cli.OneOf(&l.Cost, "", "l2sq", "l2", "l1", "sqeuclidean", "euclidean", "cosine"), "cost", usage("cost", "reconstruction cost of aae: l2sq, l2 or l1; ground cost between points of minibatch-w: sqeuclidean or euclidean; ground cost on the critic's features of the learned-cost losses: sqeuclidean, euclidean or cosine"))
-	fs.IntVar(&l.NCritic, "n-critic", l.NCritic, usage("n-critic", "critic steps per generator step"))
-	fs.Float64Var(&l.Clip, "clip", l.Clip, usage("clip", "weight-clipping bound"))
-	fs.Float64Var(&l.Eps, "eps", l.Eps, usage("eps", "entropic regularisation"))
-	fs.IntVar(&l.Iters, "iters", l.Iters, usage("iters", "Sinkhorn iterations"))
-	fs.Float64Var(&l.Reach, "reach", l.Reach, usage("reach", "reach of the unbalanced Sinkhorn divergence: mass farther than about this from the other batch is destroyed or created, not moved (0: balanced)"))
-	fs.IntVar(&l.K, "k", l.K, usage("k", "minibatch pairs"))
-	fs.IntVar(&l.M, "m", l.M, usage("m", "minibatch size, at most --batch"))
-	fs.IntVar(&l.Features, "feature-dim", l.Features, usage("feature-dim", "dimension of the critic's feature vectors"))
-	fs.Var(cli.OneOf(&l.CriticReg, "", "gp", "clip"), "critic-reg", usage("critic-reg", "what keeps the critic from collapsing the learned cost: gp (gradient penalty of weight --lambda, Adam) or clip (weights clipped to --clip, RMSProp)"))
-	fs.Var(cli.OneOf(&l.Likelihood, "", "bernoulli", "gaussian"), "likelihood", usage("likelihood", "decoder likelihood: bernoulli (pixels in [0,1]) or gaussian"))
-	fs.Float64Var(&l.DecoderStd, "decoder-std", l.DecoderStd, usage("decoder-std", "standard deviation of the Gaussian decoder"))
-	fs.Var((*cli.Floats)(&l.Scales), "scales", usage("scales", "multipliers of the inverse multiquadratic kernel's scale"))
+	lossflags.Bind(fs, &cfg.Loss, spec)
 }
 
 // checkResumeFlags refuses, on --resume, a flag outside resumable whose
@@ -337,39 +311,18 @@ func checkResumeFlags(fs *flag.FlagSet, set map[string]bool, ckpt train.Config, 
 }
 
 // rederive refills the loss settings the user did not set from the loss's
-// defaults given those they did set, since a default may depend on another
-// setting: sinkhorn-gan's ε is 100 for its image cost, euclidean, and 1 for
-// sqeuclidean. The set values are bound again, by bind, to a configuration
-// without loss settings, and once more over its defaults (so that a value
-// the defaults would replace, such as 0, reaches validation as set).
-// Without a loss flag nothing changes.
-func rederive(fs *flag.FlagSet, cfg *train.Config, spec *losses.Spec, fp firstPass, set map[string]bool) error {
-	// apply sets the loss flags the user set on c; false when there are none.
-	apply := func(c *train.Config) (bool, error) {
-		cfs := flag.NewFlagSet("rederive", flag.ContinueOnError)
-		bind(cfs, c, spec, fp)
-		given := false
-		for _, st := range losses.Settings {
-			if set[st.Flag] {
-				if err := cfs.Set(st.Flag, fs.Lookup(st.Flag).Value.String()); err != nil {
-					return false, fmt.Errorf("--%s: %w", st.Flag, err)
-				}
-				given = true
-			}
+// defaults given those they did set (lossflags.Derive): sinkhorn-gan's ε is
+// 100 for its image cost, euclidean, and 1 for sqeuclidean. Without a loss
+// flag nothing changes.
+func rederive(fs *flag.FlagSet, cfg *train.Config, set map[string]bool) error {
+	given := map[string]string{}
+	for _, st := range losses.Settings {
+		if set[st.Flag] {
+			given[st.Flag] = fs.Lookup(st.Flag).Value.String()
 		}
-		return given, nil
-	}
-	user := train.Config{Loss: losses.Config{Name: cfg.Loss.Name}}
-	if given, err := apply(&user); !given || err != nil {
-		return err
 	}
 	t := losses.Training{LR: cfg.LR, Beta1: cfg.Beta1, Beta2: cfg.Beta2, Batch: cfg.Batch, Steps: cfg.Steps, Schedule: cfg.Schedule}
-	derived := train.Config{Loss: losses.Defaults(user.Loss, &t, losses.Data{Name: cfg.Data.Name, Shape: cfg.Model.DataShape, Output: cfg.Model.Output})}
-	if _, err := apply(&derived); err != nil {
-		return err
-	}
-	cfg.Loss = derived.Loss
-	return nil
+	return lossflags.Derive(&cfg.Loss, given, &t, losses.Data{Name: cfg.Data.Name, Shape: cfg.Model.DataShape, Output: cfg.Model.Output})
 }
 
 // finish checks the settings that only make sense together and lets the
