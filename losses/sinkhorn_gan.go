@@ -40,7 +40,8 @@ import (
 // and 37.0 on seeds 1–4, against 49.7 and 50.8 (seeds 1, 2) for p = 2 at
 // ε 1, the default before; p = 2 at ε 10 and 30 gave 41.9, 52.7 and 48.9.
 // WGAN-GP given the same schedule scored 35.8, 44.3, 30.0 and 38.5 (means
-// 37.2 against 39.5): not beaten. On CelebA (15 minutes, 1,512 steps, one run)
+// 37.2 against 39.5): not beaten; five seeds on a slower machine gave
+// means 37.4 against 33.0, WGAN-GP's KID lower on every seed. On CelebA (15 minutes, 1,512 steps, one run)
 // the attribute-space FID falls from 389.9 to 206.8 (README "CelebA
 // 64×64").
 var SinkhornGAN = Spec{
