@@ -20,18 +20,37 @@ func generatorValues(r *Run) map[string][]float32 {
 	return out
 }
 
+// emaRun starts a wgan-gp toy run of the given steps with a moving average
+// of the given decay; Close is deferred to the test's end.
+func emaRun(t *testing.T, steps int, decay float64) *Run {
+	t.Helper()
+	cfg := toyConfig(t, "wgan-gp", steps)
+	cfg.EMA = decay
+	r, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// iterateToEnd runs the iterations left in r without Train's files.
+func iterateToEnd(t *testing.T, r *Run) {
+	t.Helper()
+	for r.Step() < r.Config.Steps {
+		if err := r.iterate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestEMAFollowsItsRecurrence: after every iteration each average is
 // avg + (1 − decay)(live − avg), computed here from the live weights the
 // iterations leave (bit for bit), starting from the initial weights; the
 // critic has no average.
 func TestEMAFollowsItsRecurrence(t *testing.T) {
-	cfg := toyConfig(t, "wgan-gp", 5)
-	cfg.EMA = 0.75
-	r, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := emaRun(t, 5, 0.75)
+	cfg := r.Config
 	want := generatorValues(r)
 	if len(want) == 0 || len(r.ema) != len(want) {
 		t.Fatalf("%d averages for %d generator tensors", len(r.ema), len(want))
@@ -77,20 +96,10 @@ func TestEMAResumeIsExact(t *testing.T) {
 // TestEMAFiguresKeepLiveWeights: drawing samples and evaluating with the
 // average leaves the live weights the optimiser trains exactly as they were.
 func TestEMAFiguresKeepLiveWeights(t *testing.T) {
-	cfg := toyConfig(t, "wgan-gp", 6)
-	cfg.EMA = 0.5
-	r, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	for r.Step() < cfg.Steps {
-		if err := r.iterate(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r := emaRun(t, 6, 0.5)
+	iterateToEnd(t, r)
 	before, avg := params(t, r), append([]float32(nil), r.ema[0].avg...)
-	if err := r.SaveSamples(filepath.Join(cfg.Out, "s.png")); err != nil {
+	if err := r.SaveSamples(filepath.Join(r.Config.Out, "s.png")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.Evaluate(); err != nil {
@@ -112,13 +121,7 @@ func TestEMAFiguresKeepLiveWeights(t *testing.T) {
 // TestLoadDecodesTheAverage: Load gives the averaged generator and the
 // trained critic, LoadLive the trained weights of both.
 func TestLoadDecodesTheAverage(t *testing.T) {
-	cfg := toyConfig(t, "wgan-gp", 20)
-	cfg.EMA = 0.9
-	r, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := emaRun(t, 20, 0.9)
 	if err := r.Train(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -179,18 +182,8 @@ func TestEMABadDecay(t *testing.T) {
 // TestEMAEvaluatesTheAverage: a run's evaluation with an average gives the
 // metrics of the averaged generator, not those of the live one.
 func TestEMAEvaluatesTheAverage(t *testing.T) {
-	cfg := toyConfig(t, "wgan-gp", 30)
-	cfg.EMA = 0.9
-	r, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	for r.Step() < cfg.Steps {
-		if err := r.iterate(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r := emaRun(t, 30, 0.9)
+	iterateToEnd(t, r)
 	got, err := r.Evaluate()
 	if err != nil {
 		t.Fatal(err)
