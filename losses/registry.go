@@ -97,7 +97,7 @@ func register(s Spec) {
 		byAlias[n] = &s
 	}
 	for _, u := range s.Uses {
-		if settingByName(u) == nil {
+		if SettingByName(u) == nil {
 			panic(fmt.Sprintf("losses: %s uses unknown setting %q", s.Name, u))
 		}
 	}
@@ -334,8 +334,8 @@ var Settings = []Setting{
 	{Flag: "critic-reg", What: "what keeps the critic from collapsing the learned cost"},
 }
 
-// settingByName returns the Setting of a flag name, or nil.
-func settingByName(name string) *Setting {
+// SettingByName returns the Setting whose flag is name, or nil.
+func SettingByName(name string) *Setting {
 	for i := range Settings {
 		if Settings[i].Flag == name {
 			return &Settings[i]

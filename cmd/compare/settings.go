@@ -59,7 +59,7 @@ func parseSettings(list []string, compared []string) (map[string]lossSettings, e
 		}
 		switch {
 		case name == "lr":
-		case !lossflags.IsSetting(name):
+		case losses.SettingByName(name) == nil:
 			return nil, fmt.Errorf("--set %s: %s is not a setting --set can change (lr, or a loss setting of cmd/train: %s)", e, name, strings.Join(settingNames(), ", "))
 		case !spec.UsesSetting(name):
 			return nil, fmt.Errorf("--set %s: %s does not read --%s", e, spec.Name, name)

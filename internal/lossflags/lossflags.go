@@ -47,16 +47,6 @@ func Bind(fs *flag.FlagSet, c *losses.Config, spec *losses.Spec) {
 	fs.Var((*cli.Floats)(&c.Scales), "scales", usage("scales", "multipliers of the inverse multiquadratic kernel's scale"))
 }
 
-// IsSetting reports whether name is the flag of a loss setting.
-func IsSetting(name string) bool {
-	for _, st := range losses.Settings {
-		if st.Flag == name {
-			return true
-		}
-	}
-	return false
-}
-
 // Derive replaces the settings of c, a configuration of loss c.Name, by
 // the given ones (flag name to value, as on the command line) and the
 // loss's defaults given them for training t and data d, since a default may
@@ -91,7 +81,7 @@ func Derive(c *losses.Config, given map[string]string, t *losses.Training, d los
 		}
 		if n != len(given) {
 			for name := range given {
-				if !IsSetting(name) {
+				if losses.SettingByName(name) == nil {
 					return fmt.Errorf("--%s: not a loss setting", name)
 				}
 			}
