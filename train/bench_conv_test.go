@@ -143,3 +143,35 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkMNISTIteration times one training iteration (critic and
+// generator step) of the MNIST quality comparison's runs: cmd/train --data
+// mnist --arch dcgan --batch 64 with sinkhorn-gan at its defaults and
+// WGAN-GP given the same schedule (--n-critic 1 --lr 2e-4), so their ratio
+// is the ratio of their steps in an equal wall-clock budget.
+func BenchmarkMNISTIteration(b *testing.B) {
+	for _, loss := range []string{"sinkhorn-gan", "wgan-gp"} {
+		b.Run(loss, func(b *testing.B) {
+			if os.Getenv("OTGEN_DATA") == "" {
+				b.Skip("OTGEN_DATA not set: the conv benchmarks read real images from $OTGEN_DATA")
+			}
+			cfg, err := DefaultConfig("mnist", loss)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := cfg.UseArch("dcgan"); err != nil {
+				b.Fatal(err)
+			}
+			cfg.Out, cfg.Batch = b.TempDir(), 64
+			if loss == "wgan-gp" {
+				cfg.Loss.NCritic, cfg.LR = 1, 2e-4
+			}
+			r, err := New(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { r.Close() })
+			benchSteps(b, r, nil)
+		})
+	}
+}
