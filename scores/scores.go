@@ -33,8 +33,9 @@ import (
 //	eval_rec       mean squared reconstruction error per example on
 //	               held-out data (auto-encoders only).
 const (
-	// Seed seeds the prior draws, the held-out examples and the
-	// metrics' own random projections.
+	// Seed is the seed of cmd/compare's table and the default of
+	// cmd/sample --score-seed: it seeds the prior draws, the choice of
+	// held-out examples and the metrics' own random projections.
 	Seed = 11
 	// DigitsN is the number of generated and of held-out examples on
 	// MNIST (as the quality table's 2,000 samples), ImagesN on other
@@ -56,8 +57,11 @@ type Nets struct {
 // Final computes the final image metrics of the loaded model l (nothing
 // for 2-D data, whose metrics train's evaluation already gives), reading
 // held-out examples from dataDir ("" = where the run found them). FID,
-// KID and label KL need the network of l's data in nets.
-func Final(l *train.Loaded, dataDir string, nets Nets) (map[string]float64, error) {
+// KID and label KL need the network of l's data in nets. seed seeds the
+// prior draws, the choice of held-out examples and the metrics' random
+// projections (Seed for the numbers of cmd/compare's table; other seeds
+// show how much of a score is the draw's).
+func Final(l *train.Loaded, dataDir string, nets Nets, seed uint64) (map[string]float64, error) {
 	clf, faces := nets.Digits, nets.Faces
 	shape := l.Config.Model.DataShape
 	if len(shape) != 3 {
@@ -69,19 +73,19 @@ func Final(l *train.Loaded, dataDir string, nets Nets) (map[string]float64, erro
 	if clf != nil {
 		n = DigitsN
 	}
-	rng := rand.New(rand.NewPCG(Seed, 1))
+	rng := rand.New(rand.NewPCG(seed, 1))
 	z := make([]float32, n*l.Config.Model.Latent)
 	l.Model.SamplePrior(rng, z)
 	gen, err := l.Model.Generate(z, n)
 	if err != nil {
 		return nil, err
 	}
-	real, err := l.Real(n, Seed, dataDir)
+	real, err := l.Real(n, seed, dataDir)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]float64{}
-	levels, err := eval.PyramidSWD(real, gen, c, h, w, eval.SWDOptions{Seed: Seed})
+	levels, err := eval.PyramidSWD(real, gen, c, h, w, eval.SWDOptions{Seed: seed})
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +102,7 @@ func Final(l *train.Loaded, dataDir string, nets Nets) (map[string]float64, erro
 		net = faces
 	}
 	if net != nil {
-		if out["eval_fid"], out["eval_kid"], err = eval.FeatureDistances(net, real, n, gen, n, eval.KIDOptions{Seed: Seed}); err != nil {
+		if out["eval_fid"], out["eval_kid"], err = eval.FeatureDistances(net, real, n, gen, n, eval.KIDOptions{Seed: seed}); err != nil {
 			return nil, err
 		}
 	}

@@ -15,5 +15,5 @@ func finalMetrics(dir, dataDir string, nets scores.Nets) (map[string]float64, er
 	if err != nil {
 		return nil, err
 	}
-	return scores.Final(l, dataDir, nets)
+	return scores.Final(l, dataDir, nets, scores.Seed)
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"otgen/classifier/classifiertest"
+	"otgen/scores"
 	"otgen/train"
 )
 
@@ -65,8 +66,8 @@ func TestSampleCelebAGrid(t *testing.T) {
 // TestSampleScoresCelebA: --scores writes the final image scores of a
 // CelebA checkpoint (SWD, FID and KID in the attribute classifier's space,
 // reconstruction error) to scores.json and stdout, the same on a second
-// call; without the data it is a one-line error naming --scores, after
-// the figures.
+// call and other ones with another --score-seed; without the data it is a
+// one-line error naming --scores, after the figures.
 func TestSampleScoresCelebA(t *testing.T) {
 	if os.Getenv("OTGEN_DATA") == "" {
 		t.Skip("OTGEN_DATA not set: the CelebA test needs the real images in $OTGEN_DATA/celeba")
@@ -74,11 +75,12 @@ func TestSampleScoresCelebA(t *testing.T) {
 	ckpt := tinyCelebAVAE(t, 1200, 3)
 	clf := filepath.Join(t.TempDir(), "attrnet.otgen")
 	classifiertest.CelebA(t, clf, 0.9)
-	var first map[string]float64
-	for i := 0; i < 2; i++ {
+	score := func(extra ...string) map[string]float64 {
+		t.Helper()
 		out := filepath.Join(t.TempDir(), "figs")
 		var stdout, stderr bytes.Buffer
-		if err := run([]string{"--scores", "--classifier", clf, "--n", "4", "--out", out, ckpt}, &stdout, &stderr); err != nil {
+		args := append([]string{"--scores", "--classifier", clf, "--n", "4", "--out", out}, extra...)
+		if err := run(append(args, ckpt), &stdout, &stderr); err != nil {
 			t.Fatalf("%v\n%s", err, stderr.String())
 		}
 		b, err := os.ReadFile(filepath.Join(out, "scores.json"))
@@ -98,10 +100,19 @@ func TestSampleScoresCelebA(t *testing.T) {
 				t.Errorf("stdout lacks %s:\n%s", k, stdout.String())
 			}
 		}
-		if first == nil {
-			first = got
-		} else if fmt.Sprint(got) != fmt.Sprint(first) {
-			t.Errorf("second call: %v, first %v; want the same scores", got, first)
+		return got
+	}
+	first := score()
+	if again := score(); fmt.Sprint(again) != fmt.Sprint(first) {
+		t.Errorf("second call: %v, first %v; want the same scores", again, first)
+	}
+	if same := score("--score-seed", fmt.Sprint(scores.Seed)); fmt.Sprint(same) != fmt.Sprint(first) {
+		t.Errorf("--score-seed %d: %v, default %v; want the same scores", scores.Seed, same, first)
+	}
+	other := score("--score-seed", fmt.Sprint(scores.Seed+1))
+	for _, k := range []string{"eval_swd", "eval_fid", "eval_kid", "eval_rec"} {
+		if other[k] == first[k] {
+			t.Errorf("--score-seed %d: %s = %v, as with the default seed; want other draws", scores.Seed+1, k, other[k])
 		}
 	}
 	out := filepath.Join(t.TempDir(), "nodata")

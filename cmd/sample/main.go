@@ -57,6 +57,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	dataDir := fs.String("data-dir", "", "data folder, if it moved since training (reconstructions and --scores need real data)")
 	withScores := fs.Bool("scores", false, "also compute the final image scores of cmd/compare's table (SWD; FID and KID for mnist and celeba; label KL for mnist; reconstruction error) into scores.json")
 	clfPath := fs.String("classifier", "", "with --scores: classifier checkpoint for FID and KID (default: the cache path; trained there first when missing, ~2 min for MNIST, ~3 min for CelebA)")
+	scoreSeed := fs.Uint64("score-seed", scores.Seed, "with --scores: seed of the scores' prior draws, held-out examples and projections (the default gives cmd/compare's numbers; others show how much of a score is the draw's)")
 	live := fs.Bool("live", false, "decode with the generator's trained weights instead of their moving average (runs trained with --ema; default folder sample-live/)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: sample [flags] CHECKPOINT\n\nWrites samples.png, reconstructions.png (auto-encoders) and walk.png;\nwith --scores also scores.json, the final image scores of cmd/compare's table.\n\nFlags:\n")
@@ -96,12 +97,12 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil || !*withScores {
 		return err
 	}
-	return writeScores(ctx, l, dir, *dataDir, *clfPath, stdout, stderr)
+	return writeScores(ctx, l, dir, *dataDir, *clfPath, *scoreSeed, stdout, stderr)
 }
 
-// writeScores computes the final image scores of l (package scores),
-// prints them and writes them to scores.json in dir.
-func writeScores(ctx context.Context, l *train.Loaded, dir, dataDir, clfPath string, stdout, stderr io.Writer) error {
+// writeScores computes the final image scores of l (package scores) from
+// the draws of seed, prints them and writes them to scores.json in dir.
+func writeScores(ctx context.Context, l *train.Loaded, dir, dataDir, clfPath string, seed uint64, stdout, stderr io.Writer) error {
 	if len(l.Config.Model.DataShape) != 3 {
 		return fmt.Errorf("--scores: %s data are not images; its metrics are in the run's metrics.csv", l.Config.Data.Name)
 	}
@@ -113,7 +114,7 @@ func writeScores(ctx context.Context, l *train.Loaded, dir, dataDir, clfPath str
 	if err != nil {
 		return fmt.Errorf("--scores: %w", err)
 	}
-	m, err := scores.Final(l, dataDir, nets)
+	m, err := scores.Final(l, dataDir, nets, seed)
 	if err != nil {
 		return fmt.Errorf("--scores: %w", err)
 	}
