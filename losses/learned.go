@@ -48,7 +48,6 @@ import (
 const (
 	guardGP      = "gp"
 	guardClip    = "clip"
-	guardWitness = "witness"
 	costSqEuclid = "sqeuclidean"
 	costCosine   = "cosine"
 	costEuclid   = "euclidean"
@@ -139,12 +138,8 @@ func validateLearned(c Config) error {
 	}
 	switch c.CriticReg {
 	case guardGP, guardClip:
-	case guardWitness:
-		if c.Name != "sinkhorn-gan" || c.Cost != costEuclid || c.Features != 1 {
-			return fmt.Errorf("losses: %s: critic-reg %s holds the witness of sinkhorn-gan's Euclidean cost on one feature (cost %s, feature-dim %d)", c.Name, guardWitness, c.Cost, c.Features)
-		}
 	default:
-		return fmt.Errorf("losses: %s: critic-reg %q, want %s, %s or %s", c.Name, c.CriticReg, guardGP, guardClip, guardWitness)
+		return fmt.Errorf("losses: %s: critic-reg %q, want %s or %s", c.Name, c.CriticReg, guardGP, guardClip)
 	}
 	return nil
 }
@@ -171,17 +166,19 @@ func newLearned(cfg Config, m *models.Model, batch int, newF func() (pointFunc, 
 	if cfg.CriticReg == guardClip {
 		o, clip = Optim{Name: "rmsprop"}, cfg.Clip
 	}
-	// features returns the OT loss between the critic's features ff of
-	// the generated batch fake and fr of the data.
-	features := func(g *nn.Graph, x, z *G.Node) (loss, fake, ff, fr *G.Node, noise []Noise, err error) {
+	// features returns the OT loss between the critic's features of the
+	// generated batch and of the data, and the generated batch.
+	features := func(g *nn.Graph, x, z *G.Node) (loss, fake *G.Node, noise []Noise, err error) {
 		if _, fake, err = m.Decoder.Forward(g, z); err != nil {
-			return nil, nil, nil, nil, nil, err
+			return nil, nil, nil, err
 		}
-		if ff, err = m.Critic.Forward(g, fake); err != nil {
-			return nil, nil, nil, nil, nil, err
+		ff, err := m.Critic.Forward(g, fake)
+		if err != nil {
+			return nil, nil, nil, err
 		}
-		if fr, err = m.Critic.Forward(g, x); err != nil {
-			return nil, nil, nil, nil, nil, err
+		fr, err := m.Critic.Forward(g, x)
+		if err != nil {
+			return nil, nil, nil, err
 		}
 		f, seed := newF()
 		if cfg.Cost == costCosine {
@@ -191,41 +188,25 @@ func newLearned(cfg Config, m *models.Model, batch int, newF func() (pointFunc, 
 			noise = append(noise, *seed)
 		}
 		loss, err = pointLoss(f, ff, fr)
-		return loss, fake, ff, fr, noise, err
+		return loss, fake, noise, err
 	}
 	critic, err := build(func() (*Step, error) {
 		g := nn.NewGraph(m.Store)
 		dim := m.Config.DataDim()
 		x, xt := g.Input("x", batch, dim)
 		z, zt := g.Input("z", batch, m.Config.Latent)
-		div, fake, ff, fr, noise, err := features(g, x, z)
+		div, fake, noise, err := features(g, x, z)
 		if err != nil {
 			return nil, err
 		}
 		noise = append([]Noise{{T: zt, Dist: PriorZ}}, noise...)
 		loss := must(G.Neg(div))
 		metrics := []Metric{{"loss", loss}, {"div", div}}
-		switch cfg.CriticReg {
-		case guardWitness:
-			eps, epst := g.Input("eps", batch, dim)
-			xhat := lerpRows(eps, x, fake)
-			_, grad, err := m.Critic.ForwardWithInputGradSeed(g, xhat, func(t *G.Node) (*G.Node, error) {
-				return witnessSlope(t, fr, ff)
-			})
-			if err != nil {
-				return nil, err
-			}
-			// ‖∇(h∘f)(x̂)‖, ε-floored like WGAN-GP's norm.
-			norm := must(G.Sqrt(must(G.Add(must(nn.RowSquaredNorms(grad)), g.Scalar(1e-12)))))
-			gp := must(G.Mean(must(G.Square(must(G.Sub(norm, g.Scalar(1)))))))
-			loss = must(G.Add(loss, must(G.Mul(gp, g.Scalar(cfg.Lambda)))))
-			metrics = []Metric{{"loss", loss}, {"div", div}, {"gp", gp}}
-			noise = append(noise, Noise{T: epst, Dist: RowUnit})
-		case guardGP:
+		if cfg.CriticReg == guardGP {
 			eps, epst := g.Input("eps", batch, dim)
 			u, ut := g.Input("u", batch, cfg.Features)
 			xhat := lerpRows(eps, x, fake)
-			_, grad, err := m.Critic.ForwardWithInputGradSeed(g, xhat, func(*G.Node) (*G.Node, error) { return u, nil })
+			_, grad, err := m.Critic.ForwardWithInputGradSeed(g, xhat, u)
 			if err != nil {
 				return nil, err
 			}
@@ -250,7 +231,7 @@ func newLearned(cfg Config, m *models.Model, batch int, newF func() (pointFunc, 
 		g := nn.NewGraph(m.Store)
 		x, xt := g.Input("x", batch, m.Config.DataDim())
 		z, zt := g.Input("z", batch, m.Config.Latent)
-		div, _, _, _, noise, err := features(g, x, z)
+		div, _, noise, err := features(g, x, z)
 		if err != nil {
 			return nil, err
 		}

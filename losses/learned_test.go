@@ -68,113 +68,49 @@ func TestLearnedCostOpGradients(t *testing.T) {
 
 // TestLearnedLossGradients checks both steps of the learned-cost losses
 // against central differences: the critic's step through the OT op and
-// both of the critic's passes (and, with a gradient penalty, its input
+// both of the critic's passes (and, with the gradient penalty, its input
 // gradient, second order) to the critic's parameters; the generator's step
 // through the critic's features of the generated batch to the generator.
-// The witness guard runs on its one feature and Euclidean cost.
 func TestLearnedLossGradients(t *testing.T) {
 	for _, name := range []string{"sinkhorn-gan", "minibatch-w-gan"} {
 		for _, reg := range []string{guardGP, guardClip} {
 			for _, cost := range []string{costSqEuclid, costEuclid, costCosine} {
 				t.Run(fmt.Sprintf("%s/%s/%s", name, reg, cost), func(t *testing.T) {
-					checkLearnedGradients(t, Config{Name: name, M: 5, K: 2, Iters: 5000, Eps: 0.5, Features: 3, CriticReg: reg, Cost: cost})
+					cfg := Defaults(Config{Name: name, M: 5, K: 2, Iters: 5000, Eps: 0.5, Features: 3, CriticReg: reg, Cost: cost},
+						&Training{Batch: 7}, Data{Shape: []int{2}, Output: "linear"})
+					for _, act := range []string{"tanh", "leaky_relu"} {
+						m := model64Dim(t, cfg, "linear", act, 2)
+						if m.Config.Features != 3 {
+							t.Fatalf("model config %+v, want 3 critic features", m.Config)
+						}
+						obj, err := New(cfg, m, 7)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if len(obj.Steps) != 2 || obj.Steps[0].Name != "critic" || obj.Steps[1].Name != "generator" {
+							t.Fatalf("steps %v", obj.Steps)
+						}
+						for si, st := range obj.Steps {
+							fillStep(st, uint64(20+si), false)
+							res, err := gradcheck.Check(st.Graph.G, st.Loss, st.Params, gradcheck.Options{Rtol: 1e-4, MaxPerNode: 30})
+							if err != nil {
+								t.Fatal(err)
+							}
+							if res.MaxErr > 1 {
+								t.Fatalf("%s step %s: gradient mismatch %.3g at %s", act, st.Name, res.MaxErr, res.Where)
+							}
+							prefix := map[string]string{"critic": "critic.", "generator": "dec."}[st.Name]
+							for _, p := range st.ParamNames {
+								if !strings.HasPrefix(p, prefix) {
+									t.Fatalf("step %s updates %s", st.Name, p)
+								}
+							}
+							t.Logf("%s step %s: %d partial derivatives, worst %.3g", act, st.Name, res.Checked, res.MaxErr)
+						}
+					}
 				})
 			}
 		}
-	}
-	t.Run("sinkhorn-gan/witness/euclidean", func(t *testing.T) {
-		checkLearnedGradients(t, Config{Name: "sinkhorn-gan", Iters: 5000, Eps: 0.5, Features: 1, CriticReg: guardWitness, Cost: costEuclid})
-	})
-}
-
-// checkLearnedGradients checks the gradients of both steps of the
-// learned-cost loss c on 2-D points, batch 7, with tanh and leaky-ReLU
-// networks.
-func checkLearnedGradients(t *testing.T, c Config) {
-	t.Helper()
-	cfg := Defaults(c, &Training{Batch: 7}, Data{Shape: []int{2}, Output: "linear"})
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	for _, act := range []string{"tanh", "leaky_relu"} {
-		m := model64Dim(t, cfg, "linear", act, 2)
-		if m.Config.Features != c.Features {
-			t.Fatalf("model config %+v, want %d critic features", m.Config, c.Features)
-		}
-		obj, err := New(cfg, m, 7)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(obj.Steps) != 2 || obj.Steps[0].Name != "critic" || obj.Steps[1].Name != "generator" {
-			t.Fatalf("steps %v", obj.Steps)
-		}
-		for si, st := range obj.Steps {
-			fillStep(st, uint64(20+si), false)
-			res, err := gradcheck.Check(st.Graph.G, st.Loss, st.Params, gradcheck.Options{Rtol: 1e-4, MaxPerNode: 30})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.MaxErr > 1 {
-				t.Fatalf("%s step %s: gradient mismatch %.3g at %s", act, st.Name, res.MaxErr, res.Where)
-			}
-			prefix := map[string]string{"critic": "critic.", "generator": "dec."}[st.Name]
-			for _, p := range st.ParamNames {
-				if !strings.HasPrefix(p, prefix) {
-					t.Fatalf("step %s updates %s", st.Name, p)
-				}
-			}
-			t.Logf("%s step %s: %d partial derivatives, worst %.3g", act, st.Name, res.Checked, res.MaxErr)
-		}
-	}
-}
-
-// TestWitnessSlope: the witness slope h' at a generated feature g_j is m
-// times the derivative of sinkhorn-gan's divergence w.r.t. g_j at a large
-// ε (the energy distance's, see witness.go), computed here from the
-// solver's envelope gradient, and h' is a mean of signs at any other point.
-func TestWitnessSlope(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 1))
-	n, m := 5, 8
-	r, g := make([]float64, n), make([]float64, m)
-	for i := range r {
-		r[i] = rng.NormFloat64()
-	}
-	for i := range g {
-		g[i] = 0.5 + rng.NormFloat64()
-	}
-	gx, gy := make([]float64, m), make([]float64, n)
-	if _, err := learnedSinkhorn(Config{Cost: costEuclid, Iters: 5000, Eps: 1e4}).eval(g, r, m, n, 1, gx, gy); err != nil {
-		t.Fatal(err)
-	}
-	dense := func(v []float64) *tensor.Dense {
-		return tensor.New(tensor.WithShape(len(v), 1), tensor.WithBacking(append([]float64(nil), v...)))
-	}
-	at := append(append([]float64(nil), g...), -5, 5, r[0]+1e-9)
-	op := &witnessSlopeOp{shape: tensor.Shape{len(at), 1}, dt: tensor.Float64}
-	out, err := op.Do(dense(at), dense(r), dense(g))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := out.(*tensor.Dense).Data().([]float64)
-	for j := range g {
-		if want := float64(m) * gx[j]; math.Abs(h[j]-want) > 1e-3 {
-			t.Errorf("h'(g_%d) = %.6f, want m ∂S/∂g_j = %.6f", j, h[j], want)
-		}
-	}
-	// Below and above both batches the signs cancel; just above r_0 the
-	// slope is the mean of the signs.
-	if h[m] != 0 || h[m+1] != 0 {
-		t.Errorf("h' outside both batches = %v, %v, want 0", h[m], h[m+1])
-	}
-	want := 0.0
-	for _, v := range r {
-		want += math.Copysign(1, r[0]+1e-9-v) / float64(n)
-	}
-	for _, v := range g {
-		want -= math.Copysign(1, r[0]+1e-9-v) / float64(m)
-	}
-	if math.Abs(h[m+2]-want) > 1e-12 {
-		t.Errorf("h'(r_0 + 1e-9) = %v, want %v", h[m+2], want)
 	}
 }
 
@@ -202,28 +138,6 @@ func TestLearnedBadSettings(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("%s: %v, want a one-line error about %s", name, err, tc.want)
 			}
-		}
-	}
-}
-
-// TestWitnessGuardSettings: the witness guard holds sinkhorn-gan's
-// Euclidean cost on one feature (its image default) and is a one-line
-// error naming the setting anywhere else.
-func TestWitnessGuardSettings(t *testing.T) {
-	d := Data{Name: "mnist", Shape: []int{1, 28, 28}, Output: "sigmoid"}
-	if c := Defaults(Config{Name: "sinkhorn-gan", CriticReg: guardWitness}, nil, d); c.Validate() != nil {
-		t.Fatalf("sinkhorn-gan with the witness guard at its image defaults: %v", c.Validate())
-	}
-	for _, c := range []Config{
-		{Name: "minibatch-w-gan", CriticReg: guardWitness},
-		{Name: "sinkhorn-gan", CriticReg: guardWitness, Cost: costSqEuclid},
-		{Name: "sinkhorn-gan", CriticReg: guardWitness, Cost: costCosine},
-		{Name: "sinkhorn-gan", CriticReg: guardWitness, Features: 3},
-	} {
-		c = Defaults(c, nil, d)
-		err := c.Validate()
-		if err == nil || !strings.Contains(err.Error(), "critic-reg witness") || strings.Contains(err.Error(), "\n") {
-			t.Errorf("%s, cost %s, %d features: %v, want a one-line error naming critic-reg witness", c.Name, c.Cost, c.Features, err)
 		}
 	}
 }

@@ -35,26 +35,20 @@ func (c Config) validateFeatures() error {
 }
 
 // ForwardWithInputGradSeed returns the critic's outputs y (batch×outputs)
-// and the vector-Jacobian product ∂(Σ y ⊙ u)/∂x for the seed u = seed(y),
-// built as graph nodes so that a penalty on it can be differentiated
-// w.r.t. the critic's parameters (second order). u has y's shape: for a
-// feature critic a random unit vector per row gives a gradient penalty on
-// random directions of the Jacobian; a u computed from y (through ops that
-// treat it as locally constant) gives the gradient of a function of the
-// outputs, such as a witness function.
-func (c *Critic) ForwardWithInputGradSeed(g *nn.Graph, x *G.Node, seed func(y *G.Node) (*G.Node, error)) (y, gx *G.Node, err error) {
+// and the vector-Jacobian product ∂(Σ y ⊙ seed)/∂x, built as graph nodes so
+// that a penalty on it can be differentiated w.r.t. the critic's
+// parameters (second order). seed has y's shape; for a feature critic a
+// random unit vector per row gives a gradient penalty on random directions
+// of the Jacobian.
+func (c *Critic) ForwardWithInputGradSeed(g *nn.Graph, x, seed *G.Node) (y, gx *G.Node, err error) {
 	if x, err = flatten(x); err != nil {
 		return nil, nil, fmt.Errorf("models: critic input: %w", err)
 	}
 	y, gx, err = c.Net.ForwardWithInputGrad(g, x, func(y *G.Node) (*G.Node, error) {
-		u, err := seed(y)
-		if err != nil {
-			return nil, err
+		if !y.Shape().Eq(seed.Shape()) {
+			return nil, fmt.Errorf("seed of shape %v for outputs of shape %v", seed.Shape(), y.Shape())
 		}
-		if !y.Shape().Eq(u.Shape()) {
-			return nil, fmt.Errorf("seed of shape %v for outputs of shape %v", u.Shape(), y.Shape())
-		}
-		return u, nil
+		return seed, nil
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("models: critic: %w", err)
