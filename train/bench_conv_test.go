@@ -17,9 +17,7 @@ import (
 // tools/peers/torch_dcgan64.py, whose critic has otgen's LayerNorm.
 func benchConvRun(b *testing.B, data, loss string, edit func(*Config)) *Run {
 	b.Helper()
-	if os.Getenv("OTGEN_DATA") == "" {
-		b.Skip("OTGEN_DATA not set: the conv benchmarks read real images from $OTGEN_DATA")
-	}
+	skipWithoutData(b)
 	cfg, err := DefaultConfig(data, loss)
 	if err != nil {
 		b.Fatal(err)
@@ -35,6 +33,21 @@ func benchConvRun(b *testing.B, data, loss string, edit func(*Config)) *Run {
 	if edit != nil {
 		edit(&cfg)
 	}
+	return benchRun(b, cfg)
+}
+
+// skipWithoutData skips a benchmark that reads real images when
+// $OTGEN_DATA is not set.
+func skipWithoutData(b *testing.B) {
+	b.Helper()
+	if os.Getenv("OTGEN_DATA") == "" {
+		b.Skip("OTGEN_DATA not set: the conv benchmarks read real images from $OTGEN_DATA")
+	}
+}
+
+// benchRun starts the run of cfg for a benchmark, closed at its end.
+func benchRun(b *testing.B, cfg Config) *Run {
+	b.Helper()
 	r, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -153,9 +166,7 @@ func cpuTime() time.Duration {
 func BenchmarkMNISTIteration(b *testing.B) {
 	for _, loss := range []string{"sinkhorn-gan", "wgan-gp"} {
 		b.Run(loss, func(b *testing.B) {
-			if os.Getenv("OTGEN_DATA") == "" {
-				b.Skip("OTGEN_DATA not set: the conv benchmarks read real images from $OTGEN_DATA")
-			}
+			skipWithoutData(b)
 			cfg, err := DefaultConfig("mnist", loss)
 			if err != nil {
 				b.Fatal(err)
@@ -167,12 +178,7 @@ func BenchmarkMNISTIteration(b *testing.B) {
 			if loss == "wgan-gp" {
 				cfg.Loss.NCritic = 1
 			}
-			r, err := New(cfg)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { r.Close() })
-			benchSteps(b, r, nil)
+			benchSteps(b, benchRun(b, cfg), nil)
 		})
 	}
 }
