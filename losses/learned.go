@@ -153,8 +153,11 @@ func configureFeatureCritic(c Config, mc *models.Config) {
 
 // newLearned builds the critic and generator steps of a learned-cost loss
 // whose OT loss between feature batches is given by newF (a fresh
-// pointFunc per step, with the noise tensor it reads, if any).
-func newLearned(cfg Config, m *models.Model, batch int, newF func() (pointFunc, *Noise)) ([]*Step, error) {
+// pointFunc per step, with the noise tensor it reads, if any). The critic
+// maximises that loss, or, when critic is not nil, minimises the loss
+// critic returns (of the generated and the data features; the OT loss is
+// then only reported).
+func newLearned(cfg Config, m *models.Model, batch int, newF func() (pointFunc, *Noise), critic func() pointFunc) ([]*Step, error) {
 	if err := needCritic(m, models.CriticOnData, cfg.Name); err != nil {
 		return nil, err
 	}
@@ -166,41 +169,49 @@ func newLearned(cfg Config, m *models.Model, batch int, newF func() (pointFunc, 
 	if cfg.CriticReg == guardClip {
 		o, clip = Optim{Name: "rmsprop"}, cfg.Clip
 	}
+	// onCost gives f the ground cost cfg.Cost on the features.
+	onCost := func(f pointFunc) pointFunc {
+		if cfg.Cost == costCosine {
+			return cosineCost{f}
+		}
+		return f
+	}
 	// features returns the OT loss between the critic's features of the
-	// generated batch and of the data, and the generated batch.
-	features := func(g *nn.Graph, x, z *G.Node) (loss, fake *G.Node, noise []Noise, err error) {
+	// generated batch and of the data, the generated batch, and the two
+	// feature batches.
+	features := func(g *nn.Graph, x, z *G.Node) (loss, fake, ff, fr *G.Node, noise []Noise, err error) {
 		if _, fake, err = m.Decoder.Forward(g, z); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, nil, err
 		}
-		ff, err := m.Critic.Forward(g, fake)
-		if err != nil {
-			return nil, nil, nil, err
+		if ff, err = m.Critic.Forward(g, fake); err != nil {
+			return nil, nil, nil, nil, nil, err
 		}
-		fr, err := m.Critic.Forward(g, x)
-		if err != nil {
-			return nil, nil, nil, err
+		if fr, err = m.Critic.Forward(g, x); err != nil {
+			return nil, nil, nil, nil, nil, err
 		}
 		f, seed := newF()
-		if cfg.Cost == costCosine {
-			f = cosineCost{f}
-		}
 		if seed != nil {
 			noise = append(noise, *seed)
 		}
-		loss, err = pointLoss(f, ff, fr)
-		return loss, fake, noise, err
+		loss, err = pointLoss(onCost(f), ff, fr)
+		return loss, fake, ff, fr, noise, err
 	}
-	critic, err := build(func() (*Step, error) {
+	criticStep, err := build(func() (*Step, error) {
 		g := nn.NewGraph(m.Store)
 		dim := m.Config.DataDim()
 		x, xt := g.Input("x", batch, dim)
 		z, zt := g.Input("z", batch, m.Config.Latent)
-		div, fake, noise, err := features(g, x, z)
+		div, fake, ff, fr, noise, err := features(g, x, z)
 		if err != nil {
 			return nil, err
 		}
 		noise = append([]Noise{{T: zt, Dist: PriorZ}}, noise...)
 		loss := must(G.Neg(div))
+		if critic != nil {
+			if loss, err = pointLoss(onCost(critic()), ff, fr); err != nil {
+				return nil, err
+			}
+		}
 		metrics := []Metric{{"loss", loss}, {"div", div}}
 		if cfg.CriticReg == guardGP {
 			eps, epst := g.Input("eps", batch, dim)
@@ -231,7 +242,7 @@ func newLearned(cfg Config, m *models.Model, batch int, newF func() (pointFunc, 
 		g := nn.NewGraph(m.Store)
 		x, xt := g.Input("x", batch, m.Config.DataDim())
 		z, zt := g.Input("z", batch, m.Config.Latent)
-		div, _, noise, err := features(g, x, z)
+		div, _, _, _, noise, err := features(g, x, z)
 		if err != nil {
 			return nil, err
 		}
@@ -243,7 +254,7 @@ func newLearned(cfg Config, m *models.Model, batch int, newF func() (pointFunc, 
 	if err != nil {
 		return nil, err
 	}
-	return []*Step{critic, gen}, nil
+	return []*Step{criticStep, gen}, nil
 }
 
 // cosineCost is f with the cosine ground cost 1 − cos(x, y): f (whose

@@ -26,6 +26,9 @@ func TestLearnedCostOpGradients(t *testing.T) {
 		"sinkhorn": func(cost string) pointFunc {
 			return learnedSinkhorn(Config{Cost: cost, Iters: 5000, Eps: 0.5})
 		},
+		"sinkhorn-repulsive": func(cost string) pointFunc {
+			return repulsiveSinkhorn{learnedSinkhorn(Config{Cost: cost, Iters: 5000, Eps: 0.5})}
+		},
 		"minibatch-w": func(cost string) pointFunc {
 			return &minibatchW{opts: ot.MinibatchOptions{M: 4, K: 3, P: groundPower(cost), Grad: true}, seed: seedT}
 		},
@@ -72,11 +75,14 @@ func TestLearnedCostOpGradients(t *testing.T) {
 // gradient, second order) to the critic's parameters; the generator's step
 // through the critic's features of the generated batch to the generator.
 func TestLearnedLossGradients(t *testing.T) {
-	for _, name := range []string{"sinkhorn-gan", "minibatch-w-gan"} {
+	for _, loss := range []struct{ name, critic string }{
+		{"sinkhorn-gan", criticDivergence}, {"sinkhorn-gan", criticRepulsive}, {"minibatch-w-gan", ""},
+	} {
+		name := loss.name
 		for _, reg := range []string{guardGP, guardClip} {
 			for _, cost := range []string{costSqEuclid, costEuclid, costCosine} {
-				t.Run(fmt.Sprintf("%s/%s/%s", name, reg, cost), func(t *testing.T) {
-					cfg := Defaults(Config{Name: name, M: 5, K: 2, Iters: 5000, Eps: 0.5, Features: 3, CriticReg: reg, Cost: cost},
+				t.Run(fmt.Sprintf("%s/%s/%s/%s", name, loss.critic, reg, cost), func(t *testing.T) {
+					cfg := Defaults(Config{Name: name, M: 5, K: 2, Iters: 5000, Eps: 0.5, Features: 3, CriticReg: reg, Cost: cost, CriticLoss: loss.critic},
 						&Training{Batch: 7}, Data{Shape: []int{2}, Output: "linear"})
 					for _, act := range []string{"tanh", "leaky_relu"} {
 						m := model64Dim(t, cfg, "linear", act, 2)
@@ -105,7 +111,7 @@ func TestLearnedLossGradients(t *testing.T) {
 									t.Fatalf("step %s updates %s", st.Name, p)
 								}
 							}
-							t.Logf("%s step %s: %d partial derivatives, worst %.3g", act, st.Name, res.Checked, res.MaxErr)
+							t.Logf("%s step %s: %d partial derivatives, worst %.3g at %s", act, st.Name, res.Checked, res.MaxErr, res.Where)
 						}
 					}
 				})
@@ -128,7 +134,11 @@ func TestLearnedBadSettings(t *testing.T) {
 			{func(c *Config) { c.Cost = "l2sq" }, `cost "l2sq"`},
 			{func(c *Config) { c.Cost = "manhattan" }, `cost "manhattan"`},
 			{func(c *Config) { c.CriticReg = "ae" }, `critic-reg "ae"`},
+			{func(c *Config) { c.CriticLoss = "attractive" }, `critic-loss "attractive"`},
 		} {
+			if name != "sinkhorn-gan" && strings.HasPrefix(tc.want, "critic-loss") {
+				continue // a setting only sinkhorn-gan reads
+			}
 			c := Defaults(Config{Name: name}, nil, d)
 			if err := c.Validate(); err != nil {
 				t.Fatalf("%s defaults: %v", name, err)
@@ -182,6 +192,56 @@ func TestLearnedSinkhornLimit(t *testing.T) {
 		}
 		if math.Abs(got-want) > 1e-4*want {
 			t.Errorf("cost %s at ε 1e6: divergence %.6g, want its MMD limit %.6g", tc.cost, got, want)
+		}
+		// The repulsive critic loss tends to Wang et al.'s L_D^rep with the
+		// kernel −c: ½E c(x, x') − ½E c(y, y'), x generated, y data.
+		want = meanDist(x, x, tc.p)/2 - meanDist(y, y, tc.p)/2
+		got, err = repulsiveSinkhorn{f}.eval(x, y, n, m, d, make([]float64, n*d), make([]float64, m*d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(got-want) > 1e-4*math.Abs(want) {
+			t.Errorf("cost %s at ε 1e6: repulsive loss %.6g, want its limit %.6g", tc.cost, got, want)
+		}
+	}
+}
+
+// TestRepulsiveCritic: with --critic-loss repulsive sinkhorn-gan's critic
+// minimises the repulsive loss, not minus the divergence it reports, and
+// its generator still minimises the divergence; the default is the
+// divergence.
+func TestRepulsiveCritic(t *testing.T) {
+	toy := Data{Name: "8gaussians", Shape: []int{2}, Output: "linear"}
+	if c := Defaults(Config{Name: "sinkhorn-gan"}, nil, toy).CriticLoss; c != criticDivergence {
+		t.Fatalf("default critic loss %q, want %q", c, criticDivergence)
+	}
+	for _, critic := range []string{criticDivergence, criticRepulsive} {
+		cfg := Defaults(Config{Name: "sinkhorn-gan", CriticLoss: critic, CriticReg: guardClip, Features: 2}, &Training{Batch: 6}, toy)
+		m := model64Dim(t, cfg, "linear", "tanh", 2)
+		obj, err := New(cfg, m, 6)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals := map[string]float64{}
+		for _, st := range obj.Steps {
+			fillStep(st, 9, false)
+			vm := G.NewTapeMachine(st.Graph.G)
+			err = vm.RunAll()
+			vm.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, mt := range st.Metrics {
+				vals[st.Name+"/"+mt.Name] = mt.Node.Value().Data().(float64)
+			}
+		}
+		loss, div := vals["critic/loss"], vals["critic/div"]
+		minusDiv := math.Abs(loss+div) < 1e-12*math.Max(1, math.Abs(div))
+		if minusDiv != (critic == criticDivergence) {
+			t.Errorf("critic loss %q: critic/loss %v, critic/div %v", critic, loss, div)
+		}
+		if g := vals["generator/loss"]; !(g > 0) {
+			t.Errorf("critic loss %q: generator loss %v, want the (positive) divergence", critic, g)
 		}
 	}
 }

@@ -38,6 +38,11 @@ type Config struct {
 	// "clip" (weights clipped to [-Clip, Clip]).
 	Features  int    `json:"feature_dim,omitempty"`
 	CriticReg string `json:"critic_reg,omitempty"`
+	// CriticLoss is what the critic of sinkhorn-gan minimises:
+	// "divergence" (−S_ε, Genevay et al.'s; "" in runs saved before the
+	// setting existed) or "repulsive" (½OT_ε(generated, generated) −
+	// ½OT_ε(data, data), the repulsive loss of Wang et al. 2019).
+	CriticLoss string `json:"critic_loss,omitempty"`
 	// NCritic is the number of critic (discriminator) steps per generator
 	// step of wgan, wgan-gp and aae.
 	NCritic int `json:"n_critic,omitempty"`

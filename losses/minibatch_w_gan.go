@@ -66,5 +66,5 @@ func newMinibatchWGAN(cfg Config, m *models.Model, batch int) ([]*Step, error) {
 		seed := tensor.New(tensor.Of(m.Store.Dtype()), tensor.WithShape(2))
 		f := &minibatchW{opts: ot.MinibatchOptions{M: cfg.M, K: cfg.K, P: groundPower(cfg.Cost), Grad: true}, seed: seed}
 		return f, &Noise{T: seed, Dist: Unit}
-	})
+	}, nil)
 }

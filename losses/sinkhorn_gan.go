@@ -1,6 +1,11 @@
 package losses
 
 import (
+	"errors"
+	"fmt"
+
+	"gonum.org/v1/gonum/mat"
+
 	"otgen/models"
 	"otgen/ot"
 )
@@ -54,7 +59,7 @@ var SinkhornGAN = Spec{
 	Paper:    "Genevay, Peyré & Cuturi 2018, Learning Generative Models with Sinkhorn Divergences (AISTATS), Algorithm 1",
 	Equation: "eq. 4 with c_φ(x, y) = ‖f_φ(x) − f_φ(y)‖^p: min_θ max_φ S_ε,φ(G_θ(z), x)",
 	Model:    "generator, feature critic",
-	Uses:     append(append([]string(nil), learnedUses...), "eps", "iters"),
+	Uses:     append(append([]string(nil), learnedUses...), "critic-loss", "eps", "iters"),
 	Defaults: func(c *Config, t *Training, d Data) {
 		images := !d.Points()
 		if images && c.Cost == "" {
@@ -73,8 +78,18 @@ var SinkhornGAN = Spec{
 		if c.Iters == 0 {
 			c.Iters = 100
 		}
+		if c.CriticLoss == "" {
+			c.CriticLoss = criticDivergence
+		}
 	},
-	Validate:       validateLearned,
+	Validate: func(c Config) error {
+		switch c.CriticLoss {
+		case "", criticDivergence, criticRepulsive:
+		default:
+			return fmt.Errorf("losses: %s: critic-loss %q, want %s or %s", c.Name, c.CriticLoss, criticDivergence, criticRepulsive)
+		}
+		return validateLearned(c)
+	},
 	ConfigureModel: configureFeatureCritic,
 	Build:          newSinkhornGAN,
 }
@@ -88,9 +103,60 @@ func init() { register(SinkhornGAN) }
 // does minibatch-w-gan.
 const mnistRate = 4e-4
 
+// The critic objectives of sinkhorn-gan (--critic-loss).
+const (
+	criticDivergence = "divergence"
+	criticRepulsive  = "repulsive"
+)
+
 // newSinkhornGAN builds the steps of the loss (see its Spec).
 func newSinkhornGAN(cfg Config, m *models.Model, batch int) ([]*Step, error) {
-	return newLearned(cfg, m, batch, func() (pointFunc, *Noise) { return learnedSinkhorn(cfg), nil })
+	var critic func() pointFunc
+	if cfg.CriticLoss == criticRepulsive {
+		critic = func() pointFunc { return repulsiveSinkhorn{learnedSinkhorn(cfg)} }
+	}
+	return newLearned(cfg, m, batch, func() (pointFunc, *Noise) { return learnedSinkhorn(cfg), nil }, critic)
+}
+
+// repulsiveSinkhorn is the repulsive critic loss of Wang, Sun & Halgamuge
+// 2019 ("Improving MMD-GAN Training with Repulsive Loss Function", ICLR,
+// eq. 4, L_D^rep = E k(x, x') − E k(y, y') for data x and generated y)
+// with the Sinkhorn divergence's self terms in place of the kernel means,
+//
+//	L_φ(y, x) = ½ OT_ε,φ(β, β) − ½ OT_ε,φ(α, α),
+//
+// β the generated batch and α the data (for ε → ∞ and the kernel −c it is
+// their loss). The critic minimising it spreads the data's features apart
+// and gathers the generated ones, instead of gathering the data's as the
+// divergence's −½OT_ε(α, α) term does; the generator still minimises the
+// divergence. Gradients from the symmetric potentials (ot.SinkhornSelf).
+type repulsiveSinkhorn struct{ div *sinkhornDiv }
+
+func (repulsiveSinkhorn) name() string { return "sinkhorn_repulsive" }
+
+func (r repulsiveSinkhorn) eval(x, y []float64, n, m, d int, gx, gy []float64) (float64, error) {
+	self := func(p []float64, rows int, g []float64, sign float64) (float64, error) {
+		opts := r.div.opts
+		v, grad, err := ot.SinkhornSelf(mat.NewDense(rows, d, p), nil, r.div.eps, &opts)
+		// A fixed iteration budget is the loss's definition, as in
+		// sinkhornDiv.eval.
+		if err != nil && !(errors.Is(err, ot.ErrNotConverged) && grad != nil) {
+			return 0, err
+		}
+		for i, v := range grad.RawMatrix().Data {
+			g[i] = sign * v / 2
+		}
+		return sign * v / 2, nil
+	}
+	vx, err := self(x, n, gx, 1)
+	if err != nil {
+		return 0, err
+	}
+	vy, err := self(y, m, gy, -1)
+	if err != nil {
+		return 0, err
+	}
+	return vx + vy, nil
 }
 
 // learnedSinkhorn returns the Sinkhorn divergence between feature batches

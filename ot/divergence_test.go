@@ -130,3 +130,54 @@ func TestSinkhornDivergenceBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSinkhornSelf: the self-transport value is the divergence's OT_eps(a, a)
+// and its gradient matches finite differences, for p = 1 (the learned
+// costs' image cost) and p = 2.
+func TestSinkhornSelf(t *testing.T) {
+	X, Y := testCloud(41, 11, 2, 0), testCloud(42, 7, 2, 0.5)
+	a := testWeights(43, 11)
+	for _, p := range []float64{1, 2} {
+		o := &SinkhornOptions{Tol: 1e-13, MaxIter: 200000, P: p}
+		v, grad, err := SinkhornSelf(X, a, 0.3, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		div, err := SinkhornDivergence(X, Y, a, nil, 0.3, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(v-div.OTaa) > 1e-9 {
+			t.Fatalf("p=%v: OT_eps(a, a) = %.12g, the divergence's OTaa %.12g", p, v, div.OTaa)
+		}
+		const h = 1e-5
+		for i := 0; i < 11; i++ {
+			for k := 0; k < 2; k++ {
+				Xp, Xm := mat.DenseCopyOf(X), mat.DenseCopyOf(X)
+				Xp.Set(i, k, X.At(i, k)+h)
+				Xm.Set(i, k, X.At(i, k)-h)
+				vp, _, err := SinkhornSelf(Xp, a, 0.3, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				vm, _, err := SinkhornSelf(Xm, a, 0.3, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fd := (vp - vm) / (2 * h)
+				if g := grad.At(i, k); math.Abs(g-fd) > 1e-6+1e-5*math.Abs(fd) {
+					t.Fatalf("p=%v grad[%d,%d] = %.10g, finite difference %.10g", p, i, k, g, fd)
+				}
+			}
+		}
+	}
+	if _, _, err := SinkhornSelf(X, a[:3], 0.3, nil); !errors.Is(err, ErrInput) {
+		t.Fatalf("wrong weight count: %v", err)
+	}
+	if _, _, err := SinkhornSelf(X, nil, 0.3, &SinkhornOptions{Reach: 1}); !errors.Is(err, ErrInput) {
+		t.Fatalf("reach: %v", err)
+	}
+	if _, _, err := SinkhornSelf(X, nil, 0, nil); !errors.Is(err, ErrInput) {
+		t.Fatalf("eps 0: %v", err)
+	}
+}
