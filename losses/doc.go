@@ -29,7 +29,8 @@
 //	sinkhorn     Sinkhorn    Genevay et al. 2018, eq. 4; Feydy et al. 2019        sinkhorn.go, newSinkhorn, generatorOT
 //	minibatch-w  MinibatchW  Fatras et al. 2020, eq. 4                           minibatch_w.go, newMinibatchW
 //	sinkhorn-gan     SinkhornGAN    Genevay et al. 2018, eq. 4, Algorithm 1,     sinkhorn_gan.go, newSinkhornGAN;
-//	                                cost ‖f_φ(x) − f_φ(y)‖² on critic features   learned.go, newLearned
+//	                                cost ‖f_φ(x) − f_φ(y)‖^p on critic features  learned.go, newLearned;
+//	                                repulsive critic: Wang et al. 2019          sinkhorn_gan.go, repulsiveSinkhorn
 //	minibatch-w-gan  MinibatchWGAN  Fatras et al. 2020, eq. 4, and 2021, on      minibatch_w_gan.go, newMinibatchWGAN;
 //	                                critic features                             learned.go, newLearned
 //
@@ -37,6 +38,7 @@
 // forward pass calls package ot and whose gradient w.r.t. both point sets
 // comes from the optimal plan or potentials (envelope theorem). The
 // learned-cost losses apply it to the feature vectors of a critic that
-// maximises the loss (learned.go), so the critic's gradient runs through
-// its passes over both the generated and the real batch.
+// maximises the loss (learned.go), or minimises sinkhorn-gan's repulsive
+// loss, so the critic's gradient runs through its passes over both the
+// generated and the real batch.
 package losses

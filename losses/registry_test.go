@@ -168,6 +168,9 @@ func TestLearnedImageDefaults(t *testing.T) {
 		} {
 			if name == "sinkhorn-gan" && c.data == "mnist" {
 				c.lr = 4e-4 // sinkhorn-gan's MNIST rate
+				if c.setDim == 0 {
+					c.dim = 16 // its MNIST critic, the repulsive one, on 16 features
+				}
 			}
 			tr := Training{}
 			cfg := Defaults(Config{Name: name, NCritic: c.setCritic, Features: c.setDim}, &tr, Data{Name: c.data, Shape: c.shape, Output: "tanh"})

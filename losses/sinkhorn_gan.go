@@ -26,8 +26,19 @@ import (
 // --cost euclidean, the default on images; or 1 − cos(f_φ(x), f_φ(y)),
 // OT-GAN's, with --cost cosine). The generator minimises S_ε,φ; the
 // critic maximises it, n_critic times per iteration, held by a gradient
-// penalty or weight clipping (see learned.go). The gradients w.r.t. both
-// feature batches come from the optimal potentials (envelope theorem).
+// penalty or weight clipping (see learned.go) — or, with --critic-loss
+// repulsive (MNIST's default), minimises the repulsive loss of Wang et al.
+// 2019, ½OT_ε,φ(β, β) − ½OT_ε,φ(α, α) for generated β and data α
+// (repulsiveSinkhorn). The gradients w.r.t. both feature batches come from
+// the optimal potentials (envelope theorem).
+//
+// On MNIST the repulsive critic on 16 features is the default: with the
+// DCGANs at 10 minutes (Adam 4·10⁻⁴, batch 64) its LeNet FID on seeds 1, 3
+// and 5 was 21.7, 20.5 and 16.6 (averaged generators 20.0, 17.6, 18.2),
+// against 24.0, 26.9 and 28.6 for the divergence critic on one feature
+// (the default before) and 23.7, 19.3 and 22.1 for WGAN-GP given the same
+// schedule (averaged 22.6, 18.3, 18.2); on one feature the repulsive
+// critic scored 65.8 (seed 3). README "MNIST quality table".
 //
 // On images the default is p = 1 at ε = 100. As ε grows S_ε tends to the
 // MMD whose kernel is −c (Genevay et al. 2018, Theorem 1; Feydy et al.
@@ -55,8 +66,8 @@ import (
 // 64×64").
 var SinkhornGAN = Spec{
 	Name: "sinkhorn-gan", Aliases: []string{"sinkhorn-learned"}, Rank: 65,
-	Title:    "Sinkhorn divergence on learned critic features: the generator minimises it, the critic maximises it",
-	Paper:    "Genevay, Peyré & Cuturi 2018, Learning Generative Models with Sinkhorn Divergences (AISTATS), Algorithm 1",
+	Title:    "Sinkhorn divergence on learned critic features: the generator minimises it, the critic maximises it (or, repulsive, spreads the data's features)",
+	Paper:    "Genevay, Peyré & Cuturi 2018, Learning Generative Models with Sinkhorn Divergences (AISTATS), Algorithm 1; the repulsive critic: Wang, Sun & Halgamuge 2019, Improving MMD-GAN Training with Repulsive Loss Function (ICLR)",
 	Equation: "eq. 4 with c_φ(x, y) = ‖f_φ(x) − f_φ(y)‖^p: min_θ max_φ S_ε,φ(G_θ(z), x)",
 	Model:    "generator, feature critic",
 	Uses:     append(append([]string(nil), learnedUses...), "critic-loss", "eps", "iters"),
@@ -64,6 +75,15 @@ var SinkhornGAN = Spec{
 		images := !d.Points()
 		if images && c.Cost == "" {
 			c.Cost = costEuclid
+		}
+		if c.CriticLoss == "" {
+			c.CriticLoss = criticDivergence
+			if d.Name == "mnist" {
+				c.CriticLoss = criticRepulsive
+			}
+		}
+		if c.CriticLoss == criticRepulsive && c.Features == 0 {
+			c.Features = repulsiveFeatures
 		}
 		learnedDefaults(c, t, d)
 		if d.Name == "mnist" {
@@ -77,9 +97,6 @@ var SinkhornGAN = Spec{
 		}
 		if c.Iters == 0 {
 			c.Iters = 100
-		}
-		if c.CriticLoss == "" {
-			c.CriticLoss = criticDivergence
 		}
 	},
 	Validate: func(c Config) error {
@@ -109,6 +126,12 @@ const (
 	criticRepulsive  = "repulsive"
 )
 
+// repulsiveFeatures is the feature dimension of the repulsive critic, the
+// 16 of Wang et al. 2019's networks: on one feature it trained far worse on
+// MNIST (LeNet FID 65.8 against 20.5 on 16, DCGANs, 10 minutes, seed 3),
+// since a line leaves little room to spread the data's features apart.
+const repulsiveFeatures = 16
+
 // newSinkhornGAN builds the steps of the loss (see its Spec).
 func newSinkhornGAN(cfg Config, m *models.Model, batch int) ([]*Step, error) {
 	var critic func() pointFunc
@@ -119,8 +142,8 @@ func newSinkhornGAN(cfg Config, m *models.Model, batch int) ([]*Step, error) {
 }
 
 // repulsiveSinkhorn is the repulsive critic loss of Wang, Sun & Halgamuge
-// 2019 ("Improving MMD-GAN Training with Repulsive Loss Function", ICLR,
-// eq. 4, L_D^rep = E k(x, x') − E k(y, y') for data x and generated y)
+// 2019 ("Improving MMD-GAN Training with Repulsive Loss Function", ICLR:
+// L_D^rep = E k(x, x') − E k(y, y') for data x and generated y)
 // with the Sinkhorn divergence's self terms in place of the kernel means,
 //
 //	L_φ(y, x) = ½ OT_ε,φ(β, β) − ½ OT_ε,φ(α, α),
