@@ -33,12 +33,13 @@ import (
 // the optimal potentials (envelope theorem).
 //
 // On MNIST the repulsive critic on 16 features is the default: with the
-// DCGANs at 10 minutes (Adam 4·10⁻⁴, batch 64) its LeNet FID on seeds 1, 3
-// and 5 was 21.7, 20.5 and 16.6 (averaged generators 20.0, 17.6, 18.2),
-// against 24.0, 26.9 and 28.6 for the divergence critic on one feature
-// (the default before) and 23.7, 19.3 and 22.1 for WGAN-GP given the same
-// schedule (averaged 22.6, 18.3, 18.2); on one feature the repulsive
-// critic scored 65.8 (seed 3). README "MNIST quality table".
+// DCGANs at 10 minutes (Adam 4·10⁻⁴, batch 64) its LeNet FID on seeds 1–5
+// was 21.7, 21.2, 20.5, 14.7 and 16.6 (mean 19.0; averaged generators
+// 20.0, 21.2, 17.6, 16.2, 18.2, mean 18.7), against 23.7, 28.8, 19.3,
+// 19.2 and 22.1 for WGAN-GP given the same schedule (mean 22.6; averaged
+// mean 19.6) and 24.0, 26.9 and 28.6 for the divergence critic on one
+// feature (the default before; seeds 1, 3, 5); on one feature the
+// repulsive critic scored 65.8 (seed 3). README "MNIST quality table".
 //
 // On images the default is p = 1 at ε = 100. As ε grows S_ε tends to the
 // MMD whose kernel is −c (Genevay et al. 2018, Theorem 1; Feydy et al.
