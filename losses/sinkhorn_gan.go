@@ -69,7 +69,7 @@ var SinkhornGAN = Spec{
 	Name: "sinkhorn-gan", Aliases: []string{"sinkhorn-learned"}, Rank: 65,
 	Title:    "Sinkhorn divergence on learned critic features: the generator minimises it, the critic maximises it (or, repulsive, spreads the data's features)",
 	Paper:    "Genevay, Peyré & Cuturi 2018, Learning Generative Models with Sinkhorn Divergences (AISTATS), Algorithm 1; the repulsive critic: Wang, Sun & Halgamuge 2019, Improving MMD-GAN Training with Repulsive Loss Function (ICLR)",
-	Equation: "eq. 4 with c_φ(x, y) = ‖f_φ(x) − f_φ(y)‖^p: min_θ max_φ S_ε,φ(G_θ(z), x)",
+	Equation: "eq. 4 with c_φ(x, y) = ‖f_φ(x) − f_φ(y)‖^p: min_θ max_φ S_ε,φ(G_θ(z), x); the repulsive critic minimises ½OT_ε,φ(G_θ(z), G_θ(z)) − ½OT_ε,φ(x, x)",
 	Model:    "generator, feature critic",
 	Uses:     append(append([]string(nil), learnedUses...), "critic-loss", "eps", "iters"),
 	Defaults: func(c *Config, t *Training, d Data) {
@@ -167,8 +167,8 @@ func (r repulsiveSinkhorn) eval(x, y []float64, n, m, d int, gx, gy []float64) (
 		if err != nil && !(errors.Is(err, ot.ErrNotConverged) && grad != nil) {
 			return 0, err
 		}
-		for i, v := range grad.RawMatrix().Data {
-			g[i] = sign * v / 2
+		for i, gi := range grad.RawMatrix().Data {
+			g[i] = sign * gi / 2
 		}
 		return sign * v / 2, nil
 	}
