@@ -58,22 +58,27 @@ func TestLearnedCostFlags(t *testing.T) {
 // setting follows the value the user set: sinkhorn-gan on MNIST has the
 // Euclidean cost at ε 100, and --cost sqeuclidean brings ε 1 with it
 // (before, the flag changed the cost alone and left ε at 100); a set ε
-// stays; without loss flags the defaults are the loss's.
+// stays; --critic-loss divergence brings one feature with it, where the
+// MNIST default, the repulsive critic, has 16; without loss flags the
+// defaults are the loss's.
 func TestLossDefaultsFollowSetSettings(t *testing.T) {
 	root := os.Getenv("OTGEN_DATA")
 	if root == "" {
 		t.Skip("OTGEN_DATA not set: the test trains one step on $OTGEN_DATA/mnist")
 	}
 	for _, tc := range []struct {
-		args []string
-		cost string
-		eps  float64
+		args     []string
+		cost     string
+		eps      float64
+		features int
 	}{
-		{nil, "euclidean", 100},
-		{[]string{"--cost", "sqeuclidean"}, "sqeuclidean", 1},
-		{[]string{"--cost", "sqeuclidean", "--eps", "10"}, "sqeuclidean", 10},
-		{[]string{"--eps", "30"}, "euclidean", 30},
-		{[]string{"--lambda", "5"}, "euclidean", 100},
+		{nil, "euclidean", 100, 16},
+		{[]string{"--cost", "sqeuclidean"}, "sqeuclidean", 1, 16},
+		{[]string{"--cost", "sqeuclidean", "--eps", "10"}, "sqeuclidean", 10, 16},
+		{[]string{"--eps", "30"}, "euclidean", 30, 16},
+		{[]string{"--lambda", "5"}, "euclidean", 100, 16},
+		// The repulsive critic's 16 features follow from the critic loss.
+		{[]string{"--critic-loss", "divergence"}, "euclidean", 100, 1},
 	} {
 		dir := filepath.Join(t.TempDir(), "run")
 		args := append([]string{"--data", "mnist", "--data-dir", filepath.Join(root, "mnist"), "--loss", "sinkhorn-gan",
@@ -92,8 +97,8 @@ func TestLossDefaultsFollowSetSettings(t *testing.T) {
 		if tc.args == nil {
 			continue
 		}
-		if cfg.Loss.Lambda != 10 && tc.args[0] != "--lambda" || cfg.Loss.Features != 1 || cfg.Loss.NCritic != 1 {
-			t.Errorf("%v: λ %g, %d features, %d critic steps; the other settings should keep their defaults (10, 1, 1)", tc.args, cfg.Loss.Lambda, cfg.Loss.Features, cfg.Loss.NCritic)
+		if cfg.Loss.Lambda != 10 && tc.args[0] != "--lambda" || cfg.Loss.Features != tc.features || cfg.Loss.NCritic != 1 {
+			t.Errorf("%v: λ %g, %d features, %d critic steps; the other settings should keep their defaults (10, %d, 1)", tc.args, cfg.Loss.Lambda, cfg.Loss.Features, cfg.Loss.NCritic, tc.features)
 		}
 	}
 }
