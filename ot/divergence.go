@@ -136,28 +136,16 @@ func SinkhornDivergence(X, Y *mat.Dense, a, b []float64, eps float64, opts *Sink
 		res.Value += bj * (ab.G[j] - bb.F[j])
 	}
 
-	// Gradients: W = P ∘ p|x-y|^{p-2}, GradX = diag(W 1) X - W Y - (same for aa).
+	// Gradients: W = P ∘ p|x-y|^{p-2}; each OT term gives diag(W 1) X - W Y.
 	Wab := gradWeights(stAB, Cxy, o.P)
 	Waa := gradWeights(stAA, Cxx, o.P)
 	Wbb := gradWeights(stBB, Cyy, o.P)
-	res.GradX = mat.NewDense(n, d, nil)
-	res.GradY = mat.NewDense(m, d, nil)
-	var tmp mat.Dense
-	// x part
-	res.GradX.Mul(Waa, X)
-	tmp.Mul(Wab, Y)
-	res.GradX.Sub(res.GradX, &tmp)
-	addRowScaled(res.GradX, X, rowSums(Wab), rowSums(Waa))
-	// y part
-	res.GradY.Mul(Wbb, Y)
-	tmp.Reset()
-	tmp.Mul(Wab.T(), X)
-	res.GradY.Sub(res.GradY, &tmp)
-	addRowScaled(res.GradY, Y, colSums(Wab), rowSums(Wbb))
-	for _, v := range [...]float64{res.Value, mat.Sum(res.GradX), mat.Sum(res.GradY)} {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("%w: sinkhorn divergence: non-finite result", ErrNotConverged)
-		}
+	res.GradX = transportGrad(Wab, X, Y, rowSums(Wab))
+	res.GradX.Sub(res.GradX, transportGrad(Waa, X, X, rowSums(Waa)))
+	res.GradY = transportGrad(Wab.T(), Y, X, colSums(Wab))
+	res.GradY.Sub(res.GradY, transportGrad(Wbb, Y, Y, rowSums(Wbb)))
+	if !res.finite() {
+		return nil, fmt.Errorf("%w: sinkhorn divergence: non-finite result", ErrNotConverged)
 	}
 	return res, notConv
 }
@@ -204,11 +192,27 @@ func colSums(W *mat.Dense) []float64 {
 	return s
 }
 
-// addRowScaled adds (plus_i - minus_i) X_i to row i of G.
-func addRowScaled(G, X *mat.Dense, plus, minus []float64) {
-	for i := range plus {
-		floats.AddScaled(G.RawRowView(i), plus[i]-minus[i], X.RawRowView(i))
+// transportGrad returns diag(mass) X - W Y, the gradient with respect to X
+// of an OT term whose gradient weights are W (see gradWeights), mass being
+// the row sums of W.
+func transportGrad(W mat.Matrix, X, Y *mat.Dense, mass []float64) *mat.Dense {
+	var g mat.Dense
+	g.Mul(W, Y)
+	g.Scale(-1, &g)
+	for i, m := range mass {
+		floats.AddScaled(g.RawRowView(i), m, X.RawRowView(i))
 	}
+	return &g
+}
+
+// allFinite reports whether no value is NaN or infinite.
+func allFinite(vs ...float64) bool {
+	for _, v := range vs {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // SinkhornSelf returns OT_eps(a, a), the entropic OT value of the measure
@@ -237,7 +241,7 @@ func SinkhornSelf(X *mat.Dense, a []float64, eps float64, opts *SinkhornOptions)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%s: %w", what, err)
 	}
-	n, d := X.Dims()
+	n, _ := X.Dims()
 	if a == nil {
 		a = Uniform(n)
 	}
@@ -252,14 +256,9 @@ func SinkhornSelf(X *mat.Dense, a []float64, eps float64, opts *SinkhornOptions)
 	res := st.result(false)
 	st.close()
 	W := gradWeights(st, C, o.P)
-	grad := mat.NewDense(n, d, nil)
-	grad.Mul(W, X)
-	grad.Scale(-2, grad)
-	rows := rowSums(W)
-	for i := range rows {
-		floats.AddScaled(grad.RawRowView(i), 2*rows[i], X.RawRowView(i))
-	}
-	if math.IsNaN(res.Dual) || math.IsInf(res.Dual, 0) || math.IsNaN(mat.Sum(grad)) || math.IsInf(mat.Sum(grad), 0) {
+	grad := transportGrad(W, X, X, rowSums(W))
+	grad.Scale(2, grad)
+	if !allFinite(res.Dual, mat.Sum(grad)) {
 		return 0, nil, fmt.Errorf("%w: %s: non-finite result", ErrNotConverged, what)
 	}
 	if notConv != nil {

@@ -121,10 +121,5 @@ func (res *DivergenceResult) grads(src [3]gradSource) {
 
 // finite reports whether the value and the gradients are finite.
 func (res *DivergenceResult) finite() bool {
-	for _, v := range [...]float64{res.Value, mat.Sum(res.GradX), mat.Sum(res.GradY)} {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return false
-		}
-	}
-	return true
+	return allFinite(res.Value, mat.Sum(res.GradX), mat.Sum(res.GradY))
 }
