@@ -6,8 +6,10 @@
 // checkpoint.otgen, metrics.csv, config.json, samples.png (generated points
 // over the data) and samples/step_*.png.
 //
-// The defaults depend on the data and the loss: `train --data mnist --loss
-// wgan-gp --help` prints the ones that run would use.
+// The defaults depend on the data, the loss and some of its settings:
+// `train --data mnist --loss wgan-gp --help` prints the ones that run would
+// use, and so does `train --data mnist --loss sinkhorn-gan --cost
+// sqeuclidean --help` (ε 1, not the image cost's 100).
 //
 // Usage:
 //
@@ -61,8 +63,8 @@ const header = `Usage: train [flags]
 Trains a generative model and writes a run folder: checkpoint.otgen,
 metrics.csv, config.json and sample figures. Ctrl-C writes a checkpoint and
 stops; --resume continues from it exactly. The defaults below are those of
-the chosen --data, --loss and --arch: "train --data mnist --loss vae --help"
-shows that run's.
+the chosen --data, --loss and --arch, and of the flags given before --help:
+"train --data mnist --loss vae --help" shows that run's.
 
 Examples:
   train                                   # minibatch Wasserstein on the 8-Gaussians ring, < 1 minute
@@ -147,11 +149,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 	before := cfg
-	fs := cli.NewFlagSet("train", stderr, header)
-	bind(fs, &cfg, spec, fp)
-	budget := fs.Duration("time", time.Duration(cfg.TimeBudget*float64(time.Second)), "stop after this much training, e.g. 30m: the wall time of the training steps over every resumption (evaluations, figures and checkpoints not counted); --steps then caps it (0: no budget)")
-	download := fs.Bool("download", false, "fetch a missing dataset (mnist, fashion-mnist) from its public mirrors into --data-dir, $OTGEN_DATA/<data> or the user cache, verified by SHA-256 (see cmd/data)")
-	if err := cli.Parse(fs, args, 0); err != nil {
+	fs, budget, download := newFlags(stderr, &cfg, spec, fp, false)
+	help, err := parse(fs, args)
+	if err != nil {
 		return err
 	}
 	set := cli.Explicit(fs)
@@ -159,6 +159,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		if err := useBudget(&cfg, *budget, set["steps"]); err != nil {
 			return err
 		}
+	}
+	if help {
+		// The defaults shown are those the run would use: the loss's,
+		// given the flags set before --help (sinkhorn-gan's ε follows
+		// --cost, its feature dimension --critic-loss).
+		if fp.resume == "" {
+			if err := rederive(fs, &cfg, set); err != nil {
+				return err
+			}
+			if err := finish(&cfg, set); err != nil {
+				return err
+			}
+		}
+		shown, _, _ := newFlags(stderr, &cfg, spec, fp, *download)
+		shown.Usage()
+		return flag.ErrHelp
 	}
 
 	if *download && comm.Size() > 1 {
@@ -238,6 +254,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	fmt.Fprintf(stdout, "checkpoint %s, samples %s, metrics %s\n", r.CheckpointPath(),
 		filepath.Join(cfg.Out, "samples.png"), filepath.Join(cfg.Out, train.MetricsName))
 	return nil
+}
+
+// newFlags returns the command's flag set, every flag bound to the field of
+// cfg it sets (see bind), and the two flags that are not settings of the
+// run: --time (read into cfg by useBudget) and --download.
+func newFlags(stderr io.Writer, cfg *train.Config, spec *losses.Spec, fp firstPass, download bool) (*flag.FlagSet, *time.Duration, *bool) {
+	fs := cli.NewFlagSet("train", stderr, header)
+	bind(fs, cfg, spec, fp)
+	budget := fs.Duration("time", time.Duration(cfg.TimeBudget*float64(time.Second)), "stop after this much training, e.g. 30m: the wall time of the training steps over every resumption (evaluations, figures and checkpoints not counted); --steps then caps it (0: no budget)")
+	dl := fs.Bool("download", download, "fetch a missing dataset (mnist, fashion-mnist) from its public mirrors into --data-dir, $OTGEN_DATA/<data> or the user cache, verified by SHA-256 (see cmd/data)")
+	return fs, budget, dl
+}
+
+// parse parses args into fs. A request for help (-h, --help) is returned
+// as help = true, the flags before it parsed, instead of printing the
+// usage at once: the caller prints it with the defaults those flags lead
+// to. Other parse errors print the usage, as the flag package does.
+func parse(fs *flag.FlagSet, args []string) (help bool, err error) {
+	usage, failed := fs.Usage, false
+	fs.Usage = func() { failed = true }
+	err = cli.Parse(fs, args, 0)
+	fs.Usage = usage
+	if errors.Is(err, flag.ErrHelp) {
+		return true, nil
+	}
+	if failed {
+		usage()
+	}
+	return false, err
 }
 
 // bind defines every flag on fs, bound to the field of cfg it sets, so

@@ -36,6 +36,61 @@ func TestHelpExplainsFlags(t *testing.T) {
 	}
 }
 
+// TestHelpShowsDerivedDefaults: --help prints the defaults the run would
+// use given the flags before it, where a loss default follows another
+// setting: sinkhorn-gan on MNIST has 16 features for its repulsive critic
+// and one with --critic-loss divergence, ε 100 for its Euclidean cost and
+// 1 with --cost sqeuclidean (before, --help showed 16 and 100 whatever the
+// flags); a bad flag value is still an error, not help.
+func TestHelpShowsDerivedDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want map[string]string // flag -> default shown
+	}{
+		{nil, map[string]string{"feature-dim": "16", "eps": "100", "critic-loss": "repulsive", "cost": "euclidean"}},
+		{[]string{"--critic-loss", "divergence"}, map[string]string{"feature-dim": "1", "eps": "100", "critic-loss": "divergence"}},
+		{[]string{"--cost", "sqeuclidean"}, map[string]string{"feature-dim": "16", "eps": "1", "cost": "sqeuclidean"}},
+		{[]string{"--time", "3m"}, map[string]string{"time": "3m0s", "feature-dim": "16"}},
+	} {
+		args := append([]string{"--data", "mnist", "--arch", "dcgan", "--loss", "sinkhorn-gan"}, tc.args...)
+		var out, errb bytes.Buffer
+		if err := runArgs(append(args, "--help"), &out, &errb); !errors.Is(err, flag.ErrHelp) {
+			t.Fatalf("%v --help: %v", args, err)
+		}
+		for name, want := range tc.want {
+			if got := helpDefault(errb.String(), name); got != want {
+				t.Errorf("%v --help: --%s (default %s), want %s", args, name, got, want)
+			}
+		}
+	}
+	var out, errb bytes.Buffer
+	err := runArgs([]string{"--data", "mnist", "--loss", "sinkhorn-gan", "--feature-dim", "0", "--help"}, &out, &errb)
+	if err == nil || errors.Is(err, flag.ErrHelp) || !strings.Contains(err.Error(), "feature-dim") {
+		t.Errorf("--feature-dim 0 --help: %v, want an error naming feature-dim", err)
+	}
+}
+
+// helpDefault returns the default that the flag package's usage text shows
+// for flag name ("" when it shows none).
+func helpDefault(help, name string) string {
+	lines := strings.Split(help, "\n")
+	for i, l := range lines {
+		if f := strings.Fields(l); len(f) == 0 || f[0] != "-"+name {
+			continue
+		}
+		for _, d := range lines[i+1:] {
+			if strings.HasPrefix(d, "  -") {
+				break
+			}
+			if _, after, ok := strings.Cut(d, "(default "); ok {
+				return strings.TrimSuffix(strings.TrimSpace(after), ")")
+			}
+		}
+		return ""
+	}
+	return "(no such flag)"
+}
+
 func TestTrainResumeAndErrors(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	var out, errb bytes.Buffer
