@@ -230,10 +230,20 @@ func TestRepulsiveCritic(t *testing.T) {
 		{Config{CriticLoss: criticRepulsive}, celeba, criticRepulsive, 16},
 	} {
 		tc.in.Name = "sinkhorn-gan"
-		c := Defaults(tc.in, nil, tc.d)
+		var tr Training
+		c := Defaults(tc.in, &tr, tc.d)
 		if c.CriticLoss != tc.critic || c.Features != tc.features {
 			t.Errorf("%s, set %q and %d features: critic loss %q on %d features, want %q on %d",
 				tc.d.Name, tc.in.CriticLoss, tc.in.Features, c.CriticLoss, c.Features, tc.critic, tc.features)
+		}
+		// On MNIST the rate follows the critic loss; elsewhere it is
+		// the learned costs' rate whatever the critic.
+		rate := map[string]float64{"8gaussians": 1e-3, "celeba": 2e-4}[tc.d.Name]
+		if tc.d.Name == "mnist" {
+			rate = map[string]float64{criticRepulsive: 8e-4, criticDivergence: 4e-4}[tc.critic]
+		}
+		if tr.LR != rate {
+			t.Errorf("%s, critic loss %q: rate %g, want %g", tc.d.Name, c.CriticLoss, tr.LR, rate)
 		}
 	}
 	for _, critic := range []string{criticDivergence, criticRepulsive} {

@@ -384,6 +384,21 @@ func TestCompareSetOneLoss(t *testing.T) {
 	if sg.Loss.Cost != "sqeuclidean" || sg.Loss.Eps != 1 {
 		t.Errorf("sinkhorn-gan --set cost=sqeuclidean: cost %q, ε %v; want sqeuclidean, 1", sg.Loss.Cost, sg.Loss.Eps)
 	}
+	// On MNIST sinkhorn-gan's rate follows its critic loss (8e-4 for the
+	// repulsive critic, its default; 4e-4 for the divergence), unless set.
+	for set, want := range map[string]float64{
+		"sinkhorn-gan.cost=sqeuclidean":                            8e-4,
+		"sinkhorn-gan.critic-loss=divergence":                      4e-4,
+		"sinkhorn-gan.critic-loss=divergence,sinkhorn-gan.lr=1e-4": 1e-4,
+	} {
+		q, err := parse(append(base, "--set", set, "--out", t.TempDir()), &stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lr := q.cfgs[key("sinkhorn-gan", 1)].LR; lr != want {
+			t.Errorf("--set %s: sinkhorn-gan's rate %g, want %g", set, lr, want)
+		}
+	}
 	if got := p.o.set["wgan-gp"].label("wgan-gp"); got != "wgan-gp (lr=2e-4, n-critic=1)" {
 		t.Errorf("table label %q", got)
 	}

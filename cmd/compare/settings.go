@@ -105,6 +105,9 @@ func (s lossSettings) apply(cfg *train.Config) error {
 	if err := lossflags.Derive(&cfg.Loss, given, &t, d); err != nil {
 		return fmt.Errorf("--set %s: %w", cfg.Loss.Name, err)
 	}
+	if _, ok := s["lr"]; !ok {
+		cfg.LR = t.LR // the loss's rate given the settings set
+	}
 	if err := cfg.Loss.Validate(); err != nil {
 		return fmt.Errorf("--set %s: %w", cfg.Loss.Name, err)
 	}

@@ -58,9 +58,9 @@ func TestLearnedCostFlags(t *testing.T) {
 // setting follows the value the user set: sinkhorn-gan on MNIST has the
 // Euclidean cost at ε 100, and --cost sqeuclidean brings ε 1 with it
 // (before, the flag changed the cost alone and left ε at 100); a set ε
-// stays; --critic-loss divergence brings one feature with it, where the
-// MNIST default, the repulsive critic, has 16; without loss flags the
-// defaults are the loss's.
+// stays; --critic-loss divergence brings one feature and the rate 4e-4
+// with it, where the MNIST default, the repulsive critic, has 16 and 8e-4
+// (a set --lr stays); without loss flags the defaults are the loss's.
 func TestLossDefaultsFollowSetSettings(t *testing.T) {
 	root := os.Getenv("OTGEN_DATA")
 	if root == "" {
@@ -71,14 +71,18 @@ func TestLossDefaultsFollowSetSettings(t *testing.T) {
 		cost     string
 		eps      float64
 		features int
+		lr       float64
 	}{
-		{nil, "euclidean", 100, 16},
-		{[]string{"--cost", "sqeuclidean"}, "sqeuclidean", 1, 16},
-		{[]string{"--cost", "sqeuclidean", "--eps", "10"}, "sqeuclidean", 10, 16},
-		{[]string{"--eps", "30"}, "euclidean", 30, 16},
-		{[]string{"--lambda", "5"}, "euclidean", 100, 16},
-		// The repulsive critic's 16 features follow from the critic loss.
-		{[]string{"--critic-loss", "divergence"}, "euclidean", 100, 1},
+		{nil, "euclidean", 100, 16, 8e-4},
+		{[]string{"--cost", "sqeuclidean"}, "sqeuclidean", 1, 16, 8e-4},
+		{[]string{"--cost", "sqeuclidean", "--eps", "10"}, "sqeuclidean", 10, 16, 8e-4},
+		{[]string{"--eps", "30"}, "euclidean", 30, 16, 8e-4},
+		{[]string{"--lambda", "5"}, "euclidean", 100, 16, 8e-4},
+		// The repulsive critic's 16 features and rate follow from the
+		// critic loss; a set rate stays.
+		{[]string{"--critic-loss", "divergence"}, "euclidean", 100, 1, 4e-4},
+		{[]string{"--critic-loss", "divergence", "--lr", "1e-4"}, "euclidean", 100, 1, 1e-4},
+		{[]string{"--lr", "3e-4"}, "euclidean", 100, 16, 3e-4},
 	} {
 		dir := filepath.Join(t.TempDir(), "run")
 		args := append([]string{"--data", "mnist", "--data-dir", filepath.Join(root, "mnist"), "--loss", "sinkhorn-gan",
@@ -91,8 +95,8 @@ func TestLossDefaultsFollowSetSettings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cfg.Loss.Cost != tc.cost || cfg.Loss.Eps != tc.eps {
-			t.Errorf("%v: cost %s ε %g, want %s ε %g", tc.args, cfg.Loss.Cost, cfg.Loss.Eps, tc.cost, tc.eps)
+		if cfg.Loss.Cost != tc.cost || cfg.Loss.Eps != tc.eps || cfg.LR != tc.lr {
+			t.Errorf("%v: cost %s ε %g rate %g, want %s ε %g rate %g", tc.args, cfg.Loss.Cost, cfg.Loss.Eps, cfg.LR, tc.cost, tc.eps, tc.lr)
 		}
 		if tc.args == nil {
 			continue

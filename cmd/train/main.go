@@ -163,7 +163,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if help {
 		// The defaults shown are those the run would use: the loss's,
 		// given the flags set before --help (sinkhorn-gan's ε follows
-		// --cost, its feature dimension --critic-loss).
+		// --cost, its feature dimension and rate --critic-loss).
 		if fp.resume == "" {
 			if err := rederive(fs, &cfg, set); err != nil {
 				return err
@@ -357,8 +357,9 @@ func checkResumeFlags(fs *flag.FlagSet, set map[string]bool, ckpt train.Config, 
 
 // rederive refills the loss settings the user did not set from the loss's
 // defaults given those they did set (lossflags.Derive): sinkhorn-gan's ε is
-// 100 for its image cost, euclidean, and 1 for sqeuclidean. Without a loss
-// flag nothing changes.
+// 100 for its image cost, euclidean, and 1 for sqeuclidean; so does the
+// learning rate unless --lr is set (sinkhorn-gan's on MNIST follows its
+// critic loss). Without a loss flag nothing changes.
 func rederive(fs *flag.FlagSet, cfg *train.Config, set map[string]bool) error {
 	given := map[string]string{}
 	for _, st := range losses.Settings {
@@ -367,7 +368,13 @@ func rederive(fs *flag.FlagSet, cfg *train.Config, set map[string]bool) error {
 		}
 	}
 	t := losses.Training{LR: cfg.LR, Beta1: cfg.Beta1, Beta2: cfg.Beta2, Batch: cfg.Batch, Steps: cfg.Steps, Schedule: cfg.Schedule}
-	return lossflags.Derive(&cfg.Loss, given, &t, losses.Data{Name: cfg.Data.Name, Shape: cfg.Model.DataShape, Output: cfg.Model.Output})
+	if err := lossflags.Derive(&cfg.Loss, given, &t, losses.Data{Name: cfg.Data.Name, Shape: cfg.Model.DataShape, Output: cfg.Model.Output}); err != nil {
+		return err
+	}
+	if !set["lr"] {
+		cfg.LR = t.LR
+	}
+	return nil
 }
 
 // finish checks the settings that only make sense together and lets the

@@ -38,8 +38,9 @@ func TestHelpExplainsFlags(t *testing.T) {
 
 // TestHelpShowsDerivedDefaults: --help prints the defaults the run would
 // use given the flags before it, where a loss default follows another
-// setting: sinkhorn-gan on MNIST has 16 features for its repulsive critic
-// and one with --critic-loss divergence, ε 100 for its Euclidean cost and
+// setting: sinkhorn-gan on MNIST has 16 features and the rate 8e-4 for its
+// repulsive critic and one feature at 4e-4 with --critic-loss divergence,
+// ε 100 for its Euclidean cost and
 // 1 with --cost sqeuclidean (before, --help showed 16 and 100 whatever the
 // flags); a bad flag value is still an error, not help.
 func TestHelpShowsDerivedDefaults(t *testing.T) {
@@ -47,8 +48,8 @@ func TestHelpShowsDerivedDefaults(t *testing.T) {
 		args []string
 		want map[string]string // flag -> default shown
 	}{
-		{nil, map[string]string{"feature-dim": "16", "eps": "100", "critic-loss": "repulsive", "cost": "euclidean"}},
-		{[]string{"--critic-loss", "divergence"}, map[string]string{"feature-dim": "1", "eps": "100", "critic-loss": "divergence"}},
+		{nil, map[string]string{"feature-dim": "16", "eps": "100", "critic-loss": "repulsive", "cost": "euclidean", "lr": "0.0008"}},
+		{[]string{"--critic-loss", "divergence"}, map[string]string{"feature-dim": "1", "eps": "100", "critic-loss": "divergence", "lr": "0.0004"}},
 		{[]string{"--cost", "sqeuclidean"}, map[string]string{"feature-dim": "16", "eps": "1", "cost": "sqeuclidean"}},
 		{[]string{"--time", "3m"}, map[string]string{"time": "3m0s", "feature-dim": "16"}},
 	} {
