@@ -100,13 +100,9 @@ func (s lossSettings) apply(cfg *train.Config) error {
 		cfg.LR = lr
 		delete(given, "lr")
 	}
-	t := losses.Training{LR: cfg.LR, Beta1: cfg.Beta1, Beta2: cfg.Beta2, Batch: cfg.Batch, Steps: cfg.Steps, Schedule: cfg.Schedule}
-	d := losses.Data{Name: cfg.Data.Name, Shape: cfg.Model.DataShape, Output: cfg.Model.Output}
-	if err := lossflags.Derive(&cfg.Loss, given, &t, d); err != nil {
+	_, lrSet := s["lr"]
+	if err := lossflags.DeriveRun(cfg, given, lrSet); err != nil {
 		return fmt.Errorf("--set %s: %w", cfg.Loss.Name, err)
-	}
-	if _, ok := s["lr"]; !ok {
-		cfg.LR = t.LR // the loss's rate given the settings set
 	}
 	if err := cfg.Loss.Validate(); err != nil {
 		return fmt.Errorf("--set %s: %w", cfg.Loss.Name, err)

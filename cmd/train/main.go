@@ -367,14 +367,7 @@ func rederive(fs *flag.FlagSet, cfg *train.Config, set map[string]bool) error {
 			given[st.Flag] = fs.Lookup(st.Flag).Value.String()
 		}
 	}
-	t := losses.Training{LR: cfg.LR, Beta1: cfg.Beta1, Beta2: cfg.Beta2, Batch: cfg.Batch, Steps: cfg.Steps, Schedule: cfg.Schedule}
-	if err := lossflags.Derive(&cfg.Loss, given, &t, losses.Data{Name: cfg.Data.Name, Shape: cfg.Model.DataShape, Output: cfg.Model.Output}); err != nil {
-		return err
-	}
-	if !set["lr"] {
-		cfg.LR = t.LR
-	}
-	return nil
+	return lossflags.DeriveRun(cfg, given, set["lr"])
 }
 
 // finish checks the settings that only make sense together and lets the

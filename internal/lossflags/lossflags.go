@@ -12,6 +12,7 @@ import (
 
 	"otgen/internal/cli"
 	"otgen/losses"
+	"otgen/train"
 )
 
 // Bind defines on fs a flag for every loss setting, bound to the field of c
@@ -98,5 +99,21 @@ func Derive(c *losses.Config, given map[string]string, t *losses.Training, d los
 		return err
 	}
 	*c = derived
+	return nil
+}
+
+// DeriveRun is Derive for a run's configuration: the loss settings of cfg
+// not in given are derived from the loss's defaults given those that are,
+// and so is the learning rate unless lrSet (sinkhorn-gan's on MNIST follows
+// its critic loss).
+func DeriveRun(cfg *train.Config, given map[string]string, lrSet bool) error {
+	t := losses.Training{LR: cfg.LR, Beta1: cfg.Beta1, Beta2: cfg.Beta2, Batch: cfg.Batch, Steps: cfg.Steps, Schedule: cfg.Schedule}
+	d := losses.Data{Name: cfg.Data.Name, Shape: cfg.Model.DataShape, Output: cfg.Model.Output}
+	if err := Derive(&cfg.Loss, given, &t, d); err != nil {
+		return err
+	}
+	if !lrSet {
+		cfg.LR = t.LR
+	}
 	return nil
 }
