@@ -160,18 +160,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			return err
 		}
 	}
-	if help {
-		// The defaults shown are those the run would use: the loss's,
-		// given the flags set before --help (sinkhorn-gan's ε follows
-		// --cost, its feature dimension and rate --critic-loss).
-		if fp.resume == "" {
-			if err := rederive(fs, &cfg, set); err != nil {
-				return err
-			}
-			if err := finish(&cfg, set); err != nil {
-				return err
-			}
+	if fp.resume == "" {
+		// A new run's settings, complete: the loss's defaults given the
+		// flags set (sinkhorn-gan's ε follows --cost, its feature
+		// dimension and rate --critic-loss), which --help shows.
+		if err := rederive(fs, &cfg, set); err != nil {
+			return err
 		}
+		if err := finish(&cfg, set); err != nil {
+			return err
+		}
+	}
+	if help {
 		shown, _, _ := newFlags(stderr, &cfg, spec, fp, *download)
 		shown.Usage()
 		return flag.ErrHelp
@@ -199,12 +199,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			c.SampleEvery, c.CheckpointEvery = cfg.SampleEvery, cfg.CheckpointEvery
 		})
 	} else {
-		if err := rederive(fs, &cfg, set); err != nil {
-			return err
-		}
-		if err := finish(&cfg, set); err != nil {
-			return err
-		}
 		cfg.Comm = comm
 		r, err = train.New(cfg)
 	}
