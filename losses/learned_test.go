@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/mat"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -31,6 +32,10 @@ func TestLearnedCostOpGradients(t *testing.T) {
 		},
 		"minibatch-w": func(cost string) pointFunc {
 			return &minibatchW{opts: ot.MinibatchOptions{M: 4, K: 3, P: groundPower(cost), Grad: true}, seed: seedT}
+		},
+		// Halves of 3 and 2 rows (y's last row left out), pairs of 2.
+		"minibatch-w-repulsive": func(cost string) pointFunc {
+			return &repulsiveMinibatchW{opts: ot.MinibatchOptions{M: 2, K: 3, P: groundPower(cost), Grad: true}, seed: seedT}
 		},
 	}
 	for name, newF := range funcs {
@@ -76,7 +81,7 @@ func TestLearnedCostOpGradients(t *testing.T) {
 // through the critic's features of the generated batch to the generator.
 func TestLearnedLossGradients(t *testing.T) {
 	for _, loss := range []struct{ name, critic string }{
-		{"sinkhorn-gan", criticDivergence}, {"sinkhorn-gan", criticRepulsive}, {"minibatch-w-gan", ""},
+		{"sinkhorn-gan", criticDivergence}, {"sinkhorn-gan", criticRepulsive}, {"minibatch-w-gan", ""}, {"minibatch-w-gan", criticRepulsive},
 	} {
 		name := loss.name
 		for _, reg := range []string{guardGP, guardClip} {
@@ -136,9 +141,6 @@ func TestLearnedBadSettings(t *testing.T) {
 			{func(c *Config) { c.CriticReg = "ae" }, `critic-reg "ae"`},
 			{func(c *Config) { c.CriticLoss = "attractive" }, `critic-loss "attractive"`},
 		} {
-			if name != "sinkhorn-gan" && strings.HasPrefix(tc.want, "critic-loss") {
-				continue // a setting only sinkhorn-gan reads
-			}
 			c := Defaults(Config{Name: name}, nil, d)
 			if err := c.Validate(); err != nil {
 				t.Fatalf("%s defaults: %v", name, err)
@@ -246,8 +248,32 @@ func TestRepulsiveCritic(t *testing.T) {
 			t.Errorf("%s, critic loss %q: rate %g, want %g", tc.d.Name, c.CriticLoss, tr.LR, rate)
 		}
 	}
-	for _, critic := range []string{criticDivergence, criticRepulsive} {
-		cfg := Defaults(Config{Name: "sinkhorn-gan", CriticLoss: critic, CriticReg: guardClip, Features: 2}, &Training{Batch: 6}, toy)
+	// minibatch-w-gan's critic is the divergence's unless set; the
+	// repulsive one brings 16 features.
+	for _, tc := range []struct {
+		in       Config
+		d        Data
+		critic   string
+		features int
+	}{
+		{Config{}, toy, criticDivergence, 16},
+		{Config{}, mnist, criticDivergence, 1},
+		{Config{CriticLoss: criticRepulsive}, mnist, criticRepulsive, 16},
+		{Config{CriticLoss: criticRepulsive, Features: 4}, celeba, criticRepulsive, 4},
+	} {
+		tc.in.Name = "minibatch-w-gan"
+		c := Defaults(tc.in, &Training{}, tc.d)
+		if c.CriticLoss != tc.critic || c.Features != tc.features {
+			t.Errorf("minibatch-w-gan on %s, set %q and %d features: critic loss %q on %d features, want %q on %d",
+				tc.d.Name, tc.in.CriticLoss, tc.in.Features, c.CriticLoss, c.Features, tc.critic, tc.features)
+		}
+	}
+	for _, tc := range []struct{ loss, critic string }{
+		{"sinkhorn-gan", criticDivergence}, {"sinkhorn-gan", criticRepulsive},
+		{"minibatch-w-gan", criticDivergence}, {"minibatch-w-gan", criticRepulsive},
+	} {
+		critic := tc.critic
+		cfg := Defaults(Config{Name: tc.loss, CriticLoss: critic, CriticReg: guardClip, Features: 2}, &Training{Batch: 6}, toy)
 		m := model64Dim(t, cfg, "linear", "tanh", 2)
 		obj, err := New(cfg, m, 6)
 		if err != nil {
@@ -269,10 +295,70 @@ func TestRepulsiveCritic(t *testing.T) {
 		loss, div := vals["critic/loss"], vals["critic/div"]
 		minusDiv := math.Abs(loss+div) < 1e-12*math.Max(1, math.Abs(div))
 		if minusDiv != (critic == criticDivergence) {
-			t.Errorf("critic loss %q: critic/loss %v, critic/div %v", critic, loss, div)
+			t.Errorf("%s, critic loss %q: critic/loss %v, critic/div %v", tc.loss, critic, loss, div)
 		}
 		if g := vals["generator/loss"]; !(g > 0) {
-			t.Errorf("critic loss %q: generator loss %v, want the (positive) divergence", critic, g)
+			t.Errorf("%s, critic loss %q: generator loss %v, want the (positive) divergence", tc.loss, critic, g)
 		}
+	}
+}
+
+// TestRepulsiveMinibatchWValue: minibatch-w-gan's repulsive critic loss
+// with one pair of whole halves is ½W(y₁, y₂) − ½W(x₁, x₂) (y generated,
+// x data), the exact OT costs of the halves computed here by ot.EMD2 (an odd batch's last row
+// left out, with a zero gradient); with minibatches smaller than the
+// halves it draws other pairs for another seed and stays finite.
+func TestRepulsiveMinibatchWValue(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 2))
+	const d = 3
+	points := func(n int) []float64 {
+		p := make([]float64, n*d)
+		for i := range p {
+			p[i] = rng.NormFloat64()
+		}
+		return p
+	}
+	x, y := points(9), points(8) // generated, data
+	w := func(p []float64, h int, power float64) float64 {
+		c, err := ot.Cost(mat.NewDense(h, d, p[:h*d]), mat.NewDense(h, d, p[h*d:2*h*d]), power)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := make([]float64, h)
+		for i := range u {
+			u[i] = 1 / float64(h)
+		}
+		v, err := ot.EMD2(u, u, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	seed := tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{0.3, 0.7}))
+	for _, power := range []float64{1, 2} {
+		f := &repulsiveMinibatchW{opts: ot.MinibatchOptions{M: 64, K: 1, P: power, Grad: true}, seed: seed}
+		gx, gy := make([]float64, 9*d), make([]float64, 8*d)
+		got, err := f.eval(x, y, 9, 8, d, gx, gy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := w(x, 4, power)/2 - w(y, 4, power)/2
+		if math.Abs(got-want) > 1e-12*math.Abs(want) {
+			t.Errorf("p = %g: repulsive loss %.15g, want ½W between the generated halves − ½W between the data's = %.15g", power, got, want)
+		}
+		for _, g := range gx[8*d:] {
+			if g != 0 {
+				t.Fatalf("p = %g: the odd last row has gradient %v", power, gx[8*d:])
+			}
+		}
+		f.opts.M, f.opts.K = 2, 3
+		a, err := f.eval(x, y, 9, 8, d, gx, gy)
+		if err != nil || math.IsNaN(a) || math.IsInf(a, 0) || a == got {
+			t.Errorf("p = %g, pairs of 2: %v, %v (whole halves %v)", power, a, err, got)
+		}
+	}
+	f := &repulsiveMinibatchW{opts: ot.MinibatchOptions{M: 2, K: 1, P: 2, Grad: true}, seed: seed}
+	if _, err := f.eval(x[:d], y, 1, 8, d, make([]float64, d), make([]float64, 8*d)); err == nil || !strings.Contains(err.Error(), "at least 2") {
+		t.Errorf("a batch of one: %v", err)
 	}
 }

@@ -38,10 +38,13 @@ type Config struct {
 	// "clip" (weights clipped to [-Clip, Clip]).
 	Features  int    `json:"feature_dim,omitempty"`
 	CriticReg string `json:"critic_reg,omitempty"`
-	// CriticLoss is what the critic of sinkhorn-gan minimises:
-	// "divergence" (−S_ε, Genevay et al.'s; "" in runs saved before the
-	// setting existed) or "repulsive" (½OT_ε(generated, generated) −
-	// ½OT_ε(data, data), the repulsive loss of Wang et al. 2019).
+	// CriticLoss is what the critic of the learned-cost losses minimises:
+	// "divergence" (minus the OT loss, −S_ε for sinkhorn-gan as Genevay et
+	// al.'s; "" in runs saved before the setting existed) or "repulsive"
+	// (the repulsive loss of Wang et al. 2019 from the loss's self terms:
+	// ½OT_ε(generated, generated) − ½OT_ε(data, data) for sinkhorn-gan,
+	// the same with the minibatch Wasserstein between each batch's halves
+	// for minibatch-w-gan).
 	CriticLoss string `json:"critic_loss,omitempty"`
 	// NCritic is the number of critic (discriminator) steps per generator
 	// step of wgan, wgan-gp and aae.

@@ -3,6 +3,7 @@ package losses
 import (
 	"fmt"
 
+	"gonum.org/v1/gonum/mat"
 	"gorgonia.org/tensor"
 
 	"otgen/models"
@@ -24,16 +25,24 @@ import (
 // (or ‖f_φ(x) − f_φ(y)‖ with --cost euclidean, or the cosine cost with
 // --cost cosine). The generator minimises it; the critic maximises it,
 // n_critic times per iteration, held by a gradient penalty or weight
-// clipping (see learned.go). The gradients w.r.t. both feature batches
-// come from the optimal plans (envelope theorem).
+// clipping (see learned.go) — or, with --critic-loss repulsive, minimises
+// the repulsive loss of Wang et al. 2019 built from the minibatch OT of
+// each batch's two halves (repulsiveMinibatchW). The gradients w.r.t. both
+// feature batches come from the optimal plans (envelope theorem).
 var MinibatchWGAN = Spec{
 	Name: "minibatch-w-gan", Aliases: []string{"mbw-gan", "minibatch-w-learned"}, Rank: 75,
-	Title:    "minibatch Wasserstein on learned critic features: the generator minimises it, the critic maximises it",
-	Paper:    "Fatras, Zine, Majewski, Flamary, Gribonval & Courty 2021, Minibatch optimal transport distances; analysis and applications; Fatras et al. 2020 (AISTATS)",
-	Equation: "eq. 4 with c_φ(x, y) = ‖f_φ(x) − f_φ(y)‖^p: min_θ max_φ h̃_k,φ(G_θ(z), x)",
+	Title:    "minibatch Wasserstein on learned critic features: the generator minimises it, the critic maximises it (or, repulsive, spreads the data's features)",
+	Paper:    "Fatras, Zine, Majewski, Flamary, Gribonval & Courty 2021, Minibatch optimal transport distances; analysis and applications; Fatras et al. 2020 (AISTATS); the repulsive critic: Wang, Sun & Halgamuge 2019 (ICLR)",
+	Equation: "eq. 4 with c_φ(x, y) = ‖f_φ(x) − f_φ(y)‖^p: min_θ max_φ h̃_k,φ(G_θ(z), x); the repulsive critic minimises ½h̃_k,φ(y₁, y₂) − ½h̃_k,φ(x₁, x₂) over the halves of the generated and the data batch",
 	Model:    "generator, feature critic",
-	Uses:     append(append([]string(nil), learnedUses...), "k", "m"),
+	Uses:     append(append([]string(nil), learnedUses...), "critic-loss", "k", "m"),
 	Defaults: func(c *Config, t *Training, d Data) {
+		if c.CriticLoss == "" {
+			c.CriticLoss = criticDivergence
+		}
+		if c.CriticLoss == criticRepulsive && c.Features == 0 {
+			c.Features = repulsiveFeatures
+		}
 		learnedDefaults(c, t, d)
 		// One pair of whole batches: the critic sees the batch's own plan.
 		if c.K == 0 {
@@ -62,9 +71,79 @@ func init() { register(MinibatchWGAN) }
 
 // newMinibatchWGAN builds the steps of the loss (see its Spec).
 func newMinibatchWGAN(cfg Config, m *models.Model, batch int) ([]*Step, error) {
-	return newLearned(cfg, m, batch, func() (pointFunc, *Noise) {
+	opts := ot.MinibatchOptions{M: cfg.M, K: cfg.K, P: groundPower(cfg.Cost), Grad: true}
+	newSeed := func() (*tensor.Dense, *Noise) {
 		seed := tensor.New(tensor.Of(m.Store.Dtype()), tensor.WithShape(2))
-		f := &minibatchW{opts: ot.MinibatchOptions{M: cfg.M, K: cfg.K, P: groundPower(cfg.Cost), Grad: true}, seed: seed}
-		return f, &Noise{T: seed, Dist: Unit}
-	}, nil)
+		return seed, &Noise{T: seed, Dist: Unit}
+	}
+	var critic func() (pointFunc, *Noise)
+	if cfg.CriticLoss == criticRepulsive {
+		critic = func() (pointFunc, *Noise) {
+			seed, noise := newSeed()
+			return &repulsiveMinibatchW{opts: opts, seed: seed}, noise
+		}
+	}
+	return newLearned(cfg, m, batch, func() (pointFunc, *Noise) {
+		seed, noise := newSeed()
+		return &minibatchW{opts: opts, seed: seed}, noise
+	}, critic)
+}
+
+// repulsiveMinibatchW is the repulsive critic loss of Wang, Sun &
+// Halgamuge 2019 (L_D^rep = E k(x, x') − E k(y, y') for data x and
+// generated y) with the self terms of the debiased minibatch Wasserstein
+// loss, h̃(α, β) − ½h̃(α, α) − ½h̃(β, β), in place of the kernel means:
+//
+//	L_φ(y, x) = ½ h̃_k,φ(y₁, y₂) − ½ h̃_k,φ(x₁, x₂),
+//
+// y₁, y₂ the two halves of the generated batch and x₁, x₂ those of the
+// data (for an odd batch the last row is left out). The exact OT of a
+// batch with itself is zero, so each self term transports one half of a
+// batch onto the other, two independent samples of the same law, as the
+// energy distance of OT-GAN (Salimans et al. 2018) pairs independent
+// batches; the minibatches of size m (at most the half) and the k pairs
+// are drawn inside the halves as the estimator of Fatras et al. 2020, eq.
+// 4, draws them. The critic minimising it spreads the data's features
+// apart and gathers the generated ones; the generator still minimises
+// h̃_k,φ between the whole batches. Gradients from the optimal plans.
+type repulsiveMinibatchW struct {
+	opts ot.MinibatchOptions
+	seed *tensor.Dense // two U[0,1) draws, refilled before each run
+}
+
+func (*repulsiveMinibatchW) name() string { return "minibatch_wasserstein_repulsive" }
+
+func (f *repulsiveMinibatchW) eval(x, y []float64, n, m, d int, gx, gy []float64) (float64, error) {
+	// self writes sign·½h̃(p₁, p₂) and its gradient (zero on a last odd
+	// row) into g; salt draws other minibatches for each side.
+	self := func(p []float64, rows int, g []float64, sign float64, salt uint64) (float64, error) {
+		h := rows / 2
+		if h < 1 {
+			return 0, fmt.Errorf("the repulsive critic needs batches of at least 2, got %d", rows)
+		}
+		opts := f.opts
+		opts.M = min(opts.M, h)
+		opts.Seed = seedFrom(f.seed) ^ salt
+		res, err := ot.MinibatchWasserstein(mat.NewDense(h, d, p[:h*d]), mat.NewDense(h, d, p[h*d:2*h*d]), &opts)
+		if err != nil {
+			return 0, err
+		}
+		for i, v := range res.GradX.RawMatrix().Data {
+			g[i] = sign * v / 2
+		}
+		for i, v := range res.GradY.RawMatrix().Data {
+			g[h*d+i] = sign * v / 2
+		}
+		clear(g[2*h*d:])
+		return sign * res.Value / 2, nil
+	}
+	vx, err := self(x, n, gx, 1, 0)
+	if err != nil {
+		return 0, err
+	}
+	vy, err := self(y, m, gy, -1, 0x9e3779b97f4a7c15)
+	if err != nil {
+		return 0, err
+	}
+	return vx + vy, nil
 }
