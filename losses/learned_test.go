@@ -33,6 +33,11 @@ func TestLearnedCostOpGradients(t *testing.T) {
 		"minibatch-w": func(cost string) pointFunc {
 			return &minibatchW{opts: ot.MinibatchOptions{M: 4, K: 3, P: groundPower(cost), Grad: true}, seed: seedT}
 		},
+		// Self terms on halves of 3 and 2 rows (y's last row left out),
+		// pairs of 2.
+		"minibatch-w-debiased": func(cost string) pointFunc {
+			return debiasedMinibatchW{&minibatchW{opts: ot.MinibatchOptions{M: 2, K: 3, P: groundPower(cost), Grad: true}, seed: seedT}}
+		},
 		// Halves of 3 and 2 rows (y's last row left out), pairs of 2.
 		"minibatch-w-repulsive": func(cost string) pointFunc {
 			return &repulsiveMinibatchW{opts: ot.MinibatchOptions{M: 2, K: 3, P: groundPower(cost), Grad: true}, seed: seedT}
@@ -80,14 +85,19 @@ func TestLearnedCostOpGradients(t *testing.T) {
 // gradient, second order) to the critic's parameters; the generator's step
 // through the critic's features of the generated batch to the generator.
 func TestLearnedLossGradients(t *testing.T) {
-	for _, loss := range []struct{ name, critic string }{
-		{"sinkhorn-gan", criticDivergence}, {"sinkhorn-gan", criticRepulsive}, {"minibatch-w-gan", ""}, {"minibatch-w-gan", criticRepulsive},
+	for _, loss := range []struct {
+		name, critic string
+		debias       bool
+	}{
+		{"sinkhorn-gan", criticDivergence, false}, {"sinkhorn-gan", criticRepulsive, false},
+		{"minibatch-w-gan", "", false}, {"minibatch-w-gan", criticRepulsive, false},
+		{"minibatch-w-gan", "", true}, {"minibatch-w-gan", criticRepulsive, true},
 	} {
 		name := loss.name
 		for _, reg := range []string{guardGP, guardClip} {
 			for _, cost := range []string{costSqEuclid, costEuclid, costCosine} {
-				t.Run(fmt.Sprintf("%s/%s/%s/%s", name, loss.critic, reg, cost), func(t *testing.T) {
-					cfg := Defaults(Config{Name: name, M: 5, K: 2, Iters: 5000, Eps: 0.5, Features: 3, CriticReg: reg, Cost: cost, CriticLoss: loss.critic},
+				t.Run(fmt.Sprintf("%s/%s/debias=%v/%s/%s", name, loss.critic, loss.debias, reg, cost), func(t *testing.T) {
+					cfg := Defaults(Config{Name: name, M: 5, K: 2, Iters: 5000, Eps: 0.5, Features: 3, CriticReg: reg, Cost: cost, CriticLoss: loss.critic, Debias: loss.debias},
 						&Training{Batch: 7}, Data{Shape: []int{2}, Output: "linear"})
 					for _, act := range []string{"tanh", "leaky_relu"} {
 						m := model64Dim(t, cfg, "linear", act, 2)
@@ -303,12 +313,13 @@ func TestRepulsiveCritic(t *testing.T) {
 	}
 }
 
-// TestRepulsiveMinibatchWValue: minibatch-w-gan's repulsive critic loss
+// TestMinibatchWSelfTerms: minibatch-w-gan's repulsive critic loss
 // with one pair of whole halves is ½W(y₁, y₂) − ½W(x₁, x₂) (y generated,
 // x data), the exact OT costs of the halves computed here by ot.EMD2 (an odd batch's last row
 // left out, with a zero gradient); with minibatches smaller than the
-// halves it draws other pairs for another seed and stays finite.
-func TestRepulsiveMinibatchWValue(t *testing.T) {
+// halves it draws other pairs and stays finite. Its debiased loss is the
+// plain one less ½W of each batch's halves.
+func TestMinibatchWSelfTerms(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 2))
 	const d = 3
 	points := func(n int) []float64 {
@@ -360,5 +371,48 @@ func TestRepulsiveMinibatchWValue(t *testing.T) {
 	f := &repulsiveMinibatchW{opts: ot.MinibatchOptions{M: 2, K: 1, P: 2, Grad: true}, seed: seed}
 	if _, err := f.eval(x[:d], y, 1, 8, d, make([]float64, d), make([]float64, 8*d)); err == nil || !strings.Contains(err.Error(), "at least 2") {
 		t.Errorf("a batch of one: %v", err)
+	}
+
+	// The debiased loss with one pair of whole batches (m = 8) and whole
+	// halves: W(x, y) − ½W(x₁, x₂) − ½W(y₁, y₂), and its gradient that of
+	// the plain loss less the self terms'.
+	x8 := x[:8*d]
+	for _, power := range []float64{1, 2} {
+		c, err := ot.Cost(mat.NewDense(8, d, x8), mat.NewDense(8, d, y), power)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := make([]float64, 8)
+		for i := range u {
+			u[i] = 1.0 / 8
+		}
+		cross, err := ot.EMD2(u, u, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := ot.MinibatchOptions{M: 8, K: 1, P: power, Grad: true}
+		gx, gy := make([]float64, 8*d), make([]float64, 8*d)
+		got, err := debiasedMinibatchW{&minibatchW{opts: opts, seed: seed}}.eval(x8, y, 8, 8, d, gx, gy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := cross - w(x8, 4, power)/2 - w(y, 4, power)/2
+		if math.Abs(got-want) > 1e-12*math.Abs(cross) {
+			t.Errorf("p = %g: debiased loss %.15g, want W(x, y) − ½W(x₁, x₂) − ½W(y₁, y₂) = %.15g", power, got, want)
+		}
+		px, py := make([]float64, 8*d), make([]float64, 8*d)
+		if _, err := (&minibatchW{opts: opts, seed: seed}).eval(x8, y, 8, 8, d, px, py); err != nil {
+			t.Fatal(err)
+		}
+		sx, sy := make([]float64, 8*d), make([]float64, 8*d)
+		if _, err := (&repulsiveMinibatchW{opts: opts, seed: seed}).eval(x8, y, 8, 8, d, sx, sy); err != nil {
+			t.Fatal(err)
+		}
+		// The repulsive loss's gradients are +½∇h̃(x₁, x₂) and −½∇h̃(y₁, y₂).
+		for i := range gx {
+			if math.Abs(gx[i]-(px[i]-sx[i])) > 1e-12 || math.Abs(gy[i]-(py[i]+sy[i])) > 1e-12 {
+				t.Fatalf("p = %g: debiased gradient (%v, %v) at %d, want (%v, %v)", power, gx[i], gy[i], i, px[i]-sx[i], py[i]+sy[i])
+			}
+		}
 	}
 }

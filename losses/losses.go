@@ -46,6 +46,10 @@ type Config struct {
 	// the same with the minibatch Wasserstein between each batch's halves
 	// for minibatch-w-gan).
 	CriticLoss string `json:"critic_loss,omitempty"`
+	// Debias makes minibatch-w-gan's loss the debiased minibatch
+	// Wasserstein h̃(α, β) − ½h̃(α, α) − ½h̃(β, β) (Fatras et al. 2021),
+	// each self term between the two halves of a batch.
+	Debias bool `json:"debias,omitempty"`
 	// NCritic is the number of critic (discriminator) steps per generator
 	// step of wgan, wgan-gp and aae.
 	NCritic int `json:"n_critic,omitempty"`

@@ -27,15 +27,17 @@ import (
 // n_critic times per iteration, held by a gradient penalty or weight
 // clipping (see learned.go) — or, with --critic-loss repulsive, minimises
 // the repulsive loss of Wang et al. 2019 built from the minibatch OT of
-// each batch's two halves (repulsiveMinibatchW). The gradients w.r.t. both
-// feature batches come from the optimal plans (envelope theorem).
+// each batch's two halves (repulsiveMinibatchW). With --debias the loss is
+// the debiased Λ_k,m = h̃(β, α) − ½h̃(β, β) − ½h̃(α, α) (Fatras et al.
+// 2021; debiasedMinibatchW). The gradients w.r.t. both feature batches
+// come from the optimal plans (envelope theorem).
 var MinibatchWGAN = Spec{
 	Name: "minibatch-w-gan", Aliases: []string{"mbw-gan", "minibatch-w-learned"}, Rank: 75,
 	Title:    "minibatch Wasserstein on learned critic features: the generator minimises it, the critic maximises it (or, repulsive, spreads the data's features)",
 	Paper:    "Fatras, Zine, Majewski, Flamary, Gribonval & Courty 2021, Minibatch optimal transport distances; analysis and applications; Fatras et al. 2020 (AISTATS); the repulsive critic: Wang, Sun & Halgamuge 2019 (ICLR)",
-	Equation: "eq. 4 with c_φ(x, y) = ‖f_φ(x) − f_φ(y)‖^p: min_θ max_φ h̃_k,φ(G_θ(z), x); the repulsive critic minimises ½h̃_k,φ(y₁, y₂) − ½h̃_k,φ(x₁, x₂) over the halves of the generated and the data batch",
+	Equation: "eq. 4 with c_φ(x, y) = ‖f_φ(x) − f_φ(y)‖^p: min_θ max_φ h̃_k,φ(G_θ(z), x), or its debiased Λ_k,φ = h̃_k,φ(G_θ(z), x) − ½h̃_k,φ(G_θ(z), G_θ(z)) − ½h̃_k,φ(x, x); the repulsive critic minimises ½h̃_k,φ(y₁, y₂) − ½h̃_k,φ(x₁, x₂) over the halves of the generated and the data batch",
 	Model:    "generator, feature critic",
-	Uses:     append(append([]string(nil), learnedUses...), "critic-loss", "k", "m"),
+	Uses:     append(append([]string(nil), learnedUses...), "critic-loss", "debias", "k", "m"),
 	Defaults: func(c *Config, t *Training, d Data) {
 		if c.CriticLoss == "" {
 			c.CriticLoss = criticDivergence
@@ -85,27 +87,95 @@ func newMinibatchWGAN(cfg Config, m *models.Model, batch int) ([]*Step, error) {
 	}
 	return newLearned(cfg, m, batch, func() (pointFunc, *Noise) {
 		seed, noise := newSeed()
-		return &minibatchW{opts: opts, seed: seed}, noise
+		f := &minibatchW{opts: opts, seed: seed}
+		if cfg.Debias {
+			return debiasedMinibatchW{f}, noise
+		}
+		return f, noise
 	}, critic)
+}
+
+// The salts of the self terms' minibatch draws: the halves of the first
+// and of the second batch draw their pairs apart from the pairs between
+// the batches.
+const (
+	saltX uint64 = 0x2545f4914f6cdd1d
+	saltY uint64 = 0x9e3779b97f4a7c15
+)
+
+// halvesW returns coef·h̃_k,m(p₁, p₂), the minibatch Wasserstein estimator
+// of opts between the two halves p₁, p₂ of the rows of p (a last odd row
+// left out; m at most the half) drawn with seed, and adds coef times its
+// gradient to g.
+func halvesW(opts ot.MinibatchOptions, seed uint64, p []float64, rows, d int, g []float64, coef float64) (float64, error) {
+	h := rows / 2
+	if h < 1 {
+		return 0, fmt.Errorf("the self terms need batches of at least 2, got %d", rows)
+	}
+	opts.M = min(opts.M, h)
+	opts.Seed = seed
+	res, err := ot.MinibatchWasserstein(mat.NewDense(h, d, p[:h*d]), mat.NewDense(h, d, p[h*d:2*h*d]), &opts)
+	if err != nil {
+		return 0, err
+	}
+	for i, v := range res.GradX.RawMatrix().Data {
+		g[i] += coef * v
+	}
+	for i, v := range res.GradY.RawMatrix().Data {
+		g[h*d+i] += coef * v
+	}
+	return coef * res.Value, nil
+}
+
+// debiasedMinibatchW is the debiased minibatch Wasserstein loss (--debias)
+// of Fatras et al. 2021, the minibatch counterpart of the Sinkhorn
+// divergence's debiasing (Genevay et al. 2018, eq. 4):
+//
+//	Λ_k,m(β, α) = h̃_k,m(β, α) − ½ h̃_k,m(β, β) − ½ h̃_k,m(α, α),
+//
+// each self term between the two halves of its batch, two independent
+// samples of the same law (the exact OT of a batch with itself is zero).
+// h̃ is biased — positive between two samples of one law, the more so the
+// smaller m — and the self terms remove that bias; the generator's term
+// −½h̃(β, β) spreads the generated batch, as the divergence's −½OT_ε(β, β)
+// does. Computed in full on every rank of a data-parallel job (no pair
+// split), like the Sinkhorn divergence.
+type debiasedMinibatchW struct{ *minibatchW }
+
+func (debiasedMinibatchW) name() string { return "minibatch_wasserstein_debiased" }
+
+func (f debiasedMinibatchW) eval(x, y []float64, n, m, d int, gx, gy []float64) (float64, error) {
+	v, err := f.minibatchW.eval(x, y, n, m, d, gx, gy)
+	if err != nil {
+		return 0, err
+	}
+	seed := seedFrom(f.seed)
+	vx, err := halvesW(f.opts, seed^saltX, x, n, d, gx, -0.5)
+	if err != nil {
+		return 0, err
+	}
+	vy, err := halvesW(f.opts, seed^saltY, y, m, d, gy, -0.5)
+	if err != nil {
+		return 0, err
+	}
+	return v + vx + vy, nil
 }
 
 // repulsiveMinibatchW is the repulsive critic loss of Wang, Sun &
 // Halgamuge 2019 (L_D^rep = E k(x, x') − E k(y, y') for data x and
 // generated y) with the self terms of the debiased minibatch Wasserstein
-// loss, h̃(α, β) − ½h̃(α, α) − ½h̃(β, β), in place of the kernel means:
+// loss (debiasedMinibatchW) in place of the kernel means:
 //
-//	L_φ(y, x) = ½ h̃_k,φ(y₁, y₂) − ½ h̃_k,φ(x₁, x₂),
+//	L_φ(y, x) = ½ h̃_k,m,φ(y₁, y₂) − ½ h̃_k,m,φ(x₁, x₂),
 //
 // y₁, y₂ the two halves of the generated batch and x₁, x₂ those of the
-// data (for an odd batch the last row is left out). The exact OT of a
-// batch with itself is zero, so each self term transports one half of a
-// batch onto the other, two independent samples of the same law, as the
-// energy distance of OT-GAN (Salimans et al. 2018) pairs independent
-// batches; the minibatches of size m (at most the half) and the k pairs
-// are drawn inside the halves as the estimator of Fatras et al. 2020, eq.
-// 4, draws them. The critic minimising it spreads the data's features
-// apart and gathers the generated ones; the generator still minimises
-// h̃_k,φ between the whole batches. Gradients from the optimal plans.
+// data (for an odd batch the last row is left out), as the energy
+// distance of OT-GAN (Salimans et al. 2018) pairs independent batches; the
+// minibatches of size m (at most the half) and the k pairs are drawn
+// inside the halves as the estimator of Fatras et al. 2020, eq. 4, draws
+// them. The critic minimising it spreads the data's features apart and
+// gathers the generated ones; the generator still minimises the loss
+// between the whole batches. Gradients from the optimal plans.
 type repulsiveMinibatchW struct {
 	opts ot.MinibatchOptions
 	seed *tensor.Dense // two U[0,1) draws, refilled before each run
@@ -114,34 +184,14 @@ type repulsiveMinibatchW struct {
 func (*repulsiveMinibatchW) name() string { return "minibatch_wasserstein_repulsive" }
 
 func (f *repulsiveMinibatchW) eval(x, y []float64, n, m, d int, gx, gy []float64) (float64, error) {
-	// self writes sign·½h̃(p₁, p₂) and its gradient (zero on a last odd
-	// row) into g; salt draws other minibatches for each side.
-	self := func(p []float64, rows int, g []float64, sign float64, salt uint64) (float64, error) {
-		h := rows / 2
-		if h < 1 {
-			return 0, fmt.Errorf("the repulsive critic needs batches of at least 2, got %d", rows)
-		}
-		opts := f.opts
-		opts.M = min(opts.M, h)
-		opts.Seed = seedFrom(f.seed) ^ salt
-		res, err := ot.MinibatchWasserstein(mat.NewDense(h, d, p[:h*d]), mat.NewDense(h, d, p[h*d:2*h*d]), &opts)
-		if err != nil {
-			return 0, err
-		}
-		for i, v := range res.GradX.RawMatrix().Data {
-			g[i] = sign * v / 2
-		}
-		for i, v := range res.GradY.RawMatrix().Data {
-			g[h*d+i] = sign * v / 2
-		}
-		clear(g[2*h*d:])
-		return sign * res.Value / 2, nil
-	}
-	vx, err := self(x, n, gx, 1, 0)
+	clear(gx)
+	clear(gy)
+	seed := seedFrom(f.seed)
+	vx, err := halvesW(f.opts, seed^saltX, x, n, d, gx, 0.5)
 	if err != nil {
 		return 0, err
 	}
-	vy, err := self(y, m, gy, -1, 0x9e3779b97f4a7c15)
+	vy, err := halvesW(f.opts, seed^saltY, y, m, d, gy, -0.5)
 	if err != nil {
 		return 0, err
 	}

@@ -333,6 +333,7 @@ var Settings = []Setting{
 	{Flag: "cost", What: "reconstruction cost, or ground cost on critic features"},
 	{Flag: "critic-reg", What: "what keeps the critic from collapsing the learned cost"},
 	{Flag: "critic-loss", What: "what the critic of the learned cost minimises"},
+	{Flag: "debias", What: "debiased minibatch Wasserstein"},
 }
 
 // SettingByName returns the Setting whose flag is name, or nil.

@@ -44,6 +44,7 @@ func Bind(fs *flag.FlagSet, c *losses.Config, spec *losses.Spec) {
 	fs.IntVar(&c.Features, "feature-dim", c.Features, usage("feature-dim", "dimension of the critic's feature vectors"))
 	fs.Var(cli.OneOf(&c.CriticReg, "", "gp", "clip"), "critic-reg", usage("critic-reg", "what keeps the critic from collapsing the learned cost: gp (gradient penalty of weight --lambda, Adam) or clip (weights clipped to --clip, RMSProp)"))
 	fs.Var(cli.OneOf(&c.CriticLoss, "", "divergence", "repulsive"), "critic-loss", usage("critic-loss", "what the critic of a learned-cost loss minimises: divergence (minus the OT loss it learns the cost of) or repulsive (Wang et al. 2019: spread the data's features, gather the generated ones)"))
+	fs.BoolVar(&c.Debias, "debias", c.Debias, usage("debias", "minimise the debiased minibatch Wasserstein h(generated, data) − ½h(generated, generated) − ½h(data, data), each self term between the halves of a batch (use --m at most half the batch)"))
 	fs.Var(cli.OneOf(&c.Likelihood, "", "bernoulli", "gaussian"), "likelihood", usage("likelihood", "decoder likelihood: bernoulli (pixels in [0,1]) or gaussian"))
 	fs.Float64Var(&c.DecoderStd, "decoder-std", c.DecoderStd, usage("decoder-std", "standard deviation of the Gaussian decoder"))
 	fs.Var((*cli.Floats)(&c.Scales), "scales", usage("scales", "multipliers of the inverse multiquadratic kernel's scale"))
