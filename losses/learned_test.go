@@ -40,7 +40,7 @@ func TestLearnedCostOpGradients(t *testing.T) {
 		},
 		// Halves of 3 and 2 rows (y's last row left out), pairs of 2.
 		"minibatch-w-repulsive": func(cost string) pointFunc {
-			return &repulsiveMinibatchW{opts: ot.MinibatchOptions{M: 2, K: 3, P: groundPower(cost), Grad: true}, seed: seedT}
+			return &repulsiveMinibatchW{selfTerms{opts: ot.MinibatchOptions{M: 2, K: 3, P: groundPower(cost), Grad: true}, seed: seedT}}
 		},
 	}
 	for name, newF := range funcs {
@@ -347,7 +347,7 @@ func TestMinibatchWSelfTerms(t *testing.T) {
 	}
 	seed := tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{0.3, 0.7}))
 	for _, power := range []float64{1, 2} {
-		f := &repulsiveMinibatchW{opts: ot.MinibatchOptions{M: 64, K: 1, P: power, Grad: true}, seed: seed}
+		f := &repulsiveMinibatchW{selfTerms{opts: ot.MinibatchOptions{M: 64, K: 1, P: power, Grad: true}, seed: seed}}
 		gx, gy := make([]float64, 9*d), make([]float64, 8*d)
 		got, err := f.eval(x, y, 9, 8, d, gx, gy)
 		if err != nil {
@@ -368,7 +368,7 @@ func TestMinibatchWSelfTerms(t *testing.T) {
 			t.Errorf("p = %g, pairs of 2: %v, %v (whole halves %v)", power, a, err, got)
 		}
 	}
-	f := &repulsiveMinibatchW{opts: ot.MinibatchOptions{M: 2, K: 1, P: 2, Grad: true}, seed: seed}
+	f := &repulsiveMinibatchW{selfTerms{opts: ot.MinibatchOptions{M: 2, K: 1, P: 2, Grad: true}, seed: seed}}
 	if _, err := f.eval(x[:d], y, 1, 8, d, make([]float64, d), make([]float64, 8*d)); err == nil || !strings.Contains(err.Error(), "at least 2") {
 		t.Errorf("a batch of one: %v", err)
 	}
@@ -405,7 +405,7 @@ func TestMinibatchWSelfTerms(t *testing.T) {
 			t.Fatal(err)
 		}
 		sx, sy := make([]float64, 8*d), make([]float64, 8*d)
-		if _, err := (&repulsiveMinibatchW{opts: opts, seed: seed}).eval(x8, y, 8, 8, d, sx, sy); err != nil {
+		if _, err := (&repulsiveMinibatchW{selfTerms{opts: opts, seed: seed}}).eval(x8, y, 8, 8, d, sx, sy); err != nil {
 			t.Fatal(err)
 		}
 		// The repulsive loss's gradients are +½∇h̃(x₁, x₂) and −½∇h̃(y₁, y₂).

@@ -82,7 +82,7 @@ func newMinibatchWGAN(cfg Config, m *models.Model, batch int) ([]*Step, error) {
 	if cfg.CriticLoss == criticRepulsive {
 		critic = func() (pointFunc, *Noise) {
 			seed, noise := newSeed()
-			return &repulsiveMinibatchW{opts: opts, seed: seed}, noise
+			return &repulsiveMinibatchW{selfTerms{opts: opts, seed: seed}}, noise
 		}
 	}
 	return newLearned(cfg, m, batch, func() (pointFunc, *Noise) {
@@ -127,6 +127,29 @@ func halvesW(opts ot.MinibatchOptions, seed uint64, p []float64, rows, d int, g 
 	return coef * res.Value, nil
 }
 
+// selfTerms are the self terms h̃(p₁, p₂) of minibatch-w-gan's debiased
+// loss and repulsive critic: the estimator of opts between the halves of
+// each batch, drawn from seed.
+type selfTerms struct {
+	opts ot.MinibatchOptions
+	seed *tensor.Dense // two U[0,1) draws, refilled before each run
+}
+
+// add returns cx·h̃(x₁, x₂) + cy·h̃(y₁, y₂) and adds its gradients to gx
+// and gy.
+func (s selfTerms) add(x, y []float64, n, m, d int, gx, gy []float64, cx, cy float64) (float64, error) {
+	seed := seedFrom(s.seed)
+	vx, err := halvesW(s.opts, seed^saltX, x, n, d, gx, cx)
+	if err != nil {
+		return 0, err
+	}
+	vy, err := halvesW(s.opts, seed^saltY, y, m, d, gy, cy)
+	if err != nil {
+		return 0, err
+	}
+	return vx + vy, nil
+}
+
 // debiasedMinibatchW is the debiased minibatch Wasserstein loss (--debias)
 // of Fatras et al. 2021, the minibatch counterpart of the Sinkhorn
 // divergence's debiasing (Genevay et al. 2018, eq. 4):
@@ -138,27 +161,24 @@ func halvesW(opts ot.MinibatchOptions, seed uint64, p []float64, rows, d int, g 
 // h̃ is biased — positive between two samples of one law, the more so the
 // smaller m — and the self terms remove that bias; the generator's term
 // −½h̃(β, β) spreads the generated batch, as the divergence's −½OT_ε(β, β)
-// does. Computed in full on every rank of a data-parallel job (no pair
-// split), like the Sinkhorn divergence.
-type debiasedMinibatchW struct{ *minibatchW }
+// does. Computed in full on every rank of a data-parallel job, like the
+// Sinkhorn divergence: w is a field, not embedded, so that the type does
+// not take minibatchW's pair split (sharedFunc), which would leave the
+// self terms out.
+type debiasedMinibatchW struct{ w *minibatchW }
 
 func (debiasedMinibatchW) name() string { return "minibatch_wasserstein_debiased" }
 
 func (f debiasedMinibatchW) eval(x, y []float64, n, m, d int, gx, gy []float64) (float64, error) {
-	v, err := f.minibatchW.eval(x, y, n, m, d, gx, gy)
+	v, err := f.w.eval(x, y, n, m, d, gx, gy)
 	if err != nil {
 		return 0, err
 	}
-	seed := seedFrom(f.seed)
-	vx, err := halvesW(f.opts, seed^saltX, x, n, d, gx, -0.5)
+	self, err := selfTerms{f.w.opts, f.w.seed}.add(x, y, n, m, d, gx, gy, -0.5, -0.5)
 	if err != nil {
 		return 0, err
 	}
-	vy, err := halvesW(f.opts, seed^saltY, y, m, d, gy, -0.5)
-	if err != nil {
-		return 0, err
-	}
-	return v + vx + vy, nil
+	return v + self, nil
 }
 
 // repulsiveMinibatchW is the repulsive critic loss of Wang, Sun &
@@ -176,24 +196,12 @@ func (f debiasedMinibatchW) eval(x, y []float64, n, m, d int, gx, gy []float64) 
 // them. The critic minimising it spreads the data's features apart and
 // gathers the generated ones; the generator still minimises the loss
 // between the whole batches. Gradients from the optimal plans.
-type repulsiveMinibatchW struct {
-	opts ot.MinibatchOptions
-	seed *tensor.Dense // two U[0,1) draws, refilled before each run
-}
+type repulsiveMinibatchW struct{ selfTerms }
 
 func (*repulsiveMinibatchW) name() string { return "minibatch_wasserstein_repulsive" }
 
 func (f *repulsiveMinibatchW) eval(x, y []float64, n, m, d int, gx, gy []float64) (float64, error) {
 	clear(gx)
 	clear(gy)
-	seed := seedFrom(f.seed)
-	vx, err := halvesW(f.opts, seed^saltX, x, n, d, gx, 0.5)
-	if err != nil {
-		return 0, err
-	}
-	vy, err := halvesW(f.opts, seed^saltY, y, m, d, gy, -0.5)
-	if err != nil {
-		return 0, err
-	}
-	return vx + vy, nil
+	return f.add(x, y, n, m, d, gx, gy, 0.5, -0.5)
 }

@@ -224,12 +224,17 @@ func stepGrads(r *Run) ([]float64, [][]float32, error) {
 // and other kernels' orders happened to avoid. Summation order is what
 // this test is about; smooth units leave only it.
 func TestDataParallelGradientsMatchOneProcess(t *testing.T) {
-	for _, loss := range []string{"vae", "wgan-gp", "wgan", "wae-mmd", "aae", "minibatch-w", "sinkhorn", "sinkhorn-gan", "minibatch-w-gan"} {
-		t.Run(loss, func(t *testing.T) {
+	for _, name := range []string{"vae", "wgan-gp", "wgan", "wae-mmd", "aae", "minibatch-w", "sinkhorn", "sinkhorn-gan", "minibatch-w-gan", "minibatch-w-gan/debias"} {
+		t.Run(name, func(t *testing.T) {
+			loss, variant, _ := strings.Cut(name, "/")
 			cfg := toyConfig(t, loss, 1)
 			cfg.Model.Activation = "tanh"
 			if loss == "minibatch-w" || loss == "minibatch-w-gan" {
 				cfg.Loss.K, cfg.Loss.M = 7, 16
+			}
+			if variant == "debias" {
+				// The self terms too, with the repulsive critic's.
+				cfg.Loss.Debias, cfg.Loss.CriticLoss = true, "repulsive"
 			}
 			r, err := New(cfg)
 			if err != nil {
